@@ -1,0 +1,174 @@
+// Lazy views over the span table: every getter reads a slot and slices the datagram only when it is
+// read, so a proxy that needs the Call-ID and the top Via pays for those two strings and no more.
+import * as C from './constants.generated.js';
+import type { NameAddr, SipUri, UriScheme, Via } from './types.js';
+
+const FOLD = /[ \t]*\r?\n[ \t]+/g;
+
+/**
+ * What every view reads through: the table, the bytes the offsets point into, and a staleness
+ * check. A parser-backed reader goes stale when its parser parses the next datagram.
+ */
+export abstract class Reader {
+  constructor(
+    readonly bytes: Buffer,
+    readonly table: Int32Array,
+  ) {}
+
+  /** Throws SiplbStaleMessageError when the table no longer describes this message. */
+  abstract check(): void;
+
+  /** Slot value. */
+  int(slot: number): number {
+    this.check();
+    return this.table[slot]!;
+  }
+
+  /** The string of the span whose offset is at `slot` and length at `slot + 1`, or undefined. */
+  span(slot: number): string | undefined {
+    this.check();
+    const off = this.table[slot]!;
+    if (off < 0) return undefined;
+    return this.text(off, this.table[slot + 1]!);
+  }
+
+  /** UTF-8 text of [off, off + len), with folded lines (CRLF + WSP) replaced by one space. */
+  text(off: number, len: number): string {
+    const s = this.bytes.toString('utf8', off, off + len);
+    return s.includes('\n') ? s.replace(FOLD, ' ') : s;
+  }
+}
+
+const SCHEMES: readonly UriScheme[] = ['other', 'sip', 'sips', 'tel', 'other'];
+
+export class UriView implements SipUri {
+  constructor(
+    private readonly r: Reader,
+    private readonly b: number,
+  ) {}
+
+  get raw(): string {
+    return this.r.span(this.b + C.U_OFF) ?? '';
+  }
+  get scheme(): string {
+    return this.r.text(this.r.int(this.b + C.U_OFF), this.r.int(this.b + C.U_SCHEME_LEN));
+  }
+  get schemeKind(): UriScheme {
+    return SCHEMES[this.r.int(this.b + C.U_SCHEME)]!;
+  }
+  get user(): string | undefined {
+    return this.r.span(this.b + C.U_USER_OFF);
+  }
+  get password(): string | undefined {
+    return this.r.span(this.b + C.U_PASSWORD_OFF);
+  }
+  get host(): string | undefined {
+    return this.r.span(this.b + C.U_HOST_OFF);
+  }
+  get port(): number {
+    return this.r.int(this.b + C.U_PORT);
+  }
+  get params(): string | undefined {
+    return this.r.span(this.b + C.U_PARAMS_OFF);
+  }
+  get headers(): string | undefined {
+    return this.r.span(this.b + C.U_HEADERS_OFF);
+  }
+  get lr(): boolean {
+    return this.r.int(this.b + C.U_LR) === 1;
+  }
+  toJSON(): Record<string, unknown> {
+    return {
+      raw: this.raw,
+      scheme: this.scheme,
+      user: this.user,
+      password: this.password,
+      host: this.host,
+      port: this.port,
+      params: this.params,
+      headers: this.headers,
+      lr: this.lr,
+    };
+  }
+}
+
+export class ViaView implements Via {
+  constructor(
+    private readonly r: Reader,
+    private readonly b: number,
+  ) {}
+
+  get raw(): string {
+    return this.r.span(this.b + C.V_OFF) ?? '';
+  }
+  get transport(): string {
+    return this.r.span(this.b + C.V_TRANSPORT_OFF) ?? '';
+  }
+  /** TRANSPORT_* number: UDP 1, TCP 2, TLS 3, SCTP 4, WS 5, WSS 6, other 0. */
+  get transportId(): number {
+    return this.r.int(this.b + C.V_TRANSPORT);
+  }
+  get host(): string {
+    return this.r.span(this.b + C.V_HOST_OFF) ?? '';
+  }
+  get port(): number {
+    return this.r.int(this.b + C.V_PORT);
+  }
+  get branch(): string | undefined {
+    return this.r.span(this.b + C.V_BRANCH_OFF);
+  }
+  get received(): string | undefined {
+    return this.r.span(this.b + C.V_RECEIVED_OFF);
+  }
+  get rport(): number | null | undefined {
+    const v = this.r.int(this.b + C.V_RPORT);
+    return v < 0 ? undefined : v === 0 ? null : v;
+  }
+  get maddr(): string | undefined {
+    return this.r.span(this.b + C.V_MADDR_OFF);
+  }
+  get params(): string | undefined {
+    return this.r.span(this.b + C.V_PARAMS_OFF);
+  }
+  toJSON(): Record<string, unknown> {
+    return {
+      raw: this.raw,
+      transport: this.transport,
+      host: this.host,
+      port: this.port,
+      branch: this.branch,
+      received: this.received,
+      rport: this.rport,
+      maddr: this.maddr,
+      params: this.params,
+    };
+  }
+}
+
+export class NameAddrView implements NameAddr {
+  #uri: UriView | undefined;
+
+  constructor(
+    private readonly r: Reader,
+    private readonly b: number,
+  ) {}
+
+  get raw(): string {
+    return this.r.span(this.b + C.N_OFF) ?? '';
+  }
+  get displayName(): string | undefined {
+    return this.r.span(this.b + C.N_DISPLAY_OFF);
+  }
+  get uri(): UriView {
+    return (this.#uri ??= new UriView(this.r, this.b + C.N_URI));
+  }
+  get tag(): string | undefined {
+    return this.r.span(this.b + C.N_TAG_OFF);
+  }
+  get params(): string | undefined {
+    return this.r.span(this.b + C.N_PARAMS_OFF);
+  }
+  toJSON(): Record<string, unknown> {
+    return { raw: this.raw, displayName: this.displayName, uri: this.uri.toJSON(), tag: this.tag, params: this.params };
+  }
+}

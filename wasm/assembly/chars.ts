@@ -1,0 +1,145 @@
+// Byte classes and raw-memory helpers shared by every part of the parser. The input datagram lives
+// at INPUT_PTR (0), so a byte offset is also a pointer; callers keep every read below `end`.
+import { TABLE_PTR } from "./constants";
+
+export const C_TOKEN: u8 = 1; // RFC 3261 token: alphanum and -.!%*_+`'~
+export const C_WS: u8 = 2; // SP, HTAB
+export const C_LWS: u8 = 4; // SP, HTAB, CR, LF (inside a header value CR/LF only occur in folds)
+export const C_DIGIT: u8 = 8;
+export const C_HOST: u8 = 16; // hostname and IPv4 characters: alphanum - . _
+export const C_SCHEME: u8 = 32; // URI scheme characters after the first: alphanum + - .
+export const C_URI_BAD: u8 = 64; // never in a URI: CTL, SP, " < > \ ^ ` { | }
+export const C_HEX: u8 = 128; // hex digits (IPv6 references)
+
+// 256 byte classes, filled once when the module is instantiated.
+const CLASS: usize = memory.data(256);
+
+function mark(from: i32, to: i32, bits: u8): void {
+  for (let c = from; c <= to; c++) store<u8>(CLASS + <usize>c, load<u8>(CLASS + <usize>c) | bits);
+}
+function markChars(chars: string, bits: u8): void {
+  for (let i = 0; i < chars.length; i++) mark(chars.charCodeAt(i), chars.charCodeAt(i), bits);
+}
+
+mark(48, 57, C_TOKEN | C_DIGIT | C_HOST | C_SCHEME | C_HEX);
+mark(65, 90, C_TOKEN | C_HOST | C_SCHEME);
+mark(97, 122, C_TOKEN | C_HOST | C_SCHEME);
+mark(65, 70, C_HEX);
+mark(97, 102, C_HEX);
+markChars("-.!%*_+`'~", C_TOKEN);
+markChars("-._", C_HOST);
+markChars("+-.", C_SCHEME);
+markChars(" \t", C_WS | C_LWS);
+markChars("\r\n", C_LWS);
+mark(0, 32, C_URI_BAD);
+mark(127, 127, C_URI_BAD);
+markChars("\"<>\\^`{|}", C_URI_BAD);
+
+// @ts-ignore: decorator
+@inline export function ch(p: i32): i32 {
+  return <i32>load<u8>(<usize>p);
+}
+// @ts-ignore: decorator
+@inline export function is(c: i32, bits: u8): bool {
+  return (load<u8>(CLASS + <usize>c) & bits) != 0;
+}
+// @ts-ignore: decorator
+@inline export function lower(c: i32): i32 {
+  return c >= 65 && c <= 90 ? c | 0x20 : c;
+}
+// @ts-ignore: decorator
+@inline export function setF(i: i32, v: i32): void {
+  store<i32>(<usize>TABLE_PTR + (<usize>i << 2), v);
+}
+// @ts-ignore: decorator
+@inline export function getF(i: i32): i32 {
+  return load<i32>(<usize>TABLE_PTR + (<usize>i << 2));
+}
+
+/** Skips linear whitespace (SP, HTAB and the CR LF of folds) from p; returns the first other byte. */
+export function skipLws(p: i32, end: i32): i32 {
+  while (p < end && is(ch(p), C_LWS)) p++;
+  return p;
+}
+/** Moves end back over linear whitespace; returns the new end. */
+export function trimEnd(start: i32, end: i32): i32 {
+  while (end > start && is(ch(end - 1), C_LWS)) end--;
+  return end;
+}
+/** Skips token characters from p. */
+export function skipToken(p: i32, end: i32): i32 {
+  while (p < end && is(ch(p), C_TOKEN)) p++;
+  return p;
+}
+/** Given p at an opening quote, returns the offset just past the closing quote, or -1 if unterminated. */
+export function skipQuoted(p: i32, end: i32): i32 {
+  p++;
+  while (p < end) {
+    const c = ch(p);
+    if (c == 0x22) return p + 1;
+    if (c == 0x5c) p++; // quoted-pair: the next byte is taken as is
+    p++;
+  }
+  return -1;
+}
+/** Offset of the first LF at or after p, or end. Eight bytes at a time while they fit. */
+export function findLF(p: i32, end: i32): i32 {
+  while (p + 8 <= end) {
+    const x = load<u64>(<usize>p) ^ 0x0a0a0a0a0a0a0a0a;
+    const t = (x - 0x0101010101010101) & ~x & 0x8080808080808080;
+    if (t != 0) return p + <i32>(ctz(t) >> 3);
+    p += 8;
+  }
+  while (p < end) {
+    if (ch(p) == 10) return p;
+    p++;
+  }
+  return end;
+}
+/** Offset of the first byte c in [p, end), or -1. */
+export function findByte(p: i32, end: i32, c: i32): i32 {
+  while (p < end) {
+    if (ch(p) == c) return p;
+    p++;
+  }
+  return -1;
+}
+/** Case-insensitive comparison of [p, p+len) with an ASCII lower-case literal. */
+export function eqLower(p: i32, len: i32, lit: string): bool {
+  if (len != lit.length) return false;
+  for (let i = 0; i < len; i++) {
+    if (lower(ch(p + i)) != lit.charCodeAt(i)) return false;
+  }
+  return true;
+}
+/** Case-sensitive comparison of [p, p+len) with [q, q+len). */
+export function eqBytes(p: i32, q: i32, len: i32): bool {
+  for (let i = 0; i < len; i++) {
+    if (ch(p + i) != ch(q + i)) return false;
+  }
+  return true;
+}
+/**
+ * Parses 1*DIGIT in [p, end) exactly (no other bytes). Returns the value, or -1 when empty,
+ * not all digits, or above max. Leading zeros are allowed ("0068").
+ */
+export function parseDigits(p: i32, end: i32, max: i64): i64 {
+  if (p >= end) return -1;
+  let v: i64 = 0;
+  while (p < end) {
+    const c = ch(p);
+    if (c < 48 || c > 57) return -1;
+    v = v * 10 + <i64>(c - 48);
+    if (v > max) return -1;
+    p++;
+  }
+  return v;
+}
+/** Case-sensitive comparison of [p, p+len) with an ASCII literal. */
+export function eqLit(p: i32, len: i32, lit: string): bool {
+  if (len != lit.length) return false;
+  for (let i = 0; i < len; i++) {
+    if (ch(p + i) != lit.charCodeAt(i)) return false;
+  }
+  return true;
+}

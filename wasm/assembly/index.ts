@@ -1,0 +1,512 @@
+// siplb's SIP parser: one parse() per datagram, writing spans into the table (constants.ts has
+// the memory map). Malformed input is data: parse() records the first error it finds and goes on
+// where it safely can, so a proxy still finds the Via, Call-ID and CSeq it needs to answer 400.
+// It never traps, reads only [0, len), and is linear in len.
+import {
+  ABI_VERSION, INPUT_CAPACITY, INPUT_PTR, TABLE_PTR, FIELDS, HDR_BASE, HDR_STRIDE, MAX_HEADERS, VAL_BASE, MAX_VALUES,
+  H_ID, H_NAME_OFF, H_NAME_LEN, H_VALUE_OFF, H_VALUE_LEN, H_FIRST_VAL, H_VAL_COUNT, H_FLAGS, HF_FOLDED, HF_LIST,
+  F_KIND, F_ERROR, F_ERROR_OFF, F_ERROR_DETAIL, F_MSG_LEN, F_START_OFF, F_START_LEN, F_METHOD_ID, F_METHOD_OFF,
+  F_METHOD_LEN, F_STATUS, F_REASON_OFF, F_REASON_LEN, F_VERSION_OFF, F_VERSION_LEN, F_HDR_COUNT, F_VAL_COUNT,
+  F_HEADERS_END, F_BODY_OFF, F_BODY_LEN, F_CONTENT_LENGTH, F_MAX_FORWARDS, F_CALL_ID_OFF, F_CALL_ID_LEN,
+  F_CSEQ_NUM, F_CSEQ_METHOD_OFF, F_CSEQ_METHOD_LEN, F_CSEQ_METHOD_ID, F_VIA_COUNT, F_VIA1_HDR, F_VIA2_HDR,
+  F_ROUTE_COUNT, F_RR_COUNT, F_NOTES, F_URI_SCRATCH_ERR, F_RURI, F_URI_SCRATCH, F_ROUTE1, F_RR1, F_FROM, F_TO,
+  F_VIA1, F_VIA2, U_OFF, U_HEADERS_OFF, N_OFF,
+  KIND_REQUEST, KIND_RESPONSE, METHOD_OTHER, METHOD_INVITE, METHOD_ACK, METHOD_BYE, METHOD_CANCEL, METHOD_OPTIONS,
+  METHOD_REGISTER, METHOD_PRACK, METHOD_SUBSCRIBE, METHOD_NOTIFY, METHOD_PUBLISH, METHOD_INFO, METHOD_REFER,
+  METHOD_MESSAGE, METHOD_UPDATE,
+  NOTE_LEADING_CRLF, NOTE_BARE_LF, NOTE_NO_CONTENT_LENGTH, NOTE_TRAILING_OCTETS,
+  ERR_TOO_LARGE, ERR_EMPTY, ERR_START_LINE, ERR_VERSION, ERR_METHOD, ERR_REQUEST_URI, ERR_STATUS,
+  ERR_HEADER_SYNTAX, ERR_HEADERS_UNTERMINATED, ERR_TOO_MANY_HEADERS, ERR_MISSING_VIA, ERR_MISSING_FROM,
+  ERR_MISSING_TO, ERR_MISSING_CALL_ID, ERR_MISSING_CSEQ, ERR_DUPLICATE_HEADER, ERR_VIA, ERR_FROM, ERR_TO,
+  ERR_CALL_ID, ERR_CSEQ, ERR_CSEQ_METHOD, ERR_MAX_FORWARDS, ERR_CONTENT_LENGTH, ERR_BODY_SHORT, ERR_ROUTE, ERR_URI,
+  HDR_OTHER, HDR_VIA, HDR_FROM, HDR_TO, HDR_CALL_ID, HDR_CSEQ, HDR_MAX_FORWARDS, HDR_CONTENT_LENGTH, HDR_ROUTE,
+  HDR_RECORD_ROUTE,
+} from "./constants";
+import { HASH_MASK, SLOTS, ENTRY_ID, ENTRY_OFF, ENTRY_LEN, NAMES, IS_LIST } from "./header-table.generated";
+import {
+  C_LWS, C_TOKEN, C_WS, ch, eqBytes, eqLit, findByte, findLF, getF, is, lower, parseDigits, setF, skipLws,
+  skipQuoted, skipToken, trimEnd,
+} from "./chars";
+import { parseUri } from "./uri";
+import { parseVia } from "./via";
+import { parseNameAddr } from "./nameaddr";
+
+let inputLen: i32 = 0;
+
+/** ABI version of this module; the JS binding refuses a module it was not generated for. */
+export function abiVersion(): i32 {
+  return ABI_VERSION;
+}
+/** Where JS copies the datagram. Called once per thread at start. */
+export function inputPtr(): i32 {
+  return INPUT_PTR;
+}
+/** Where the i32 table starts. Called once per thread at start. */
+export function tablePtr(): i32 {
+  return TABLE_PTR;
+}
+
+// @ts-ignore: decorator
+@inline function fail(code: i32, off: i32, detail: i32): void {
+  if (getF(F_ERROR) == 0) {
+    setF(F_ERROR, code);
+    setF(F_ERROR_OFF, off);
+    setF(F_ERROR_DETAIL, detail);
+  }
+}
+// @ts-ignore: decorator
+@inline function note(bit: i32): void {
+  setF(F_NOTES, getF(F_NOTES) | bit);
+}
+
+function methodId(p: i32, len: i32): i32 {
+  switch (len) {
+    case 3:
+      if (eqLit(p, 3, "ACK")) return METHOD_ACK;
+      if (eqLit(p, 3, "BYE")) return METHOD_BYE;
+      break;
+    case 4:
+      if (eqLit(p, 4, "INFO")) return METHOD_INFO;
+      break;
+    case 5:
+      if (eqLit(p, 5, "PRACK")) return METHOD_PRACK;
+      if (eqLit(p, 5, "REFER")) return METHOD_REFER;
+      break;
+    case 6:
+      if (eqLit(p, 6, "INVITE")) return METHOD_INVITE;
+      if (eqLit(p, 6, "CANCEL")) return METHOD_CANCEL;
+      if (eqLit(p, 6, "NOTIFY")) return METHOD_NOTIFY;
+      if (eqLit(p, 6, "UPDATE")) return METHOD_UPDATE;
+      break;
+    case 7:
+      if (eqLit(p, 7, "OPTIONS")) return METHOD_OPTIONS;
+      if (eqLit(p, 7, "PUBLISH")) return METHOD_PUBLISH;
+      if (eqLit(p, 7, "MESSAGE")) return METHOD_MESSAGE;
+      break;
+    case 8:
+      if (eqLit(p, 8, "REGISTER")) return METHOD_REGISTER;
+      break;
+    case 9:
+      if (eqLit(p, 9, "SUBSCRIBE")) return METHOD_SUBSCRIBE;
+      break;
+  }
+  return METHOD_OTHER;
+}
+
+/** SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT ("SIP" case-insensitive). Returns its end or -1. */
+function versionEnd(p: i32, e: i32): i32 {
+  if (e - p < 7) return -1;
+  if (lower(ch(p)) != 0x73 || lower(ch(p + 1)) != 0x69 || lower(ch(p + 2)) != 0x70 || ch(p + 3) != 0x2f) return -1;
+  let q = p + 4;
+  const d1 = q;
+  while (q < e && ch(q) >= 48 && ch(q) <= 57) q++;
+  if (q == d1 || q >= e || ch(q) != 0x2e) return -1;
+  q++;
+  const d2 = q;
+  while (q < e && ch(q) >= 48 && ch(q) <= 57) q++;
+  if (q == d2) return -1;
+  return q;
+}
+function isVersion20(p: i32, end: i32): bool {
+  return end - p == 7 && ch(p + 4) == 0x32 && ch(p + 5) == 0x2e && ch(p + 6) == 0x30;
+}
+
+function parseStartLine(s: i32, e: i32): void {
+  setF(F_START_OFF, s);
+  setF(F_START_LEN, e - s);
+  if (e - s >= 4 && lower(ch(s)) == 0x73 && lower(ch(s + 1)) == 0x69 && lower(ch(s + 2)) == 0x70 && ch(s + 3) == 0x2f) {
+    // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
+    setF(F_KIND, KIND_RESPONSE);
+    const v = versionEnd(s, e);
+    if (v < 0) return fail(ERR_START_LINE, s, 0);
+    setF(F_VERSION_OFF, s);
+    setF(F_VERSION_LEN, v - s);
+    if (!isVersion20(s, v)) fail(ERR_VERSION, s, 0);
+    if (v >= e || ch(v) != 0x20) return fail(ERR_START_LINE, v, 0);
+    let p = v + 1;
+    const d = p;
+    while (p < e && ch(p) >= 48 && ch(p) <= 57) p++;
+    if (p - d != 3) return fail(ERR_STATUS, d, 0);
+    const code = <i32>parseDigits(d, p, 999);
+    if (code < 100 || code > 699) return fail(ERR_STATUS, d, 0);
+    setF(F_STATUS, code);
+    if (p < e) {
+      if (ch(p) != 0x20) return fail(ERR_STATUS, d, 0);
+      p++;
+    }
+    setF(F_REASON_OFF, p);
+    setF(F_REASON_LEN, e - p);
+    return;
+  }
+  // Request-Line = Method SP Request-URI SP SIP-Version
+  setF(F_KIND, KIND_REQUEST);
+  const m = skipToken(s, e);
+  if (m == s) return fail(ERR_METHOD, s, 0);
+  setF(F_METHOD_OFF, s);
+  setF(F_METHOD_LEN, m - s);
+  setF(F_METHOD_ID, methodId(s, m - s));
+  if (m >= e) return fail(ERR_START_LINE, m, 0);
+  if (ch(m) != 0x20) return fail(ERR_METHOD, m, 0);
+  let last = e - 1;
+  while (last > m && ch(last) != 0x20) last--;
+  if (last == m) return fail(ERR_START_LINE, m, 0); // no SIP-Version
+  const v = versionEnd(last + 1, e);
+  if (v != e) return fail(ERR_START_LINE, last + 1, 0);
+  setF(F_VERSION_OFF, last + 1);
+  setF(F_VERSION_LEN, e - last - 1);
+  const u0 = m + 1;
+  const u1 = last;
+  if (u0 >= u1 || ch(u0) == 0x20 || ch(u1 - 1) == 0x20) return fail(ERR_START_LINE, u0, 0);
+  if (!isVersion20(last + 1, e)) fail(ERR_VERSION, last + 1, 0);
+  for (let q = u0; q < u1; q++) {
+    if (is(ch(q), C_LWS)) return fail(ERR_REQUEST_URI, q, 0); // RFC 4475 3.1.2.8: no LWS in a Request-URI
+  }
+  if (!parseUri(F_RURI, u0, u1)) return fail(ERR_REQUEST_URI, u0, 0);
+  // RFC 3261 19.1.1: headers are not allowed in a Request-URI (RFC 4475 3.1.2.11)
+  if (getF(F_RURI + U_HEADERS_OFF) >= 0) fail(ERR_REQUEST_URI, getF(F_RURI + U_HEADERS_OFF), 0);
+}
+
+/** Looks up a header name by the FNV-1a hash computed while scanning it. */
+function headerId(h: u32, n: i32, len: i32): i32 {
+  const slots = changetype<usize>(SLOTS);
+  const names = changetype<usize>(NAMES);
+  let slot = h & HASH_MASK;
+  while (true) {
+    const e = <i32>load<u8>(slots + <usize>slot);
+    if (e == 0) return HDR_OTHER;
+    if (<i32>unchecked(ENTRY_LEN[e]) == len) {
+      const o = names + <usize>unchecked(ENTRY_OFF[e]);
+      let i = 0;
+      while (i < len && lower(ch(n + i)) == <i32>load<u8>(o + <usize>i)) i++;
+      if (i == len) return <i32>unchecked(ENTRY_ID[e]);
+    }
+    slot = (slot + 1) & HASH_MASK;
+  }
+}
+
+function addValue(s: i32, e: i32, errCode: i32, id: i32): i32 {
+  s = skipLws(s, e);
+  e = trimEnd(s, e);
+  if (s == e) {
+    if (id == HDR_VIA) fail(ERR_VIA, s, id); // an empty via-parm is never valid
+    return 0;
+  }
+  const n = getF(F_VAL_COUNT);
+  if (n >= MAX_VALUES) {
+    fail(ERR_TOO_MANY_HEADERS, s, id);
+    return 0;
+  }
+  setF(VAL_BASE + n * 2, s);
+  setF(VAL_BASE + n * 2 + 1, e - s);
+  setF(F_VAL_COUNT, n + 1);
+  return 1;
+}
+
+/** Splits a list header value at commas outside quotes and <>; returns how many values it wrote. */
+function splitList(s: i32, e: i32, errCode: i32, id: i32): i32 {
+  let count = 0;
+  let start = s;
+  let p = s;
+  while (p < e) {
+    const c = ch(p);
+    if (c == 0x22) {
+      const q = skipQuoted(p, e);
+      if (q < 0) {
+        fail(errCode, p, id);
+        break;
+      }
+      p = q;
+      continue;
+    }
+    if (c == 0x3c) {
+      const q = findByte(p, e, 0x3e);
+      if (q < 0) {
+        fail(errCode, p, id);
+        break;
+      }
+      p = q + 1;
+      continue;
+    }
+    if (c == 0x2c) {
+      count += addValue(start, p, errCode, id);
+      start = p + 1;
+    }
+    p++;
+  }
+  return count + addValue(start, e, errCode, id);
+}
+
+/** Per-header work for the headers a proxy reads. */
+function onHeader(id: i32, entry: i32, vs: i32, ve: i32): void {
+  switch (id) {
+    case HDR_VIA: {
+      const first = getF(F_VAL_COUNT);
+      const n = splitList(vs, ve, ERR_VIA, id);
+      for (let i = 0; i < n; i++) {
+        const c = getF(F_VIA_COUNT) + 1;
+        setF(F_VIA_COUNT, c);
+        const off = getF(VAL_BASE + (first + i) * 2);
+        const len = getF(VAL_BASE + (first + i) * 2 + 1);
+        if (c <= 2) {
+          if (!parseVia(c == 1 ? F_VIA1 : F_VIA2, off, off + len)) fail(ERR_VIA, off, id);
+          setF(c == 1 ? F_VIA1_HDR : F_VIA2_HDR, entry);
+        }
+      }
+      if (entry >= 0) {
+        setF(HDR_BASE + entry * HDR_STRIDE + H_FIRST_VAL, first);
+        setF(HDR_BASE + entry * HDR_STRIDE + H_VAL_COUNT, n);
+      }
+      return;
+    }
+    case HDR_ROUTE:
+    case HDR_RECORD_ROUTE: {
+      const first = getF(F_VAL_COUNT);
+      const n = splitList(vs, ve, ERR_ROUTE, id);
+      const countSlot = id == HDR_ROUTE ? F_ROUTE_COUNT : F_RR_COUNT;
+      const block = id == HDR_ROUTE ? F_ROUTE1 : F_RR1;
+      if (n > 0 && getF(countSlot) == 0) {
+        const off = getF(VAL_BASE + first * 2);
+        const len = getF(VAL_BASE + first * 2 + 1);
+        if (!parseNameAddr(-1, block, off, off + len, true)) fail(ERR_ROUTE, off, id);
+      }
+      setF(countSlot, getF(countSlot) + n);
+      if (entry >= 0) {
+        setF(HDR_BASE + entry * HDR_STRIDE + H_FIRST_VAL, first);
+        setF(HDR_BASE + entry * HDR_STRIDE + H_VAL_COUNT, n);
+      }
+      return;
+    }
+    case HDR_FROM:
+    case HDR_TO: {
+      const block = id == HDR_FROM ? F_FROM : F_TO;
+      if (getF(block + N_OFF) >= 0) return fail(ERR_DUPLICATE_HEADER, vs, id);
+      if (!parseNameAddr(block, -1, vs, ve, false)) {
+        fail(id == HDR_FROM ? ERR_FROM : ERR_TO, vs, id);
+        setF(block + N_OFF, vs); // seen, even if malformed: a second one is still a duplicate
+      }
+      return;
+    }
+    case HDR_CALL_ID: {
+      if (getF(F_CALL_ID_OFF) >= 0) return fail(ERR_DUPLICATE_HEADER, vs, id);
+      setF(F_CALL_ID_OFF, vs);
+      setF(F_CALL_ID_LEN, ve - vs);
+      if (vs == ve) return fail(ERR_CALL_ID, vs, id);
+      for (let q = vs; q < ve; q++) if (is(ch(q), C_LWS)) return fail(ERR_CALL_ID, q, id);
+      return;
+    }
+    case HDR_CSEQ: {
+      if (getF(F_CSEQ_METHOD_OFF) >= 0 || getF(F_CSEQ_NUM) >= 0) return fail(ERR_DUPLICATE_HEADER, vs, id);
+      let p = vs;
+      while (p < ve && ch(p) >= 48 && ch(p) <= 57) p++;
+      const num = parseDigits(vs, p, 0x7fffffff); // RFC 3261 8.1.1.5: less than 2**31
+      if (num < 0 || p >= ve || !is(ch(p), C_LWS)) return fail(ERR_CSEQ, vs, id);
+      setF(F_CSEQ_NUM, <i32>num);
+      p = skipLws(p, ve);
+      const m = skipToken(p, ve);
+      if (m == p || m != ve) return fail(ERR_CSEQ, vs, id);
+      setF(F_CSEQ_METHOD_OFF, p);
+      setF(F_CSEQ_METHOD_LEN, m - p);
+      setF(F_CSEQ_METHOD_ID, methodId(p, m - p));
+      return;
+    }
+    case HDR_MAX_FORWARDS: {
+      if (getF(F_MAX_FORWARDS) >= 0) return fail(ERR_DUPLICATE_HEADER, vs, id);
+      const mf = parseDigits(vs, ve, 255);
+      if (mf < 0) return fail(ERR_MAX_FORWARDS, vs, id);
+      setF(F_MAX_FORWARDS, <i32>mf);
+      return;
+    }
+    case HDR_CONTENT_LENGTH: {
+      // two Content-Length headers are a framing error even when they agree (RFC 4475 3.3.9)
+      if (getF(F_CONTENT_LENGTH) != -1) return fail(ERR_CONTENT_LENGTH, vs, id);
+      const cl = parseDigits(vs, ve, 0x7fffffff);
+      if (cl < 0) {
+        setF(F_CONTENT_LENGTH, -2); // seen but unusable; never used as a length
+        return fail(ERR_CONTENT_LENGTH, vs, id);
+      }
+      setF(F_CONTENT_LENGTH, <i32>cl);
+      return;
+    }
+    default: {
+      if (entry >= 0 && <i32>unchecked(IS_LIST[id]) != 0) {
+        const first = getF(F_VAL_COUNT);
+        const n = splitList(vs, ve, ERR_HEADER_SYNTAX, id);
+        setF(HDR_BASE + entry * HDR_STRIDE + H_FIRST_VAL, first);
+        setF(HDR_BASE + entry * HDR_STRIDE + H_VAL_COUNT, n);
+        const f = HDR_BASE + entry * HDR_STRIDE + H_FLAGS;
+        setF(f, getF(f) | HF_LIST);
+      }
+    }
+  }
+}
+
+function reset(): void {
+  memory.fill(<usize>TABLE_PTR, 0xff, <usize>FIELDS << 2); // every span absent (-1)
+  setF(F_KIND, 0);
+  setF(F_ERROR, 0);
+  setF(F_ERROR_DETAIL, 0);
+  setF(F_MSG_LEN, 0);
+  setF(F_START_LEN, 0);
+  setF(F_METHOD_ID, METHOD_OTHER);
+  setF(F_METHOD_LEN, 0);
+  setF(F_STATUS, 0);
+  setF(F_REASON_LEN, 0);
+  setF(F_VERSION_LEN, 0);
+  setF(F_HDR_COUNT, 0);
+  setF(F_VAL_COUNT, 0);
+  setF(F_BODY_LEN, 0);
+  setF(F_CALL_ID_LEN, 0);
+  setF(F_CSEQ_METHOD_LEN, 0);
+  setF(F_CSEQ_METHOD_ID, METHOD_OTHER);
+  setF(F_VIA_COUNT, 0);
+  setF(F_ROUTE_COUNT, 0);
+  setF(F_RR_COUNT, 0);
+  setF(F_NOTES, 0);
+  setF(F_URI_SCRATCH_ERR, 0);
+}
+
+/**
+ * Parses the datagram of `len` bytes at INPUT_PTR. Called by JS once per datagram, after copying
+ * the bytes in. Returns 0 or the first ERR_* found; the table holds everything that could be read.
+ */
+export function parse(len: i32): i32 {
+  reset();
+  inputLen = 0;
+  if (len < 0 || len > INPUT_CAPACITY) {
+    fail(ERR_TOO_LARGE, 0, 0);
+    return ERR_TOO_LARGE;
+  }
+  inputLen = len;
+  let p = 0;
+  while (p < len && (ch(p) == 13 || ch(p) == 10)) p++; // RFC 3261 7.5: ignore CRLF before the start line
+  if (p > 0) note(NOTE_LEADING_CRLF);
+  if (p >= len) {
+    fail(ERR_EMPTY, p, 0);
+    return getF(F_ERROR);
+  }
+  let lf = findLF(p, len);
+  let le = lf;
+  if (le > p && ch(le - 1) == 13) le--;
+  else if (lf < len) note(NOTE_BARE_LF);
+  parseStartLine(p, le);
+  p = lf + 1;
+
+  let headersEnd = len;
+  let bodyStart = len;
+  let count = 0;
+  while (true) {
+    if (p >= len) {
+      fail(ERR_HEADERS_UNTERMINATED, len, 0);
+      break;
+    }
+    const c0 = ch(p);
+    if (c0 == 13 && p + 1 < len && ch(p + 1) == 10) {
+      headersEnd = p;
+      bodyStart = p + 2;
+      break;
+    }
+    if (c0 == 10) {
+      note(NOTE_BARE_LF);
+      headersEnd = p;
+      bodyStart = p + 1;
+      break;
+    }
+    // header name, hashed as it is scanned
+    const n = p;
+    let h: u32 = 2166136261;
+    while (p < len) {
+      const c = ch(p);
+      if (!is(c, C_TOKEN)) break;
+      h = (h ^ <u32>lower(c)) * 16777619;
+      p++;
+    }
+    const nameEnd = p;
+    while (p < len && is(ch(p), C_WS)) p++;
+    const good = nameEnd > n && p < len && ch(p) == 0x3a;
+    // the header runs to the first LF not followed by SP/HTAB (a fold)
+    const vs0 = good ? p + 1 : p;
+    let folded = false;
+    lf = findLF(vs0, len);
+    while (lf + 1 < len && is(ch(lf + 1), C_WS)) {
+      folded = true;
+      lf = findLF(lf + 1, len);
+    }
+    let ve = lf;
+    if (ve > vs0 && ch(ve - 1) == 13) ve--;
+    else if (lf < len) note(NOTE_BARE_LF);
+    p = lf + 1;
+    if (!good) {
+      fail(ERR_HEADER_SYNTAX, n, 0);
+      continue;
+    }
+    const vs = skipLws(vs0, ve);
+    ve = trimEnd(vs, ve);
+    const id = headerId(h, n, nameEnd - n);
+    let entry = -1;
+    if (count < MAX_HEADERS) {
+      entry = count++;
+      const b = HDR_BASE + entry * HDR_STRIDE;
+      setF(b + H_ID, id);
+      setF(b + H_NAME_OFF, n);
+      setF(b + H_NAME_LEN, nameEnd - n);
+      setF(b + H_VALUE_OFF, vs);
+      setF(b + H_VALUE_LEN, ve - vs);
+      setF(b + H_FIRST_VAL, -1);
+      setF(b + H_VAL_COUNT, -1);
+      setF(b + H_FLAGS, folded ? HF_FOLDED : 0);
+      setF(F_HDR_COUNT, count);
+    } else {
+      fail(ERR_TOO_MANY_HEADERS, n, 0);
+    }
+    if (id != HDR_OTHER) onHeader(id, entry, vs, ve);
+  }
+  // Via entries are flagged as lists here: onHeader() has no flags slot for the entries it skips
+  for (let i = 0; i < count; i++) {
+    const b = HDR_BASE + i * HDR_STRIDE;
+    if (getF(b + H_VAL_COUNT) >= 0) setF(b + H_FLAGS, getF(b + H_FLAGS) | HF_LIST);
+  }
+  setF(F_HEADERS_END, headersEnd);
+
+  // required headers (RFC 3261 8.1.1) and the CSeq method check (RFC 4475 3.1.2.17)
+  if (getF(F_VIA_COUNT) == 0) fail(ERR_MISSING_VIA, headersEnd, HDR_VIA);
+  if (getF(F_FROM + N_OFF) < 0) fail(ERR_MISSING_FROM, headersEnd, HDR_FROM);
+  if (getF(F_TO + N_OFF) < 0) fail(ERR_MISSING_TO, headersEnd, HDR_TO);
+  if (getF(F_CALL_ID_OFF) < 0) fail(ERR_MISSING_CALL_ID, headersEnd, HDR_CALL_ID);
+  if (getF(F_CSEQ_NUM) < 0 && getF(F_CSEQ_METHOD_OFF) < 0) fail(ERR_MISSING_CSEQ, headersEnd, HDR_CSEQ);
+  if (getF(F_KIND) == KIND_REQUEST && getF(F_METHOD_OFF) >= 0 && getF(F_CSEQ_METHOD_OFF) >= 0) {
+    const ml = getF(F_METHOD_LEN);
+    if (ml != getF(F_CSEQ_METHOD_LEN) || !eqBytes(getF(F_METHOD_OFF), getF(F_CSEQ_METHOD_OFF), ml)) {
+      fail(ERR_CSEQ_METHOD, getF(F_CSEQ_METHOD_OFF), HDR_CSEQ);
+    }
+  }
+  if (getF(F_KIND) == KIND_RESPONSE) setF(F_METHOD_ID, getF(F_CSEQ_METHOD_ID));
+
+  // framing (RFC 3261 18.3): Content-Length decides; without it, the rest of the datagram
+  const cl = getF(F_CONTENT_LENGTH);
+  let bodyEnd = len;
+  if (cl >= 0) {
+    if (cl > len - bodyStart) {
+      fail(ERR_BODY_SHORT, bodyStart, HDR_CONTENT_LENGTH);
+    } else {
+      bodyEnd = bodyStart + cl;
+      if (bodyEnd < len) note(NOTE_TRAILING_OCTETS);
+    }
+  } else if (cl == -1) {
+    note(NOTE_NO_CONTENT_LENGTH);
+  }
+  setF(F_BODY_OFF, bodyStart);
+  setF(F_BODY_LEN, bodyEnd - bodyStart);
+  setF(F_MSG_LEN, bodyEnd);
+  return getF(F_ERROR);
+}
+
+/**
+ * Parses [off, off+len) of the last parsed datagram as a URI into the F_URI_SCRATCH block.
+ * Called by JS when it reads a URI the parser does not parse up front (Contact, Refer-To...).
+ */
+export function parseUriAt(off: i32, len: i32): i32 {
+  let r = ERR_URI;
+  if (off >= 0 && len >= 0 && off <= inputLen - len && parseUri(F_URI_SCRATCH, off, off + len)) r = 0;
+  setF(F_URI_SCRATCH_ERR, r);
+  return r;
+}
