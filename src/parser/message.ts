@@ -3,7 +3,8 @@
 // the next datagram (then every getter throws SiplbStaleMessageError); detach() makes a copy that lives
 // on its own.
 import * as C from './constants.generated.js';
-import { ERRORS, HEADER_COMPACT, HEADER_NAMES } from './constants.generated.js';
+import { ERRORS, HEADER_COMPACT, HEADER_IS_LIST, HEADER_NAMES } from './constants.generated.js';
+import { splitList } from './split.js';
 import type { CSeq, HeaderEntry, ParseError } from './types.js';
 import { NameAddrView, Reader, UriView, ViaView } from './views.js';
 
@@ -19,7 +20,8 @@ const NOTE_NAMES: ReadonlyArray<readonly [number, string]> = [
 const HEADER_IDS = new Map<string, number>();
 HEADER_NAMES.forEach((name, id) => {
   if (name) HEADER_IDS.set(name.toLowerCase(), id);
-  if (HEADER_COMPACT[id]) HEADER_IDS.set(HEADER_COMPACT[id]!, id);
+  const compact = HEADER_COMPACT[id];
+  if (compact) HEADER_IDS.set(compact, id);
 });
 
 /** Header id for a name in any case or compact form; 0 (HDR_OTHER) when unknown. */
@@ -202,7 +204,9 @@ export class SipMessage {
     const r = this.#r;
     const count = r.table[b + C.H_VAL_COUNT]!;
     if (count < 0) {
-      out.push(r.text(r.table[b + C.H_VALUE_OFF]!, r.table[b + C.H_VALUE_LEN]!));
+      const value = r.text(r.table[b + C.H_VALUE_OFF]!, r.table[b + C.H_VALUE_LEN]!);
+      if (HEADER_IS_LIST[r.table[b + C.H_ID]!]) out.push(...splitList(value));
+      else out.push(value);
       return;
     }
     const first = r.table[b + C.H_FIRST_VAL]!;

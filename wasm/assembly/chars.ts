@@ -82,19 +82,39 @@ export function skipQuoted(p: i32, end: i32): i32 {
   }
   return -1;
 }
+// OR of every word findLF() read since resetLfBits(): its high bits tell whether the header section
+// holds bytes >= 0x80 (so the binding knows whether latin1 decoding is exact). It may include a few
+// bytes past the last LF it found; a false "has 8-bit" only costs the binding a slower decode.
+let seenBits: u64 = 0;
+export function resetLfBits(): void {
+  seenBits = 0;
+}
+export function lfBits(): u64 {
+  return seenBits;
+}
+
 /** Offset of the first LF at or after p, or end. Eight bytes at a time while they fit. */
 export function findLF(p: i32, end: i32): i32 {
+  let bits: u64 = 0;
   while (p + 8 <= end) {
-    const x = load<u64>(<usize>p) ^ 0x0a0a0a0a0a0a0a0a;
+    const w = load<u64>(<usize>p);
+    bits |= w;
+    const x = w ^ 0x0a0a0a0a0a0a0a0a;
     const t = (x - 0x0101010101010101) & ~x & 0x8080808080808080;
-    if (t != 0) return p + <i32>(ctz(t) >> 3);
+    if (t != 0) {
+      seenBits |= bits;
+      return p + <i32>(ctz(t) >> 3);
+    }
     p += 8;
   }
   while (p < end) {
-    if (ch(p) == 10) return p;
+    const c = ch(p);
+    bits |= <u64>c;
+    if (c == 10) break;
     p++;
   }
-  return end;
+  seenBits |= bits;
+  return p;
 }
 /** Offset of the first byte c in [p, end), or -1. */
 export function findByte(p: i32, end: i32, c: i32): i32 {

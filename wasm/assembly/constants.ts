@@ -10,6 +10,7 @@
 //                            [0, FIELDS)                         fixed fields (F_*)
 //                            [HDR_BASE, HDR_BASE+MAX_HEADERS*8)   one entry per header line (H_*)
 //                            [VAL_BASE, VAL_BASE+MAX_VALUES*2)    list-header values (off, len)
+//   127000 ...             private to the module: a reset template of the fixed fields, a Via sink
 //   131072 ...             static data of the module (byte-class tables), MEMORY_BASE
 export const ABI_VERSION: i32 = 1; // bumped on any change to this file's numbers
 export const INPUT_PTR: i32 = 0; // byte offset of the input area
@@ -177,6 +178,8 @@ export const NOTE_BARE_LF: i32 = 2; // a line of the header section ended in LF 
 export const NOTE_NO_CONTENT_LENGTH: i32 = 4; // no Content-Length: the body is the rest of the datagram
 export const NOTE_TRAILING_OCTETS: i32 = 8; // bytes after the body were ignored (RFC 3261 18.3)
 export const NOTE_URI_SPACES: i32 = 16; // whitespace inside <> around a URI was ignored
+export const NOTE_8BIT: i32 = 32; // the header section may hold bytes >= 0x80 (UTF-8): decode spans as UTF-8
+export const NOTE_FOLDED: i32 = 64; // some header value spans folded lines (CRLF + WSP)
 
 // ---- Error codes. Comment shape: `// <SIP status a proxy answers with> <reason>` ----
 export const ERR_NONE: i32 = 0; // 200 well-formed

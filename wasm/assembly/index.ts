@@ -3,18 +3,18 @@
 // where it safely can, so a proxy still finds the Via, Call-ID and CSeq it needs to answer 400.
 // It never traps, reads only [0, len), and is linear in len.
 import {
-  ABI_VERSION, INPUT_CAPACITY, INPUT_PTR, TABLE_PTR, FIELDS, HDR_BASE, HDR_STRIDE, MAX_HEADERS, VAL_BASE, MAX_VALUES,
+  ABI_VERSION, TABLE_SLOTS, MEMORY_BASE, INPUT_CAPACITY, INPUT_PTR, TABLE_PTR, FIELDS, HDR_BASE, HDR_STRIDE, MAX_HEADERS, VAL_BASE, MAX_VALUES,
   H_ID, H_NAME_OFF, H_NAME_LEN, H_VALUE_OFF, H_VALUE_LEN, H_FIRST_VAL, H_VAL_COUNT, H_FLAGS, HF_FOLDED, HF_LIST,
   F_KIND, F_ERROR, F_ERROR_OFF, F_ERROR_DETAIL, F_MSG_LEN, F_START_OFF, F_START_LEN, F_METHOD_ID, F_METHOD_OFF,
   F_METHOD_LEN, F_STATUS, F_REASON_OFF, F_REASON_LEN, F_VERSION_OFF, F_VERSION_LEN, F_HDR_COUNT, F_VAL_COUNT,
   F_HEADERS_END, F_BODY_OFF, F_BODY_LEN, F_CONTENT_LENGTH, F_MAX_FORWARDS, F_CALL_ID_OFF, F_CALL_ID_LEN,
   F_CSEQ_NUM, F_CSEQ_METHOD_OFF, F_CSEQ_METHOD_LEN, F_CSEQ_METHOD_ID, F_VIA_COUNT, F_VIA1_HDR, F_VIA2_HDR,
   F_ROUTE_COUNT, F_RR_COUNT, F_NOTES, F_URI_SCRATCH_ERR, F_RURI, F_URI_SCRATCH, F_ROUTE1, F_RR1, F_FROM, F_TO,
-  F_VIA1, F_VIA2, U_OFF, U_HEADERS_OFF, N_OFF,
+  F_VIA1, F_VIA2, U_HEADERS_OFF, N_OFF, N_URI,
   KIND_REQUEST, KIND_RESPONSE, METHOD_OTHER, METHOD_INVITE, METHOD_ACK, METHOD_BYE, METHOD_CANCEL, METHOD_OPTIONS,
   METHOD_REGISTER, METHOD_PRACK, METHOD_SUBSCRIBE, METHOD_NOTIFY, METHOD_PUBLISH, METHOD_INFO, METHOD_REFER,
   METHOD_MESSAGE, METHOD_UPDATE,
-  NOTE_LEADING_CRLF, NOTE_BARE_LF, NOTE_NO_CONTENT_LENGTH, NOTE_TRAILING_OCTETS,
+  NOTE_LEADING_CRLF, NOTE_8BIT, NOTE_FOLDED, NOTE_BARE_LF, NOTE_NO_CONTENT_LENGTH, NOTE_TRAILING_OCTETS,
   ERR_TOO_LARGE, ERR_EMPTY, ERR_START_LINE, ERR_VERSION, ERR_METHOD, ERR_REQUEST_URI, ERR_STATUS,
   ERR_HEADER_SYNTAX, ERR_HEADERS_UNTERMINATED, ERR_TOO_MANY_HEADERS, ERR_MISSING_VIA, ERR_MISSING_FROM,
   ERR_MISSING_TO, ERR_MISSING_CALL_ID, ERR_MISSING_CSEQ, ERR_DUPLICATE_HEADER, ERR_VIA, ERR_FROM, ERR_TO,
@@ -22,16 +22,20 @@ import {
   HDR_OTHER, HDR_VIA, HDR_FROM, HDR_TO, HDR_CALL_ID, HDR_CSEQ, HDR_MAX_FORWARDS, HDR_CONTENT_LENGTH, HDR_ROUTE,
   HDR_RECORD_ROUTE,
 } from "./constants";
-import { HASH_MASK, SLOTS, ENTRY_ID, ENTRY_OFF, ENTRY_LEN, NAMES, IS_LIST } from "./header-table.generated";
+import { HASH_MASK, SLOTS, ENTRY_ID, ENTRY_OFF, ENTRY_LEN, NAMES } from "./header-table.generated";
 import {
-  C_LWS, C_TOKEN, C_WS, ch, eqBytes, eqLit, findByte, findLF, getF, is, lower, parseDigits, setF, skipLws,
+  C_LWS, C_TOKEN, C_WS, ch, eqBytes, eqLit, findByte, findLF, getF, is, lfBits, lower, parseDigits, resetLfBits, setF, skipLws,
   skipQuoted, skipToken, trimEnd,
 } from "./chars";
-import { parseUri } from "./uri";
-import { parseVia } from "./via";
-import { parseNameAddr } from "./nameaddr";
+import { clearUri, parseUri } from "./uri";
+import { clearVia, parseVia } from "./via";
+import { clearNameAddr, parseNameAddr } from "./nameaddr";
 
 let inputLen: i32 = 0;
+
+// Via values past the second are parsed (so a malformed one is caught) into this block, which lies
+// past the end of the table JS sees.
+const VIA_SINK: i32 = TABLE_SLOTS;
 
 /** ABI version of this module; the JS binding refuses a module it was not generated for. */
 export function abiVersion(): i32 {
@@ -147,6 +151,17 @@ function parseStartLine(s: i32, e: i32): void {
   setF(F_METHOD_ID, methodId(s, m - s));
   if (m >= e) return fail(ERR_START_LINE, m, 0);
   if (ch(m) != 0x20) return fail(ERR_METHOD, m, 0);
+  // Fast path, one forward pass: the URI scanner stops at the SP before the version.
+  const q = parseUri(F_RURI, m + 1, e, false);
+  if (q > m + 1 && q < e && ch(q) == 0x20 && versionEnd(q + 1, e) == e) {
+    setF(F_VERSION_OFF, q + 1);
+    setF(F_VERSION_LEN, e - q - 1);
+    if (!isVersion20(q + 1, e)) fail(ERR_VERSION, q + 1, 0);
+    // RFC 3261 19.1.1: headers are not allowed in a Request-URI (RFC 4475 3.1.2.11)
+    if (getF(F_RURI + U_HEADERS_OFF) >= 0) fail(ERR_REQUEST_URI, getF(F_RURI + U_HEADERS_OFF), 0);
+    return;
+  }
+  // Slow path: say precisely what is wrong.
   let last = e - 1;
   while (last > m && ch(last) != 0x20) last--;
   if (last == m) return fail(ERR_START_LINE, m, 0); // no SIP-Version
@@ -161,34 +176,43 @@ function parseStartLine(s: i32, e: i32): void {
   for (let q = u0; q < u1; q++) {
     if (is(ch(q), C_LWS)) return fail(ERR_REQUEST_URI, q, 0); // RFC 4475 3.1.2.8: no LWS in a Request-URI
   }
-  if (!parseUri(F_RURI, u0, u1)) return fail(ERR_REQUEST_URI, u0, 0);
+  if (parseUri(F_RURI, u0, u1, false) != u1) return fail(ERR_REQUEST_URI, u0, 0);
   // RFC 3261 19.1.1: headers are not allowed in a Request-URI (RFC 4475 3.1.2.11)
   if (getF(F_RURI + U_HEADERS_OFF) >= 0) fail(ERR_REQUEST_URI, getF(F_RURI + U_HEADERS_OFF), 0);
 }
 
-/** Looks up a header name by the FNV-1a hash computed while scanning it. */
-function headerId(h: u32, n: i32, len: i32): i32 {
+/**
+ * Header id of the name [n, n+len). The hash mixes the length with the first, second and last
+ * bytes (lower-cased) so the scan that finds the name's end does no arithmetic per byte; the
+ * byte comparison that follows settles collisions. scripts/gen-constants.mjs builds the same table.
+ */
+function headerId(n: i32, len: i32): i32 {
+  if (len == 0 || len > 255) return HDR_OTHER;
+  const key: u32 = <u32>lower(ch(n)) | (<u32>(len > 1 ? lower(ch(n + 1)) : 0) << 8) |
+    (<u32>lower(ch(n + len - 1)) << 16) | (<u32>len << 24);
   const slots = changetype<usize>(SLOTS);
   const names = changetype<usize>(NAMES);
-  let slot = h & HASH_MASK;
+  let slot = (key * 0x9e3779b1) >> 23;
   while (true) {
     const e = <i32>load<u8>(slots + <usize>slot);
     if (e == 0) return HDR_OTHER;
     if (<i32>unchecked(ENTRY_LEN[e]) == len) {
+      // The name's bytes are token characters, for which OR 0x20 lower-cases letters and changes
+      // nothing a known name contains: compare eight bytes at a time.
       const o = names + <usize>unchecked(ENTRY_OFF[e]);
       let i = 0;
-      while (i < len && lower(ch(n + i)) == <i32>load<u8>(o + <usize>i)) i++;
+      while (i + 8 <= len && (load<u64>(<usize>(n + i)) | 0x2020202020202020) == load<u64>(o + <usize>i)) i += 8;
+      while (i < len && (ch(n + i) | 0x20) == <i32>load<u8>(o + <usize>i)) i++;
       if (i == len) return <i32>unchecked(ENTRY_ID[e]);
     }
     slot = (slot + 1) & HASH_MASK;
   }
 }
 
-function addValue(s: i32, e: i32, errCode: i32, id: i32): i32 {
+function addValue(s: i32, e: i32, id: i32): i32 {
   s = skipLws(s, e);
   e = trimEnd(s, e);
   if (s == e) {
-    if (id == HDR_VIA) fail(ERR_VIA, s, id); // an empty via-parm is never valid
     return 0;
   }
   const n = getF(F_VAL_COUNT);
@@ -228,29 +252,53 @@ function splitList(s: i32, e: i32, errCode: i32, id: i32): i32 {
       continue;
     }
     if (c == 0x2c) {
-      count += addValue(start, p, errCode, id);
+      count += addValue(start, p, id);
       start = p + 1;
     }
     p++;
   }
-  return count + addValue(start, e, errCode, id);
+  return count + addValue(start, e, id);
+}
+
+/** True when [p, end) may hold a byte below 0x21 (SP, HTAB, CR, LF, controls); eight bytes at a time. */
+function hasLowByte(p: i32, end: i32): bool {
+  while (p + 8 <= end) {
+    const x = load<u64>(<usize>p);
+    if (((x - 0x2121212121212121) & ~x & 0x8080808080808080) != 0) return true;
+    p += 8;
+  }
+  while (p < end) {
+    if (ch(p) < 0x21) return true;
+    p++;
+  }
+  return false;
 }
 
 /** Per-header work for the headers a proxy reads. */
 function onHeader(id: i32, entry: i32, vs: i32, ve: i32): void {
   switch (id) {
     case HDR_VIA: {
+      // one pass over every via-parm of the line; values past the second are checked, not kept
       const first = getF(F_VAL_COUNT);
-      const n = splitList(vs, ve, ERR_VIA, id);
-      for (let i = 0; i < n; i++) {
+      let n = 0;
+      let p = vs;
+      while (true) {
+        p = skipLws(p, ve);
+        if (p >= ve) {
+          fail(ERR_VIA, p, id); // empty value or a trailing comma
+          break;
+        }
         const c = getF(F_VIA_COUNT) + 1;
         setF(F_VIA_COUNT, c);
-        const off = getF(VAL_BASE + (first + i) * 2);
-        const len = getF(VAL_BASE + (first + i) * 2 + 1);
-        if (c <= 2) {
-          if (!parseVia(c == 1 ? F_VIA1 : F_VIA2, off, off + len)) fail(ERR_VIA, off, id);
-          setF(c == 1 ? F_VIA1_HDR : F_VIA2_HDR, entry);
+        const q = parseVia(c == 1 ? F_VIA1 : c == 2 ? F_VIA2 : VIA_SINK, p, ve);
+        if (q < 0) {
+          fail(ERR_VIA, p, id);
+          break;
         }
+        if (c <= 2) setF(c == 1 ? F_VIA1_HDR : F_VIA2_HDR, entry);
+        n += addValue(p, q, id);
+        if (q >= ve) break;
+        p = q + 1; // past the ','
       }
       if (entry >= 0) {
         setF(HDR_BASE + entry * HDR_STRIDE + H_FIRST_VAL, first);
@@ -291,7 +339,9 @@ function onHeader(id: i32, entry: i32, vs: i32, ve: i32): void {
       setF(F_CALL_ID_OFF, vs);
       setF(F_CALL_ID_LEN, ve - vs);
       if (vs == ve) return fail(ERR_CALL_ID, vs, id);
-      for (let q = vs; q < ve; q++) if (is(ch(q), C_LWS)) return fail(ERR_CALL_ID, q, id);
+      if (hasLowByte(vs, ve)) {
+        for (let q = vs; q < ve; q++) if (is(ch(q), C_LWS)) return fail(ERR_CALL_ID, q, id);
+      }
       return;
     }
     case HDR_CSEQ: {
@@ -327,50 +377,45 @@ function onHeader(id: i32, entry: i32, vs: i32, ve: i32): void {
       setF(F_CONTENT_LENGTH, <i32>cl);
       return;
     }
-    default: {
-      if (entry >= 0 && <i32>unchecked(IS_LIST[id]) != 0) {
-        const first = getF(F_VAL_COUNT);
-        const n = splitList(vs, ve, ERR_HEADER_SYNTAX, id);
-        setF(HDR_BASE + entry * HDR_STRIDE + H_FIRST_VAL, first);
-        setF(HDR_BASE + entry * HDR_STRIDE + H_VAL_COUNT, n);
-        const f = HDR_BASE + entry * HDR_STRIDE + H_FLAGS;
-        setF(f, getF(f) | HF_LIST);
-      }
-    }
+    // Other list headers (Contact, Allow, Supported...) are split by the binding when read: the proxy
+    // forwards them untouched, and splitting them here cost a pass over their bytes per message.
   }
 }
 
-function reset(): void {
-  memory.fill(<usize>TABLE_PTR, 0xff, <usize>FIELDS << 2); // every span absent (-1)
-  setF(F_KIND, 0);
-  setF(F_ERROR, 0);
-  setF(F_ERROR_DETAIL, 0);
-  setF(F_MSG_LEN, 0);
-  setF(F_START_LEN, 0);
-  setF(F_METHOD_ID, METHOD_OTHER);
-  setF(F_METHOD_LEN, 0);
-  setF(F_STATUS, 0);
-  setF(F_REASON_LEN, 0);
-  setF(F_VERSION_LEN, 0);
-  setF(F_HDR_COUNT, 0);
-  setF(F_VAL_COUNT, 0);
-  setF(F_BODY_LEN, 0);
-  setF(F_CALL_ID_LEN, 0);
-  setF(F_CSEQ_METHOD_LEN, 0);
-  setF(F_CSEQ_METHOD_ID, METHOD_OTHER);
-  setF(F_VIA_COUNT, 0);
-  setF(F_ROUTE_COUNT, 0);
-  setF(F_RR_COUNT, 0);
-  setF(F_NOTES, 0);
-  setF(F_URI_SCRATCH_ERR, 0);
+// The fixed fields as every parse starts them: spans absent (offset -1, length 0), counters 0.
+// Built once at instantiation, copied over the fields by each parse. It sits in the free memory
+// between the table's end and MEMORY_BASE.
+const TEMPLATE: usize = <usize>MEMORY_BASE - 4096;
+
+function buildTemplate(): void {
+  memory.fill(<usize>TABLE_PTR, 0xff, <usize>FIELDS << 2);
+  const zero: StaticArray<i32> = [
+    F_KIND, F_ERROR, F_ERROR_DETAIL, F_MSG_LEN, F_START_LEN, F_METHOD_ID, F_METHOD_LEN, F_STATUS, F_REASON_LEN,
+    F_VERSION_LEN, F_HDR_COUNT, F_VAL_COUNT, F_BODY_LEN, F_CALL_ID_LEN, F_CSEQ_METHOD_LEN, F_CSEQ_METHOD_ID,
+    F_VIA_COUNT, F_ROUTE_COUNT, F_RR_COUNT, F_NOTES, F_URI_SCRATCH_ERR,
+  ];
+  for (let i = 0; i < zero.length; i++) setF(unchecked(zero[i]), 0);
+  clearUri(F_RURI);
+  clearUri(F_URI_SCRATCH);
+  clearUri(F_ROUTE1);
+  clearUri(F_RR1);
+  clearNameAddr(F_FROM);
+  clearUri(F_FROM + N_URI);
+  clearNameAddr(F_TO);
+  clearUri(F_TO + N_URI);
+  clearVia(F_VIA1);
+  clearVia(F_VIA2);
+  memory.copy(TEMPLATE, <usize>TABLE_PTR, <usize>FIELDS << 2);
 }
+buildTemplate();
 
 /**
  * Parses the datagram of `len` bytes at INPUT_PTR. Called by JS once per datagram, after copying
  * the bytes in. Returns 0 or the first ERR_* found; the table holds everything that could be read.
  */
 export function parse(len: i32): i32 {
-  reset();
+  memory.copy(<usize>TABLE_PTR, TEMPLATE, <usize>FIELDS << 2);
+  resetLfBits();
   inputLen = 0;
   if (len < 0 || len > INPUT_CAPACITY) {
     fail(ERR_TOO_LARGE, 0, 0);
@@ -413,13 +458,7 @@ export function parse(len: i32): i32 {
     }
     // header name, hashed as it is scanned
     const n = p;
-    let h: u32 = 2166136261;
-    while (p < len) {
-      const c = ch(p);
-      if (!is(c, C_TOKEN)) break;
-      h = (h ^ <u32>lower(c)) * 16777619;
-      p++;
-    }
+    while (p < len && is(ch(p), C_TOKEN)) p++;
     const nameEnd = p;
     while (p < len && is(ch(p), C_WS)) p++;
     const good = nameEnd > n && p < len && ch(p) == 0x3a;
@@ -441,7 +480,7 @@ export function parse(len: i32): i32 {
     }
     const vs = skipLws(vs0, ve);
     ve = trimEnd(vs, ve);
-    const id = headerId(h, n, nameEnd - n);
+    const id = headerId(n, nameEnd - n);
     let entry = -1;
     if (count < MAX_HEADERS) {
       entry = count++;
@@ -454,6 +493,7 @@ export function parse(len: i32): i32 {
       setF(b + H_FIRST_VAL, -1);
       setF(b + H_VAL_COUNT, -1);
       setF(b + H_FLAGS, folded ? HF_FOLDED : 0);
+      if (folded) note(NOTE_FOLDED);
       setF(F_HDR_COUNT, count);
     } else {
       fail(ERR_TOO_MANY_HEADERS, n, 0);
@@ -466,6 +506,7 @@ export function parse(len: i32): i32 {
     if (getF(b + H_VAL_COUNT) >= 0) setF(b + H_FLAGS, getF(b + H_FLAGS) | HF_LIST);
   }
   setF(F_HEADERS_END, headersEnd);
+  if ((lfBits() & 0x8080808080808080) != 0) note(NOTE_8BIT);
 
   // required headers (RFC 3261 8.1.1) and the CSeq method check (RFC 4475 3.1.2.17)
   if (getF(F_VIA_COUNT) == 0) fail(ERR_MISSING_VIA, headersEnd, HDR_VIA);
@@ -506,7 +547,7 @@ export function parse(len: i32): i32 {
  */
 export function parseUriAt(off: i32, len: i32): i32 {
   let r = ERR_URI;
-  if (off >= 0 && len >= 0 && off <= inputLen - len && parseUri(F_URI_SCRATCH, off, off + len)) r = 0;
+  if (off >= 0 && len >= 0 && off <= inputLen - len && parseUri(F_URI_SCRATCH, off, off + len, false) == off + len) r = 0;
   setF(F_URI_SCRATCH_ERR, r);
   return r;
 }

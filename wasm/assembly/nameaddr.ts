@@ -4,7 +4,7 @@ import {
   N_DISPLAY_LEN, N_DISPLAY_OFF, N_LEN, N_OFF, N_PARAMS_LEN, N_PARAMS_OFF, N_TAG_LEN, N_TAG_OFF, N_URI,
   NOTE_URI_SPACES, F_NOTES,
 } from "./constants";
-import { C_LWS, C_TOKEN, ch, eqLower, getF, is, setF, skipLws, skipQuoted, trimEnd } from "./chars";
+import { C_LWS, C_TOKEN, ch, getF, is, lower, setF, skipLws, skipQuoted, trimEnd } from "./chars";
 import { nextParam, paramName, paramNameLen, paramValue, paramValueLen } from "./params";
 import { parseUri } from "./uri";
 
@@ -31,8 +31,8 @@ export function parseNameAddr(b: i32, uriBlock: i32, s: i32, end: i32, requireAn
     setF(b + N_LEN, end - s);
   }
   let p = s;
-  let uriStart = -1;
-  let uriEnd = -1;
+  let angle = true;
+  const ub = b >= 0 ? b + N_URI : uriBlock;
   if (p < end && ch(p) == 0x22) {
     // quoted display name, then optional LWS, then '<'
     const q = skipQuoted(p, end);
@@ -44,7 +44,7 @@ export function parseNameAddr(b: i32, uriBlock: i32, s: i32, end: i32, requireAn
     p = skipLws(q, end);
     if (p >= end || ch(p) != 0x3c) return false;
   } else {
-    // *(token LWS) then '<' is a name-addr; anything else is an addr-spec
+    // *(token LWS) then '<' is a name-addr; a URI scheme's ':' (or anything else) makes an addr-spec
     let q = p;
     while (q < end && (is(ch(q), C_TOKEN) || is(ch(q), C_LWS))) q++;
     if (q < end && ch(q) == 0x3c) {
@@ -57,25 +57,21 @@ export function parseNameAddr(b: i32, uriBlock: i32, s: i32, end: i32, requireAn
     } else {
       if (requireAngle) return false;
       // addr-spec: the URI ends at the first ';' or LWS; what follows are header params
-      uriStart = p;
-      q = p;
-      while (q < end && ch(q) != 0x3b && !is(ch(q), C_LWS)) q++;
-      uriEnd = q;
-      p = q;
+      p = parseUri(ub, p, end, true);
+      if (p < 0) return false;
+      angle = false;
     }
   }
-  if (uriStart < 0) {
-    // p is at '<': the URI runs to the next '>'
-    let q = p + 1;
-    while (q < end && ch(q) != 0x3e) q++;
-    if (q >= end) return false;
-    uriStart = skipLws(p + 1, q);
-    uriEnd = trimEnd(uriStart, q);
-    if (uriStart != p + 1 || uriEnd != q) setF(F_NOTES, getF(F_NOTES) | NOTE_URI_SPACES);
-    p = q + 1;
+  if (angle) {
+    // name-addr: "<" [LWS] URI [LWS] ">" (LWS inside is liberal: RFC 4475 3.1.2.14)
+    const u = skipLws(p + 1, end);
+    const q = parseUri(ub, u, end, false);
+    if (q < 0) return false;
+    const r = skipLws(q, end);
+    if (r >= end || ch(r) != 0x3e) return false;
+    if (u != p + 1 || r != q) setF(F_NOTES, getF(F_NOTES) | NOTE_URI_SPACES);
+    p = r + 1;
   }
-  const ub = b >= 0 ? b + N_URI : uriBlock;
-  if (!parseUri(ub, uriStart, uriEnd)) return false;
   p = skipLws(p, end);
   if (p == end) return true;
   if (ch(p) != 0x3b) return false;
@@ -87,7 +83,8 @@ export function parseNameAddr(b: i32, uriBlock: i32, s: i32, end: i32, requireAn
   while (p < end) {
     p = nextParam(p, end);
     if (p < 0) return false;
-    if (b >= 0 && eqLower(paramName, paramNameLen, "tag")) {
+    if (b >= 0 && paramNameLen == 3 && lower(ch(paramName)) == 0x74 && lower(ch(paramName + 1)) == 0x61 &&
+      lower(ch(paramName + 2)) == 0x67) {
       if (paramValue < 0) return false;
       setF(b + N_TAG_OFF, paramValue);
       setF(b + N_TAG_LEN, paramValueLen);

@@ -42,6 +42,6 @@ export function nextParam(p: i32, end: i32): i32 {
     paramValue = v;
     paramValueLen = p - v;
   }
-  if (p < end && !is(ch(p), C_LWS) && ch(p) != 0x3b) return -1;
+  if (p < end && !is(ch(p), C_LWS) && ch(p) != 0x3b && ch(p) != 0x2c) return -1; // , ends a list value
   return skipLws(p, end);
 }

@@ -1,11 +1,13 @@
 // URI parsing (RFC 3261 19.1, RFC 3966 for tel:) into a URI block of the table (U_* slots).
-// Escapes stay verbatim: the parser reports spans, it never decodes.
+// Escapes stay verbatim: the parser reports spans, it never decodes. The scanner stops at the first
+// byte that cannot be part of a URI (or at ';' for an addr-spec) and returns where it stopped, so
+// callers need no separate pass to find the URI's end.
 import {
   SCHEME_OTHER, SCHEME_SIP, SCHEME_SIPS, SCHEME_TEL,
   U_HEADERS_LEN, U_HEADERS_OFF, U_HOST_LEN, U_HOST_OFF, U_LEN, U_LR, U_OFF, U_PARAMS_LEN, U_PARAMS_OFF,
   U_PASSWORD_LEN, U_PASSWORD_OFF, U_PORT, U_SCHEME, U_SCHEME_LEN, U_USER_LEN, U_USER_OFF,
 } from "./constants";
-import { C_HEX, C_HOST, C_SCHEME, C_URI_BAD, ch, eqLower, is, lower, parseDigits, setF } from "./chars";
+import { C_HEX, C_HOST, C_SCHEME, C_URI_BAD, ch, is, lower, setF } from "./chars";
 
 /** Clears a URI block: every span absent, numbers zero. */
 export function clearUri(b: i32): void {
@@ -27,10 +29,15 @@ export function clearUri(b: i32): void {
   setF(b + U_LR, 0);
 }
 
+// @ts-ignore: decorator
+@inline function isLws(c: i32): bool {
+  return c == 0x20 || c == 0x09 || c == 0x0d || c == 0x0a;
+}
+
 /**
  * Parses host [":" port] starting at p. Host is an IPv6 reference in brackets, or hostname/IPv4
  * characters. Writes the host span at hostSlot and the port at portSlot; returns the offset after
- * the port, or -1 when malformed. Used for URIs and for Via sent-by.
+ * the port, or -1 when malformed. Used for URIs and (with LWS around ':') for Via sent-by.
  */
 export function parseHostPort(p: i32, end: i32, hostSlot: i32, portSlot: i32, lwsAroundColon: bool): i32 {
   const h = p;
@@ -48,114 +55,140 @@ export function parseHostPort(p: i32, end: i32, hostSlot: i32, portSlot: i32, lw
   setF(hostSlot + 1, p - h);
   setF(portSlot, 0);
   let q = p;
-  if (lwsAroundColon) while (q < end && (ch(q) == 0x20 || ch(q) == 0x09 || ch(q) == 0x0d || ch(q) == 0x0a)) q++;
+  if (lwsAroundColon) while (q < end && isLws(ch(q))) q++;
   if (q < end && ch(q) == 0x3a) {
     q++;
-    if (lwsAroundColon) while (q < end && (ch(q) == 0x20 || ch(q) == 0x09 || ch(q) == 0x0d || ch(q) == 0x0a)) q++;
+    if (lwsAroundColon) while (q < end && isLws(ch(q))) q++;
+    let port = 0;
     const d = q;
-    while (q < end && ch(q) >= 48 && ch(q) <= 57) q++;
-    const port = parseDigits(d, q, 65535);
-    if (port < 0) return -1;
-    setF(portSlot, <i32>port);
+    while (q < end && ch(q) >= 48 && ch(q) <= 57 && q - d < 6) {
+      port = port * 10 + ch(q) - 48;
+      q++;
+    }
+    if (q == d || port > 65535 || (q < end && ch(q) >= 48 && ch(q) <= 57)) return -1;
+    setF(portSlot, port);
     return q;
   }
   return p;
 }
 
-/** True when the parameter list [p, end) (without its first ';') holds an `lr` parameter. */
-function hasLr(p: i32, end: i32): bool {
-  while (p < end) {
-    let q = p;
-    while (q < end && ch(q) != 0x3b && ch(q) != 0x3d) q++;
-    if (q - p == 2 && lower(ch(p)) == 0x6c && lower(ch(p + 1)) == 0x72) return true;
-    while (q < end && ch(q) != 0x3b) q++;
-    p = q + 1;
+/** Scheme of [s, s+len) (without the ':'), compared without a literal table. */
+function schemeKind(s: i32, len: i32): i32 {
+  if (len < 3 || len > 4) return SCHEME_OTHER;
+  const a = lower(ch(s));
+  const b = lower(ch(s + 1));
+  const c = lower(ch(s + 2));
+  if (a == 0x73 && b == 0x69 && c == 0x70) {
+    if (len == 3) return SCHEME_SIP;
+    if (lower(ch(s + 3)) == 0x73) return SCHEME_SIPS;
+  } else if (len == 3 && a == 0x74 && b == 0x65 && c == 0x6c) {
+    return SCHEME_TEL;
   }
-  return false;
+  return SCHEME_OTHER;
+}
+
+/** True when [q, end) starts with the parameter name `lr` (any case) followed by a delimiter. */
+// @ts-ignore: decorator
+@inline function atLr(q: i32, end: i32): bool {
+  return q + 2 <= end && lower(ch(q)) == 0x6c && lower(ch(q + 1)) == 0x72 &&
+    (q + 2 == end || ch(q + 2) == 0x3b || ch(q + 2) == 0x3d || ch(q + 2) == 0x3f || is(ch(q + 2), C_URI_BAD));
 }
 
 /**
- * Parses the URI [s, end) into block b. Returns true when well-formed. For sip/sips the user
- * part may hold ';', '?' and '/' (user-unreserved), so userinfo is everything before the '@'.
+ * Parses the URI starting at s into block b, reading no further than end. Stops at the first byte
+ * that cannot belong to it (a C_URI_BAD byte such as '>', LWS or '"'; with addrSpec also ';', whose
+ * parameters then belong to the header, RFC 3261 20.10). Returns the stop offset, or -1 when the
+ * URI is malformed. For sip/sips the user part may hold ';', '?' and '/' (user-unreserved), so the
+ * userinfo is everything before the '@'.
  */
-export function parseUri(b: i32, s: i32, end: i32): bool {
+export function parseUri(b: i32, s: i32, end: i32, addrSpec: bool): i32 {
   clearUri(b);
   setF(b + U_OFF, s);
-  setF(b + U_LEN, end - s);
-  if (s >= end) return false;
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"
-  let p = s;
-  const c0 = lower(ch(p));
-  if (c0 < 97 || c0 > 122) return false;
-  p++;
+  if (s >= end) return -1;
+  const c0 = lower(ch(s));
+  if (c0 < 97 || c0 > 122) return -1;
+  let p = s + 1;
   while (p < end && is(ch(p), C_SCHEME)) p++;
-  if (p >= end || ch(p) != 0x3a) return false;
-  const schemeLen = p - s;
-  setF(b + U_SCHEME_LEN, schemeLen);
-  for (let q = s; q < end; q++) if (is(ch(q), C_URI_BAD)) return false;
-  p++; // past ':'
-  if (p >= end) return false;
-
-  let kind = SCHEME_OTHER;
-  if (eqLower(s, schemeLen, "sip")) kind = SCHEME_SIP;
-  else if (eqLower(s, schemeLen, "sips")) kind = SCHEME_SIPS;
-  else if (eqLower(s, schemeLen, "tel")) kind = SCHEME_TEL;
+  if (p >= end || ch(p) != 0x3a) return -1;
+  const kind = schemeKind(s, p - s);
   setF(b + U_SCHEME, kind);
-  if (kind == SCHEME_OTHER) return true; // opaque: the scheme's owner knows its syntax
+  setF(b + U_SCHEME_LEN, p - s);
+  p++; // past ':'
 
-  if (kind == SCHEME_TEL) {
-    let q = p;
-    while (q < end && ch(q) != 0x3b) q++;
-    if (q == p) return false;
-    setF(b + U_USER_OFF, p);
-    setF(b + U_USER_LEN, q - p);
-    if (q < end) {
-      setF(b + U_PARAMS_OFF, q + 1);
-      setF(b + U_PARAMS_LEN, end - q - 1);
+  if (kind == SCHEME_OTHER || kind == SCHEME_TEL) {
+    // opaque (the scheme's owner knows its syntax), or telephone-subscriber *( ";" param )
+    const q0 = p;
+    let semi = -1;
+    while (p < end) {
+      const c = ch(p);
+      if (is(c, C_URI_BAD)) break;
+      if (c == 0x3b) {
+        if (addrSpec) break;
+        if (semi < 0) semi = p;
+      }
+      p++;
     }
-    return true;
+    if (p == q0) return -1;
+    if (kind == SCHEME_TEL) {
+      const ue = semi < 0 ? p : semi;
+      if (ue == q0) return -1;
+      setF(b + U_USER_OFF, q0);
+      setF(b + U_USER_LEN, ue - q0);
+      if (semi >= 0) {
+        setF(b + U_PARAMS_OFF, semi + 1);
+        setF(b + U_PARAMS_LEN, p - semi - 1);
+      }
+    }
+    setF(b + U_LEN, p - s);
+    return p;
   }
 
   // sip / sips: [ userinfo "@" ] hostport uri-parameters [ headers ]
-  let at = -1;
-  for (let q = p; q < end; q++) {
-    if (ch(q) == 0x40) {
-      at = q;
-      break;
-    }
+  let q = p;
+  let colon = -1;
+  while (q < end) {
+    const c = ch(q);
+    if (c == 0x40) break;
+    if (is(c, C_URI_BAD) || (addrSpec && c == 0x3b)) break;
+    if (c == 0x3a && colon < 0) colon = q;
+    q++;
   }
-  if (at >= 0) {
-    if (at == p) return false;
-    let colon = at;
-    for (let q = p; q < at; q++) {
-      if (ch(q) == 0x3a) {
-        colon = q;
-        break;
-      }
-    }
-    if (colon == p) return false;
+  if (q < end && ch(q) == 0x40) {
+    const ue = colon < 0 ? q : colon;
+    if (ue == p) return -1; // empty user
     setF(b + U_USER_OFF, p);
-    setF(b + U_USER_LEN, colon - p);
-    if (colon < at) {
+    setF(b + U_USER_LEN, ue - p);
+    if (colon >= 0) {
       setF(b + U_PASSWORD_OFF, colon + 1);
-      setF(b + U_PASSWORD_LEN, at - colon - 1);
+      setF(b + U_PASSWORD_LEN, q - colon - 1);
     }
-    p = at + 1;
+    p = q + 1;
   }
   p = parseHostPort(p, end, b + U_HOST_OFF, b + U_PORT, false);
-  if (p < 0) return false;
-  if (p < end && ch(p) == 0x3b) {
-    let q = p + 1;
-    while (q < end && ch(q) != 0x3f) q++;
-    setF(b + U_PARAMS_OFF, p + 1);
-    setF(b + U_PARAMS_LEN, q - p - 1);
-    if (hasLr(p + 1, q)) setF(b + U_LR, 1);
-    p = q;
+  if (p < 0) return -1;
+  if (p < end && ch(p) == 0x3b && !addrSpec) {
+    const ps = p + 1;
+    p = ps;
+    if (atLr(p, end)) setF(b + U_LR, 1);
+    while (p < end) {
+      const c = ch(p);
+      if (c == 0x3f || is(c, C_URI_BAD)) break;
+      if (c == 0x3b && atLr(p + 1, end)) setF(b + U_LR, 1);
+      p++;
+    }
+    setF(b + U_PARAMS_OFF, ps);
+    setF(b + U_PARAMS_LEN, p - ps);
   }
   if (p < end && ch(p) == 0x3f) {
-    setF(b + U_HEADERS_OFF, p + 1);
-    setF(b + U_HEADERS_LEN, end - p - 1);
-    p = end;
+    const hs = p + 1;
+    p = hs;
+    while (p < end && !is(ch(p), C_URI_BAD) && !(addrSpec && ch(p) == 0x3b)) p++;
+    setF(b + U_HEADERS_OFF, hs);
+    setF(b + U_HEADERS_LEN, p - hs);
   }
-  return p == end;
+  // what follows the host must end the URI
+  if (p < end && !is(ch(p), C_URI_BAD) && !(addrSpec && ch(p) == 0x3b)) return -1;
+  setF(b + U_LEN, p - s);
+  return p;
 }

@@ -5,7 +5,7 @@ import {
   V_BRANCH_LEN, V_BRANCH_OFF, V_HOST_OFF, V_LEN, V_MADDR_LEN, V_MADDR_OFF, V_OFF, V_PARAMS_LEN, V_PARAMS_OFF,
   V_PORT, V_RECEIVED_LEN, V_RECEIVED_OFF, V_RPORT, V_TRANSPORT, V_TRANSPORT_LEN, V_TRANSPORT_OFF,
 } from "./constants";
-import { C_LWS, ch, eqLower, is, parseDigits, setF, skipLws, skipToken } from "./chars";
+import { C_LWS, ch, eqLower, is, lower, parseDigits, setF, skipLws, skipToken, trimEnd } from "./chars";
 import { nextParam, paramName, paramNameLen, paramValue, paramValueLen } from "./params";
 import { parseHostPort } from "./uri";
 
@@ -30,12 +30,19 @@ export function clearVia(b: i32): void {
 }
 
 function transportId(p: i32, len: i32): i32 {
-  if (eqLower(p, len, "udp")) return TRANSPORT_UDP;
-  if (eqLower(p, len, "tcp")) return TRANSPORT_TCP;
-  if (eqLower(p, len, "tls")) return TRANSPORT_TLS;
-  if (eqLower(p, len, "sctp")) return TRANSPORT_SCTP;
-  if (eqLower(p, len, "ws")) return TRANSPORT_WS;
-  if (eqLower(p, len, "wss")) return TRANSPORT_WSS;
+  const a = lower(ch(p));
+  const b = len > 1 ? lower(ch(p + 1)) : 0;
+  if (len == 3) {
+    const c = lower(ch(p + 2));
+    if (a == 0x75 && b == 0x64 && c == 0x70) return TRANSPORT_UDP;
+    if (a == 0x74 && b == 0x63 && c == 0x70) return TRANSPORT_TCP;
+    if (a == 0x74 && b == 0x6c && c == 0x73) return TRANSPORT_TLS;
+    if (a == 0x77 && b == 0x73 && c == 0x73) return TRANSPORT_WSS;
+  } else if (len == 2) {
+    if (a == 0x77 && b == 0x73) return TRANSPORT_WS;
+  } else if (len == 4 && eqLower(p, 4, "sctp")) {
+    return TRANSPORT_SCTP;
+  }
   return TRANSPORT_OTHER;
 }
 
@@ -46,56 +53,63 @@ function slash(p: i32, end: i32): i32 {
   return skipLws(p + 1, end);
 }
 
-/** Parses one via-parm [s, end) (already trimmed) into Via block b; true when well-formed. */
-export function parseVia(b: i32, s: i32, end: i32): bool {
+/**
+ * Parses one via-parm starting at s into Via block b, reading no further than end. Returns the
+ * offset where it stopped (end, or the ',' before the next via-parm), or -1 when malformed.
+ */
+export function parseVia(b: i32, s: i32, end: i32): i32 {
   clearVia(b);
   setF(b + V_OFF, s);
-  setF(b + V_LEN, end - s);
   let p = skipToken(s, end); // protocol-name
-  if (p == s) return false;
+  if (p == s) return -1;
   p = slash(p, end);
-  if (p < 0) return false;
+  if (p < 0) return -1;
   let q = skipToken(p, end); // protocol-version
-  if (q == p) return false;
+  if (q == p) return -1;
   p = slash(q, end);
-  if (p < 0) return false;
+  if (p < 0) return -1;
   q = skipToken(p, end); // transport
-  if (q == p) return false;
+  if (q == p) return -1;
   setF(b + V_TRANSPORT, transportId(p, q - p));
   setF(b + V_TRANSPORT_OFF, p);
   setF(b + V_TRANSPORT_LEN, q - p);
-  if (q >= end || !is(ch(q), C_LWS)) return false;
+  if (q >= end || !is(ch(q), C_LWS)) return -1;
   p = parseHostPort(skipLws(q, end), end, b + V_HOST_OFF, b + V_PORT, true);
-  if (p < 0) return false;
+  if (p < 0) return -1;
   p = skipLws(p, end);
-  if (p == end) return true;
-  if (ch(p) != 0x3b) return false;
-  setF(b + V_PARAMS_OFF, skipLws(p + 1, end));
-  setF(b + V_PARAMS_LEN, end - skipLws(p + 1, end));
-  while (p < end) {
-    p = nextParam(p, end);
-    if (p < 0) return false;
-    if (eqLower(paramName, paramNameLen, "branch")) {
-      if (paramValue < 0) return false;
-      setF(b + V_BRANCH_OFF, paramValue);
-      setF(b + V_BRANCH_LEN, paramValueLen);
-    } else if (eqLower(paramName, paramNameLen, "received")) {
-      if (paramValue < 0) return false;
-      setF(b + V_RECEIVED_OFF, paramValue);
-      setF(b + V_RECEIVED_LEN, paramValueLen);
-    } else if (eqLower(paramName, paramNameLen, "rport")) {
-      if (paramValue < 0) {
-        setF(b + V_RPORT, 0);
-      } else {
-        const port = parseDigits(paramValue, paramValue + paramValueLen, 65535);
-        if (port < 0) return false;
-        setF(b + V_RPORT, <i32>port);
+  if (p < end && ch(p) == 0x3b) {
+    const ps = skipLws(p + 1, end);
+    setF(b + V_PARAMS_OFF, ps);
+    while (p < end && ch(p) != 0x2c) {
+      p = nextParam(p, end);
+      if (p < 0) return -1;
+      const n = paramNameLen;
+      const c0 = lower(ch(paramName));
+      if (n == 6 && c0 == 0x62 && eqLower(paramName, n, "branch")) {
+        if (paramValue < 0) return -1;
+        setF(b + V_BRANCH_OFF, paramValue);
+        setF(b + V_BRANCH_LEN, paramValueLen);
+      } else if (n == 8 && c0 == 0x72 && eqLower(paramName, n, "received")) {
+        if (paramValue < 0) return -1;
+        setF(b + V_RECEIVED_OFF, paramValue);
+        setF(b + V_RECEIVED_LEN, paramValueLen);
+      } else if (n == 5 && c0 == 0x72 && eqLower(paramName, n, "rport")) {
+        if (paramValue < 0) {
+          setF(b + V_RPORT, 0);
+        } else {
+          const port = parseDigits(paramValue, paramValue + paramValueLen, 65535);
+          if (port < 0) return -1;
+          setF(b + V_RPORT, <i32>port);
+        }
+      } else if (n == 5 && c0 == 0x6d && eqLower(paramName, n, "maddr")) {
+        if (paramValue < 0) return -1;
+        setF(b + V_MADDR_OFF, paramValue);
+        setF(b + V_MADDR_LEN, paramValueLen);
       }
-    } else if (eqLower(paramName, paramNameLen, "maddr")) {
-      if (paramValue < 0) return false;
-      setF(b + V_MADDR_OFF, paramValue);
-      setF(b + V_MADDR_LEN, paramValueLen);
     }
+    setF(b + V_PARAMS_LEN, trimEnd(ps, p) - ps);
   }
-  return true;
+  if (p < end && ch(p) != 0x2c) return -1;
+  setF(b + V_LEN, trimEnd(s, p) - s);
+  return p;
 }

@@ -1,0 +1,76 @@
+// Every error siplb throws. One base class with a stable `code`, one subclass per condition, and
+// ERROR_CODES listing each code with the line the README's "Error codes" table shows (a unit test
+// keeps the two in step). Exceptions are for configuration, usage and programmer errors only:
+// malformed SIP is data, returned as a ParseError and counted, never thrown (STYLE.md, habit 8).
+
+export type SiplbErrorCode =
+  | 'SIPLB_ERR_USAGE'
+  | 'SIPLB_ERR_CONFIG'
+  | 'SIPLB_ERR_WASM'
+  | 'SIPLB_ERR_STALE_MESSAGE';
+
+export interface ErrorCodeInfo {
+  readonly code: SiplbErrorCode;
+  readonly description: string;
+}
+
+const CODES: ErrorCodeInfo[] = [
+  { code: 'SIPLB_ERR_USAGE', description: 'The command line is wrong: unknown command or flag, missing or unreadable file.' },
+  { code: 'SIPLB_ERR_CONFIG', description: 'A SIPLB_* environment variable or config value is invalid; the message names it and the accepted values.' },
+  { code: 'SIPLB_ERR_WASM', description: 'The WebAssembly parser module could not be loaded, compiled or instantiated.' },
+  {
+    code: 'SIPLB_ERR_STALE_MESSAGE',
+    description: 'A parsed message was read after its parser parsed the next datagram; call message.detach() to keep one.',
+  },
+];
+
+/** Every code with a one-line description, in the order the README lists them. */
+export const ERROR_CODES: readonly ErrorCodeInfo[] = Object.freeze(CODES.map((info) => Object.freeze(info)));
+
+/** Base class: `code` is stable across releases, `message` is for people. */
+export class SiplbError extends Error {
+  readonly code: SiplbErrorCode;
+
+  constructor(code: SiplbErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** The command line is wrong. The CLI prints the message with the usage text and exits 2. */
+export class SiplbUsageError extends SiplbError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('SIPLB_ERR_USAGE', message, options);
+  }
+}
+
+/** A configuration value is invalid. `variable` names it (e.g. "SIPLB_WORKERS"). */
+export class SiplbConfigError extends SiplbError {
+  readonly variable: string;
+
+  constructor(variable: string, message: string, options?: ErrorOptions) {
+    super('SIPLB_ERR_CONFIG', `${variable}: ${message}`, options);
+    this.variable = variable;
+  }
+}
+
+/** The wasm parser failed to load or instantiate; `cause` holds the underlying error. */
+export class SiplbWasmError extends SiplbError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('SIPLB_ERR_WASM', message, options);
+  }
+}
+
+/**
+ * A message view was read after its parser moved on to the next datagram: the span table it reads
+ * from now describes other bytes. Thrown instead of returning fields of the wrong message.
+ */
+export class SiplbStaleMessageError extends SiplbError {
+  constructor(
+    message = 'this message was read after its parser parsed the next datagram; call message.detach() to keep it',
+    options?: ErrorOptions,
+  ) {
+    super('SIPLB_ERR_STALE_MESSAGE', message, options);
+  }
+}

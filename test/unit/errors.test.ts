@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  ERROR_CODES,
+  SiplbConfigError,
+  SiplbError,
+  SiplbStaleMessageError,
+  SiplbUsageError,
+  SiplbWasmError,
+} from '../../src/errors.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+
+describe('error codes', () => {
+  it('are unique and follow SIPLB_ERR_*', () => {
+    const codes = ERROR_CODES.map((e) => e.code);
+    expect(new Set(codes).size).toBe(codes.length);
+    for (const code of codes) expect(code).toMatch(/^SIPLB_ERR_[A-Z0-9_]+$/);
+  });
+
+  it('each have a one-line description', () => {
+    for (const { code, description } of ERROR_CODES) {
+      expect(description.length, code).toBeGreaterThan(10);
+      expect(description, code).not.toMatch(/\n/);
+    }
+  });
+
+  it.each(ERROR_CODES.map((e) => e.code))('%s is documented in the README', (code) => {
+    expect(readme).toContain(`\`${code}\``);
+  });
+
+  it('every code the README documents exists', () => {
+    const documented = new Set(readme.match(/SIPLB_ERR_[A-Z0-9_]+/g) ?? []);
+    const known = new Set<string>(ERROR_CODES.map((e) => e.code));
+    for (const code of documented) expect(known, `README mentions unknown ${code}`).toContain(code);
+  });
+
+  it('every subclass carries its code and is covered by the list', () => {
+    const errors: SiplbError[] = [
+      new SiplbUsageError('bad flag'),
+      new SiplbConfigError('SIPLB_WORKERS', 'expected an integer from 0 to 64'),
+      new SiplbWasmError('could not instantiate', { cause: new Error('boom') }),
+      new SiplbStaleMessageError(),
+    ];
+    const codes = errors.map((e) => e.code);
+    expect(new Set(codes).size).toBe(errors.length);
+    expect(codes.toSorted()).toEqual(ERROR_CODES.map((e) => e.code).toSorted());
+    for (const e of errors) {
+      expect(e).toBeInstanceOf(SiplbError);
+      expect(e).toBeInstanceOf(Error);
+      expect(e.name).toBe(e.constructor.name);
+    }
+  });
+
+  it('SiplbConfigError names the variable', () => {
+    const e = new SiplbConfigError('SIPLB_WORKERS', 'expected an integer from 0 to 64, got "x"');
+    expect(e.variable).toBe('SIPLB_WORKERS');
+    expect(e.message).toContain('SIPLB_WORKERS');
+  });
+
+  it('SiplbWasmError keeps its cause', () => {
+    const cause = new Error('CompileError');
+    expect(new SiplbWasmError('failed', { cause }).cause).toBe(cause);
+  });
+});
