@@ -50,6 +50,7 @@ export abstract class Reader {
 
   /** Text of [off, off + len), with folded lines (CRLF + WSP) replaced by one space. */
   text(off: number, len: number): string {
+    if (off < 0) return '';
     const notes = this.table[C.F_NOTES]!;
     const end = off + len;
     let s: string;

@@ -65,7 +65,7 @@ export const F_CONTENT_LENGTH: i32 = 20; // -1 when absent (body is then the res
 export const F_MAX_FORWARDS: i32 = 21; // -1 when absent
 export const F_CALL_ID_OFF: i32 = 22;
 export const F_CALL_ID_LEN: i32 = 23;
-export const F_CSEQ_NUM: i32 = 24; // 0 .. 2^31-1
+export const F_CSEQ_NUM: i32 = 24; // 0 .. 2^31-1; -1 when CSeq is absent or unreadable
 export const F_CSEQ_METHOD_OFF: i32 = 25;
 export const F_CSEQ_METHOD_LEN: i32 = 26;
 export const F_CSEQ_METHOD_ID: i32 = 27;
@@ -129,7 +129,7 @@ export const V_BRANCH_OFF: i32 = 8; // -1 if none
 export const V_BRANCH_LEN: i32 = 9;
 export const V_RECEIVED_OFF: i32 = 10; // -1 if none
 export const V_RECEIVED_LEN: i32 = 11;
-export const V_RPORT: i32 = 12; // -1 absent, 0 present without value, else the port
+export const V_RPORT: i32 = 12; // -1 absent, 0 present without a value (or rport=0), else the port
 export const V_MADDR_OFF: i32 = 13; // -1 if none
 export const V_MADDR_LEN: i32 = 14;
 export const V_PARAMS_OFF: i32 = 15; // all params without the first ';', -1 if none

@@ -310,6 +310,7 @@ function onHeader(id: i32, entry: i32, vs: i32, ve: i32): void {
     case HDR_RECORD_ROUTE: {
       const first = getF(F_VAL_COUNT);
       const n = splitList(vs, ve, ERR_ROUTE, id);
+      if (n == 0) fail(ERR_ROUTE, vs, id); // route-param *(COMMA route-param): never empty
       const countSlot = id == HDR_ROUTE ? F_ROUTE_COUNT : F_RR_COUNT;
       const block = id == HDR_ROUTE ? F_ROUTE1 : F_RR1;
       if (n > 0 && getF(countSlot) == 0) {

@@ -59,13 +59,14 @@ export function parseHostPort(p: i32, end: i32, hostSlot: i32, portSlot: i32, lw
   if (q < end && ch(q) == 0x3a) {
     q++;
     if (lwsAroundColon) while (q < end && isLws(ch(q))) q++;
+    // port = 1*DIGIT (leading zeros allowed); the value saturates so a long run cannot overflow
     let port = 0;
     const d = q;
-    while (q < end && ch(q) >= 48 && ch(q) <= 57 && q - d < 6) {
-      port = port * 10 + ch(q) - 48;
+    while (q < end && ch(q) >= 48 && ch(q) <= 57) {
+      port = min(port * 10 + ch(q) - 48, 65536);
       q++;
     }
-    if (q == d || port > 65535 || (q < end && ch(q) >= 48 && ch(q) <= 57)) return -1;
+    if (q == d || port > 65535) return -1;
     setF(portSlot, port);
     return q;
   }

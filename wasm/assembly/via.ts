@@ -2,7 +2,7 @@
 // with LWS (folds included) allowed around '/', ':' , ';' and '='.
 import {
   TRANSPORT_OTHER, TRANSPORT_SCTP, TRANSPORT_TCP, TRANSPORT_TLS, TRANSPORT_UDP, TRANSPORT_WS, TRANSPORT_WSS,
-  V_BRANCH_LEN, V_BRANCH_OFF, V_HOST_OFF, V_LEN, V_MADDR_LEN, V_MADDR_OFF, V_OFF, V_PARAMS_LEN, V_PARAMS_OFF,
+  V_BRANCH_LEN, V_BRANCH_OFF, V_HOST_LEN, V_HOST_OFF, V_LEN, V_MADDR_LEN, V_MADDR_OFF, V_OFF, V_PARAMS_LEN, V_PARAMS_OFF,
   V_PORT, V_RECEIVED_LEN, V_RECEIVED_OFF, V_RPORT, V_TRANSPORT, V_TRANSPORT_LEN, V_TRANSPORT_OFF,
 } from "./constants";
 import { C_LWS, ch, eqLower, is, lower, parseDigits, setF, skipLws, skipToken, trimEnd } from "./chars";
@@ -16,7 +16,7 @@ export function clearVia(b: i32): void {
   setF(b + V_TRANSPORT_OFF, -1);
   setF(b + V_TRANSPORT_LEN, 0);
   setF(b + V_HOST_OFF, -1);
-  setF(b + V_HOST_OFF + 1, 0);
+  setF(b + V_HOST_LEN, 0);
   setF(b + V_PORT, 0);
   setF(b + V_BRANCH_OFF, -1);
   setF(b + V_BRANCH_LEN, 0);
