@@ -15,13 +15,12 @@ interface SliceBuffer extends Buffer {
  * What every view reads through: the table, the bytes the offsets point into, and a staleness
  * check. A parser-backed reader goes stale when its parser parses the next datagram.
  *
- * Strings: crossing into C++ to make a string costs about 70 ns however short it is, so once a
- * message has had two fields read, its whole header section is decoded once (latin1: exact when
- * the parser saw no byte >= 0x80) and later fields are slices of that string.
+ * Strings: crossing into C++ to make a string costs about 70 ns however short it is, so the first
+ * field read decodes the whole header section once (latin1: exact when the parser saw no byte
+ * >= 0x80) and every field is a slice of that string (V8 slices without copying).
  */
 export abstract class Reader {
   readonly #bytes: SliceBuffer;
-  #reads = 0;
   #head: string | undefined;
 
   constructor(
@@ -56,11 +55,8 @@ export abstract class Reader {
     let s: string;
     if ((notes & C.NOTE_8BIT) !== 0) {
       s = this.#bytes.utf8Slice(off, end);
-    } else if (this.#head !== undefined && end <= this.#head.length) {
-      s = this.#head.slice(off, end);
-    } else if (++this.#reads === 2 && end <= this.table[C.F_HEADERS_END]!) {
-      this.#head = this.#bytes.latin1Slice(0, this.table[C.F_HEADERS_END]!);
-      s = this.#head.slice(off, end);
+    } else if (end <= this.table[C.F_HEADERS_END]!) {
+      s = (this.#head ??= this.#bytes.latin1Slice(0, this.table[C.F_HEADERS_END]!)).slice(off, end);
     } else {
       s = this.#bytes.latin1Slice(off, end);
     }

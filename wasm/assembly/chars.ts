@@ -2,22 +2,26 @@
 // at INPUT_PTR (0), so a byte offset is also a pointer; callers keep every read below `end`.
 import { TABLE_PTR } from "./constants";
 
-export const C_TOKEN: u8 = 1; // RFC 3261 token: alphanum and -.!%*_+`'~
-export const C_WS: u8 = 2; // SP, HTAB
-export const C_LWS: u8 = 4; // SP, HTAB, CR, LF (inside a header value CR/LF only occur in folds)
-export const C_DIGIT: u8 = 8;
-export const C_HOST: u8 = 16; // hostname and IPv4 characters: alphanum - . _
-export const C_SCHEME: u8 = 32; // URI scheme characters after the first: alphanum + - .
-export const C_URI_BAD: u8 = 64; // never in a URI: CTL, SP, " < > \ ^ ` { | }
-export const C_HEX: u8 = 128; // hex digits (IPv6 references)
+export const C_TOKEN: u16 = 1; // RFC 3261 token: alphanum and -.!%*_+`'~
+export const C_WS: u16 = 2; // SP, HTAB
+export const C_LWS: u16 = 4; // SP, HTAB, CR, LF (inside a header value CR/LF only occur in folds)
+export const C_DIGIT: u16 = 8;
+export const C_HOST: u16 = 16; // hostname and IPv4 characters: alphanum - . _
+export const C_SCHEME: u16 = 32; // URI scheme characters after the first: alphanum + - .
+export const C_URI_BAD: u16 = 64; // never in a URI: CTL, SP, " < > \ ^ ` { | }
+export const C_HEX: u16 = 128; // hex digits (IPv6 references)
+// Composite stops, so a scanning loop tests one bit per byte and sorts out the rare stop after:
+export const C_USER_STOP: u16 = 256; // ends a run of userinfo: URI_BAD, '@', ':', ';'
+export const C_PARAM_STOP: u16 = 512; // ends a run of URI params: URI_BAD, '?', ';', '@'
+export const C_PVALUE: u16 = 1024; // gen-value characters: token and ':' (IPv6 without brackets)
 
 // 256 byte classes, filled once when the module is instantiated.
-const CLASS: usize = memory.data(256);
+const CLASS: usize = memory.data(512);
 
-function mark(from: i32, to: i32, bits: u8): void {
-  for (let c = from; c <= to; c++) store<u8>(CLASS + <usize>c, load<u8>(CLASS + <usize>c) | bits);
+function mark(from: i32, to: i32, bits: u16): void {
+  for (let c = from; c <= to; c++) store<u16>(CLASS + (<usize>c << 1), load<u16>(CLASS + (<usize>c << 1)) | bits);
 }
-function markChars(chars: string, bits: u8): void {
+function markChars(chars: string, bits: u16): void {
   for (let i = 0; i < chars.length; i++) mark(chars.charCodeAt(i), chars.charCodeAt(i), bits);
 }
 
@@ -31,17 +35,21 @@ markChars("-._", C_HOST);
 markChars("+-.", C_SCHEME);
 markChars(" \t", C_WS | C_LWS);
 markChars("\r\n", C_LWS);
-mark(0, 32, C_URI_BAD);
-mark(127, 127, C_URI_BAD);
-markChars("\"<>\\^`{|}", C_URI_BAD);
+mark(0, 32, C_URI_BAD | C_USER_STOP | C_PARAM_STOP);
+mark(127, 127, C_URI_BAD | C_USER_STOP | C_PARAM_STOP);
+markChars("\"<>\\^`{|}", C_URI_BAD | C_USER_STOP | C_PARAM_STOP);
+markChars("@:;", C_USER_STOP);
+markChars("?;@", C_PARAM_STOP);
+for (let c = 0; c < 256; c++) if ((load<u16>(CLASS + (<usize>c << 1)) & C_TOKEN) != 0) mark(c, c, C_PVALUE);
+markChars(":", C_PVALUE);
 
 // @ts-ignore: decorator
 @inline export function ch(p: i32): i32 {
   return <i32>load<u8>(<usize>p);
 }
 // @ts-ignore: decorator
-@inline export function is(c: i32, bits: u8): bool {
-  return (load<u8>(CLASS + <usize>c) & bits) != 0;
+@inline export function is(c: i32, bits: u16): bool {
+  return (load<u16>(CLASS + (<usize>c << 1)) & bits) != 0;
 }
 // @ts-ignore: decorator
 @inline export function lower(c: i32): i32 {
@@ -57,17 +65,20 @@ markChars("\"<>\\^`{|}", C_URI_BAD);
 }
 
 /** Skips linear whitespace (SP, HTAB and the CR LF of folds) from p; returns the first other byte. */
-export function skipLws(p: i32, end: i32): i32 {
+// @ts-ignore: decorator
+@inline export function skipLws(p: i32, end: i32): i32 {
   while (p < end && is(ch(p), C_LWS)) p++;
   return p;
 }
 /** Moves end back over linear whitespace; returns the new end. */
-export function trimEnd(start: i32, end: i32): i32 {
+// @ts-ignore: decorator
+@inline export function trimEnd(start: i32, end: i32): i32 {
   while (end > start && is(ch(end - 1), C_LWS)) end--;
   return end;
 }
 /** Skips token characters from p. */
-export function skipToken(p: i32, end: i32): i32 {
+// @ts-ignore: decorator
+@inline export function skipToken(p: i32, end: i32): i32 {
   while (p < end && is(ch(p), C_TOKEN)) p++;
   return p;
 }

@@ -63,35 +63,56 @@ export function tablePtr(): i32 {
   setF(F_NOTES, getF(F_NOTES) | bit);
 }
 
+// Methods are case-sensitive (RFC 3261 7.1): compare little-endian words of the exact bytes.
+// @ts-ignore: decorator
+@inline function w32(p: i32): u32 {
+  return load<u32>(<usize>p);
+}
+// @ts-ignore: decorator
+@inline function w16(p: i32): u32 {
+  return <u32>load<u16>(<usize>p);
+}
+
 function methodId(p: i32, len: i32): i32 {
   switch (len) {
-    case 3:
-      if (eqLit(p, 3, "ACK")) return METHOD_ACK;
-      if (eqLit(p, 3, "BYE")) return METHOD_BYE;
+    case 3: {
+      const w = w16(p) | (<u32>ch(p + 2) << 16);
+      if (w == 0x4b4341) return METHOD_ACK; // "ACK"
+      if (w == 0x455942) return METHOD_BYE; // "BYE"
       break;
+    }
     case 4:
-      if (eqLit(p, 4, "INFO")) return METHOD_INFO;
+      if (w32(p) == 0x4f464e49) return METHOD_INFO; // "INFO"
       break;
-    case 5:
-      if (eqLit(p, 5, "PRACK")) return METHOD_PRACK;
-      if (eqLit(p, 5, "REFER")) return METHOD_REFER;
+    case 5: {
+      const w = w32(p);
+      const c = ch(p + 4);
+      if (w == 0x43415250 && c == 0x4b) return METHOD_PRACK; // "PRAC" "K"
+      if (w == 0x45464552 && c == 0x52) return METHOD_REFER; // "REFE" "R"
       break;
-    case 6:
-      if (eqLit(p, 6, "INVITE")) return METHOD_INVITE;
-      if (eqLit(p, 6, "CANCEL")) return METHOD_CANCEL;
-      if (eqLit(p, 6, "NOTIFY")) return METHOD_NOTIFY;
-      if (eqLit(p, 6, "UPDATE")) return METHOD_UPDATE;
+    }
+    case 6: {
+      const w = w32(p);
+      const t = w16(p + 4);
+      if (w == 0x49564e49 && t == 0x4554) return METHOD_INVITE; // "INVI" "TE"
+      if (w == 0x434e4143 && t == 0x4c45) return METHOD_CANCEL; // "CANC" "EL"
+      if (w == 0x49544f4e && t == 0x5946) return METHOD_NOTIFY; // "NOTI" "FY"
+      if (w == 0x41445055 && t == 0x4554) return METHOD_UPDATE; // "UPDA" "TE"
       break;
-    case 7:
-      if (eqLit(p, 7, "OPTIONS")) return METHOD_OPTIONS;
-      if (eqLit(p, 7, "PUBLISH")) return METHOD_PUBLISH;
-      if (eqLit(p, 7, "MESSAGE")) return METHOD_MESSAGE;
+    }
+    case 7: {
+      const w = w32(p);
+      const t = w16(p + 4) | (<u32>ch(p + 6) << 16);
+      if (w == 0x4954504f && t == 0x534e4f) return METHOD_OPTIONS; // "OPTI" "ONS"
+      if (w == 0x4c425550 && t == 0x485349) return METHOD_PUBLISH; // "PUBL" "ISH"
+      if (w == 0x5353454d && t == 0x454741) return METHOD_MESSAGE; // "MESS" "AGE"
       break;
+    }
     case 8:
-      if (eqLit(p, 8, "REGISTER")) return METHOD_REGISTER;
+      if (w32(p) == 0x49474552 && w32(p + 4) == 0x52455453) return METHOD_REGISTER; // "REGI" "STER"
       break;
     case 9:
-      if (eqLit(p, 9, "SUBSCRIBE")) return METHOD_SUBSCRIBE;
+      if (w32(p) == 0x53425553 && w32(p + 4) == 0x42495243 && ch(p + 8) == 0x45) return METHOD_SUBSCRIBE; // "SUBS" "CRIB" "E"
       break;
   }
   return METHOD_OTHER;
@@ -176,6 +197,7 @@ function parseStartLine(s: i32, e: i32): void {
   for (let q = u0; q < u1; q++) {
     if (is(ch(q), C_LWS)) return fail(ERR_REQUEST_URI, q, 0); // RFC 4475 3.1.2.8: no LWS in a Request-URI
   }
+  clearUri(F_RURI); // the fast path may have filled part of it
   if (parseUri(F_RURI, u0, u1, false) != u1) return fail(ERR_REQUEST_URI, u0, 0);
   // RFC 3261 19.1.1: headers are not allowed in a Request-URI (RFC 4475 3.1.2.11)
   if (getF(F_RURI + U_HEADERS_OFF) >= 0) fail(ERR_REQUEST_URI, getF(F_RURI + U_HEADERS_OFF), 0);
@@ -188,22 +210,23 @@ function parseStartLine(s: i32, e: i32): void {
  */
 function headerId(n: i32, len: i32): i32 {
   if (len == 0 || len > 255) return HDR_OTHER;
-  const key: u32 = <u32>lower(ch(n)) | (<u32>(len > 1 ? lower(ch(n + 1)) : 0) << 8) |
-    (<u32>lower(ch(n + len - 1)) << 16) | (<u32>len << 24);
+  const key: u32 = (<u32>ch(n) | (<u32>ch(n + (len > 1 ? 1 : 0)) << 8) | (<u32>ch(n + len - 1) << 16) | 0x202020) |
+    (<u32>len << 24);
   const slots = changetype<usize>(SLOTS);
   const names = changetype<usize>(NAMES);
+  const lens = changetype<usize>(ENTRY_LEN);
   let slot = (key * 0x9e3779b1) >> 23;
   while (true) {
-    const e = <i32>load<u8>(slots + <usize>slot);
+    const e = <usize>load<u8>(slots + <usize>slot);
     if (e == 0) return HDR_OTHER;
-    if (<i32>unchecked(ENTRY_LEN[e]) == len) {
+    if (<i32>load<u8>(lens + e) == len) {
       // The name's bytes are token characters, for which OR 0x20 lower-cases letters and changes
       // nothing a known name contains: compare eight bytes at a time.
-      const o = names + <usize>unchecked(ENTRY_OFF[e]);
+      const o = names + <usize>load<u16>(changetype<usize>(ENTRY_OFF) + (e << 1));
       let i = 0;
       while (i + 8 <= len && (load<u64>(<usize>(n + i)) | 0x2020202020202020) == load<u64>(o + <usize>i)) i += 8;
       while (i < len && (ch(n + i) | 0x20) == <i32>load<u8>(o + <usize>i)) i++;
-      if (i == len) return <i32>unchecked(ENTRY_ID[e]);
+      if (i == len) return <i32>load<u8>(changetype<usize>(ENTRY_ID) + e);
     }
     slot = (slot + 1) & HASH_MASK;
   }
@@ -290,6 +313,7 @@ function onHeader(id: i32, entry: i32, vs: i32, ve: i32): void {
         }
         const c = getF(F_VIA_COUNT) + 1;
         setF(F_VIA_COUNT, c);
+        if (c > 2) clearVia(VIA_SINK);
         const q = parseVia(c == 1 ? F_VIA1 : c == 2 ? F_VIA2 : VIA_SINK, p, ve);
         if (q < 0) {
           fail(ERR_VIA, p, id);
@@ -548,6 +572,7 @@ export function parse(len: i32): i32 {
  */
 export function parseUriAt(off: i32, len: i32): i32 {
   let r = ERR_URI;
+  clearUri(F_URI_SCRATCH);
   if (off >= 0 && len >= 0 && off <= inputLen - len && parseUri(F_URI_SCRATCH, off, off + len, false) == off + len) r = 0;
   setF(F_URI_SCRATCH_ERR, r);
   return r;

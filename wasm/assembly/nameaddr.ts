@@ -25,8 +25,8 @@ export function clearNameAddr(b: i32): void {
  * requireAngle, the addr-spec form is refused (Route and Record-Route must use <>).
  */
 export function parseNameAddr(b: i32, uriBlock: i32, s: i32, end: i32, requireAngle: bool): bool {
+  // Blocks start absent (the reset template); From and To are parsed once per message.
   if (b >= 0) {
-    clearNameAddr(b);
     setF(b + N_OFF, s);
     setF(b + N_LEN, end - s);
   }

@@ -7,7 +7,7 @@ import {
   U_HEADERS_LEN, U_HEADERS_OFF, U_HOST_LEN, U_HOST_OFF, U_LEN, U_LR, U_OFF, U_PARAMS_LEN, U_PARAMS_OFF,
   U_PASSWORD_LEN, U_PASSWORD_OFF, U_PORT, U_SCHEME, U_SCHEME_LEN, U_USER_LEN, U_USER_OFF,
 } from "./constants";
-import { C_HEX, C_HOST, C_SCHEME, C_URI_BAD, ch, is, lower, setF } from "./chars";
+import { C_HEX, C_HOST, C_PARAM_STOP, C_SCHEME, C_URI_BAD, C_USER_STOP, ch, is, lower, setF } from "./chars";
 
 /** Clears a URI block: every span absent, numbers zero. */
 export function clearUri(b: i32): void {
@@ -39,9 +39,11 @@ export function clearUri(b: i32): void {
  * characters. Writes the host span at hostSlot and the port at portSlot; returns the offset after
  * the port, or -1 when malformed. Used for URIs and (with LWS around ':') for Via sent-by.
  */
-export function parseHostPort(p: i32, end: i32, hostSlot: i32, portSlot: i32, lwsAroundColon: bool): i32 {
+export function parseHostPort(p: i32, end: i32, hostSlot: i32, portSlot: i32, lwsAroundColon: bool, hostEnd: i32 = -1): i32 {
   const h = p;
-  if (p < end && ch(p) == 0x5b) {
+  if (hostEnd > p) {
+    p = hostEnd; // the caller already scanned the host characters
+  } else if (p < end && ch(p) == 0x5b) {
     // IPv6reference: "[" hex, ':' and '.' (an IPv4 tail) "]"
     p++;
     while (p < end && (is(ch(p), C_HEX) || ch(p) == 0x3a || ch(p) == 0x2e)) p++;
@@ -103,7 +105,7 @@ function schemeKind(s: i32, len: i32): i32 {
  * userinfo is everything before the '@'.
  */
 export function parseUri(b: i32, s: i32, end: i32, addrSpec: bool): i32 {
-  clearUri(b);
+  // The block starts absent (the reset template, or clearUri() before a re-parse).
   setF(b + U_OFF, s);
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"
   if (s >= end) return -1;
@@ -146,12 +148,46 @@ export function parseUri(b: i32, s: i32, end: i32, addrSpec: bool): i32 {
   }
 
   // sip / sips: [ userinfo "@" ] hostport uri-parameters [ headers ]
+  // Scan host characters first: most users ("bob", "alice", digits) are made of them too, so the
+  // run stops at '@' (a user), or at what follows a host: no second pass over user-less URIs.
   let q = p;
+  while (q < end && is(ch(q), C_HOST)) q++;
+  if (q > p && q < end && ch(q) == 0x40) {
+    // "user@host" with a user of host characters: the common case, no second look at the user
+    setF(b + U_USER_OFF, p);
+    setF(b + U_USER_LEN, q - p);
+    return hostPart(b, s, q + 1, end, addrSpec, -1);
+  }
+  if (q > p) {
+    const c = q < end ? ch(q) : 0;
+    if (q == end || c == 0x3b || c == 0x3f || is(c, C_URI_BAD) || c == 0x3a) {
+      // no '@' in the run: a host, unless a ':' turns out to start a password (user:pw@host)
+      let userinfo = false;
+      if (c == 0x3a) {
+        let r = q + 1;
+        while (r < end && ch(r) >= 48 && ch(r) <= 57) r++;
+        userinfo = r < end && !is(ch(r), C_PARAM_STOP); // "host:5060" ends there; "u:pw@h" does not
+      }
+      if (!userinfo) {
+        const r = hostPart(b, s, p, end, addrSpec, q);
+        if (r != -2) return r;
+        // an '@' after all (user-unreserved ';' or '?' in the user part, RFC 4475 3.1.1.9)
+        clearUri(b);
+        setF(b + U_OFF, s);
+        setF(b + U_SCHEME, kind);
+        setF(b + U_SCHEME_LEN, p - 1 - s);
+      }
+    }
+  }
+  q = p;
   let colon = -1;
   while (q < end) {
     const c = ch(q);
-    if (c == 0x40) break;
-    if (is(c, C_URI_BAD) || (addrSpec && c == 0x3b)) break;
+    if (!is(c, C_USER_STOP)) {
+      q++;
+      continue;
+    }
+    if (c == 0x40 || is(c, C_URI_BAD) || (addrSpec && c == 0x3b)) break;
     if (c == 0x3a && colon < 0) colon = q;
     q++;
   }
@@ -166,7 +202,15 @@ export function parseUri(b: i32, s: i32, end: i32, addrSpec: bool): i32 {
     }
     p = q + 1;
   }
-  p = parseHostPort(p, end, b + U_HOST_OFF, b + U_PORT, false);
+  return hostPart(b, s, p, end, addrSpec, -1);
+}
+
+/**
+ * hostport uri-parameters [ headers ] of a sip/sips URI from p; returns the stop offset, -1 when
+ * malformed, or -2 when an '@' shows that the part taken for the host was a user part.
+ */
+function hostPart(b: i32, s: i32, p: i32, end: i32, addrSpec: bool, hostEnd: i32): i32 {
+  p = parseHostPort(p, end, b + U_HOST_OFF, b + U_PORT, false, hostEnd);
   if (p < 0) return -1;
   if (p < end && ch(p) == 0x3b && !addrSpec) {
     const ps = p + 1;
@@ -174,8 +218,11 @@ export function parseUri(b: i32, s: i32, end: i32, addrSpec: bool): i32 {
     if (atLr(p, end)) setF(b + U_LR, 1);
     while (p < end) {
       const c = ch(p);
-      if (c == 0x3f || is(c, C_URI_BAD)) break;
-      if (c == 0x3b && atLr(p + 1, end)) setF(b + U_LR, 1);
+      if (is(c, C_PARAM_STOP)) {
+        if (c == 0x40) return -2; // '@': what looked like the host was the user
+        if (c != 0x3b) break; // '?' or a byte that ends the URI
+        if (atLr(p + 1, end)) setF(b + U_LR, 1);
+      }
       p++;
     }
     setF(b + U_PARAMS_OFF, ps);
@@ -184,7 +231,10 @@ export function parseUri(b: i32, s: i32, end: i32, addrSpec: bool): i32 {
   if (p < end && ch(p) == 0x3f) {
     const hs = p + 1;
     p = hs;
-    while (p < end && !is(ch(p), C_URI_BAD) && !(addrSpec && ch(p) == 0x3b)) p++;
+    while (p < end && !is(ch(p), C_URI_BAD) && !(addrSpec && ch(p) == 0x3b)) {
+      if (ch(p) == 0x40) return -2; // '@': what looked like the host was the user
+      p++;
+    }
     setF(b + U_HEADERS_OFF, hs);
     setF(b + U_HEADERS_LEN, p - hs);
   }

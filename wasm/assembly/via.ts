@@ -58,17 +58,25 @@ function slash(p: i32, end: i32): i32 {
  * offset where it stopped (end, or the ',' before the next via-parm), or -1 when malformed.
  */
 export function parseVia(b: i32, s: i32, end: i32): i32 {
-  clearVia(b);
+  // The block starts absent (the reset template, or clearVia() for the sink).
   setF(b + V_OFF, s);
-  let p = skipToken(s, end); // protocol-name
-  if (p == s) return -1;
-  p = slash(p, end);
-  if (p < 0) return -1;
-  let q = skipToken(p, end); // protocol-version
-  if (q == p) return -1;
-  p = slash(q, end);
-  if (p < 0) return -1;
-  q = skipToken(p, end); // transport
+  let p: i32;
+  let q: i32;
+  // Nearly every Via starts "SIP/2.0/" with no LWS inside: one 8-byte compare (letters OR 0x20).
+  if (s + 8 < end && (load<u64>(<usize>s) | 0x0000000000202020) == 0x2f302e322f706973) {
+    p = s + 8;
+    q = skipToken(p, end);
+  } else {
+    p = skipToken(s, end); // protocol-name
+    if (p == s) return -1;
+    p = slash(p, end);
+    if (p < 0) return -1;
+    q = skipToken(p, end); // protocol-version
+    if (q == p) return -1;
+    p = slash(q, end);
+    if (p < 0) return -1;
+    q = skipToken(p, end); // transport
+  }
   if (q == p) return -1;
   setF(b + V_TRANSPORT, transportId(p, q - p));
   setF(b + V_TRANSPORT_OFF, p);
@@ -83,17 +91,18 @@ export function parseVia(b: i32, s: i32, end: i32): i32 {
     while (p < end && ch(p) != 0x2c) {
       p = nextParam(p, end);
       if (p < 0) return -1;
+      // parameter names are case-insensitive tokens: OR 0x20 folds the letters of these four
       const n = paramNameLen;
-      const c0 = lower(ch(paramName));
-      if (n == 6 && c0 == 0x62 && eqLower(paramName, n, "branch")) {
+      const w = n >= 4 ? load<u32>(<usize>paramName) | 0x20202020 : 0;
+      if (n == 6 && w == 0x6e617262 && (<u32>load<u16>(<usize>paramName + 4) | 0x2020) == 0x6863) { // "bran" "ch"
         if (paramValue < 0) return -1;
         setF(b + V_BRANCH_OFF, paramValue);
         setF(b + V_BRANCH_LEN, paramValueLen);
-      } else if (n == 8 && c0 == 0x72 && eqLower(paramName, n, "received")) {
+      } else if (n == 8 && w == 0x65636572 && (load<u32>(<usize>paramName + 4) | 0x20202020) == 0x64657669) { // "rece" "ived"
         if (paramValue < 0) return -1;
         setF(b + V_RECEIVED_OFF, paramValue);
         setF(b + V_RECEIVED_LEN, paramValueLen);
-      } else if (n == 5 && c0 == 0x72 && eqLower(paramName, n, "rport")) {
+      } else if (n == 5 && w == 0x726f7072 && (ch(paramName + 4) | 0x20) == 0x74) { // "rpor" "t"
         if (paramValue < 0) {
           setF(b + V_RPORT, 0);
         } else {
@@ -101,7 +110,7 @@ export function parseVia(b: i32, s: i32, end: i32): i32 {
           if (port < 0) return -1;
           setF(b + V_RPORT, <i32>port);
         }
-      } else if (n == 5 && c0 == 0x6d && eqLower(paramName, n, "maddr")) {
+      } else if (n == 5 && w == 0x6464616d && (ch(paramName + 4) | 0x20) == 0x72) { // "madd" "r"
         if (paramValue < 0) return -1;
         setF(b + V_MADDR_OFF, paramValue);
         setF(b + V_MADDR_LEN, paramValueLen);
