@@ -16,6 +16,12 @@ const NOTE_NAMES: ReadonlyArray<readonly [number, string]> = [
   [C.NOTE_URI_SPACES, 'uri-spaces'],
 ];
 
+/** METHOD_* id -> its name: known methods are never decoded from the bytes. */
+const METHOD_NAMES: readonly string[] = [
+  '', 'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO',
+  'REFER', 'MESSAGE', 'UPDATE',
+];
+
 /** Lower-case long and compact header names -> header id. */
 const HEADER_IDS = new Map<string, number>();
 HEADER_NAMES.forEach((name, id) => {
@@ -51,6 +57,7 @@ export class SipMessage {
   #via: ViaView | undefined;
   #from: NameAddrView | undefined;
   #to: NameAddrView | undefined;
+  #cseq: CSeq | undefined;
 
   constructor(reader: Reader, input: Uint8Array) {
     this.#r = reader;
@@ -65,7 +72,8 @@ export class SipMessage {
   }
   /** Request method as written; undefined for responses (see cseq.method). */
   get method(): string | undefined {
-    return this.#r.span(C.F_METHOD_OFF);
+    if (this.#r.int(C.F_METHOD_OFF) < 0) return undefined;
+    return METHOD_NAMES[this.#r.int(C.F_METHOD_ID)] || this.#r.span(C.F_METHOD_OFF);
   }
   /** METHOD_* number of the request method, or of the CSeq method for responses. */
   get methodId(): number {
@@ -103,7 +111,12 @@ export class SipMessage {
     return this.#r.span(C.F_CALL_ID_OFF) ?? '';
   }
   get cseq(): CSeq {
-    return { number: this.#r.int(C.F_CSEQ_NUM), method: this.#r.span(C.F_CSEQ_METHOD_OFF) ?? '' };
+    if (this.#cseq === undefined) {
+      const r = this.#r;
+      const method = r.int(C.F_CSEQ_METHOD_OFF) < 0 ? '' : METHOD_NAMES[r.int(C.F_CSEQ_METHOD_ID)] || r.span(C.F_CSEQ_METHOD_OFF)!;
+      this.#cseq = { number: r.int(C.F_CSEQ_NUM), method };
+    }
+    return this.#cseq;
   }
   get cseqNumber(): number {
     return this.#r.int(C.F_CSEQ_NUM);

@@ -105,7 +105,8 @@ export function lfBits(): u64 {
 }
 
 /** Offset of the first LF at or after p, or end. Eight bytes at a time while they fit. */
-export function findLF(p: i32, end: i32): i32 {
+// @ts-ignore: decorator
+@inline export function findLF(p: i32, end: i32): i32 {
   let bits: u64 = 0;
   while (p + 8 <= end) {
     const w = load<u64>(<usize>p);

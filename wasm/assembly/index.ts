@@ -208,7 +208,8 @@ function parseStartLine(s: i32, e: i32): void {
  * bytes (lower-cased) so the scan that finds the name's end does no arithmetic per byte; the
  * byte comparison that follows settles collisions. scripts/gen-constants.mjs builds the same table.
  */
-function headerId(n: i32, len: i32): i32 {
+// @ts-ignore: decorator
+@inline function headerId(n: i32, len: i32): i32 {
   if (len == 0 || len > 255) return HDR_OTHER;
   const key: u32 = (<u32>ch(n) | (<u32>ch(n + (len > 1 ? 1 : 0)) << 8) | (<u32>ch(n + len - 1) << 16) | 0x202020) |
     (<u32>len << 24);
@@ -222,11 +223,19 @@ function headerId(n: i32, len: i32): i32 {
     if (<i32>load<u8>(lens + e) == len) {
       // The name's bytes are token characters, for which OR 0x20 lower-cases letters and changes
       // nothing a known name contains: compare eight bytes at a time.
+      // Words past the name's end are masked off: on the input side they are the ':' and value
+      // (inside memory: INPUT is followed by the table), on the table side the next name.
       const o = names + <usize>load<u16>(changetype<usize>(ENTRY_OFF) + (e << 1));
       let i = 0;
       while (i + 8 <= len && (load<u64>(<usize>(n + i)) | 0x2020202020202020) == load<u64>(o + <usize>i)) i += 8;
-      while (i < len && (ch(n + i) | 0x20) == <i32>load<u8>(o + <usize>i)) i++;
-      if (i == len) return <i32>load<u8>(changetype<usize>(ENTRY_ID) + e);
+      const rest = len - i;
+      if (rest == 0) return <i32>load<u8>(changetype<usize>(ENTRY_ID) + e);
+      if (rest < 8) {
+        const mask: u64 = (<u64>1 << (<u64>rest << 3)) - 1;
+        if (((load<u64>(<usize>(n + i)) | 0x2020202020202020) & mask) == (load<u64>(o + <usize>i) & mask)) {
+          return <i32>load<u8>(changetype<usize>(ENTRY_ID) + e);
+        }
+      }
     }
     slot = (slot + 1) & HASH_MASK;
   }
@@ -519,12 +528,12 @@ export function parse(len: i32): i32 {
       setF(b + H_VAL_COUNT, -1);
       setF(b + H_FLAGS, folded ? HF_FOLDED : 0);
       if (folded) note(NOTE_FOLDED);
-      setF(F_HDR_COUNT, count);
     } else {
       fail(ERR_TOO_MANY_HEADERS, n, 0);
     }
     if (id != HDR_OTHER) onHeader(id, entry, vs, ve);
   }
+  setF(F_HDR_COUNT, count);
   // Via entries are flagged as lists here: onHeader() has no flags slot for the entries it skips
   for (let i = 0; i < count; i++) {
     const b = HDR_BASE + i * HDR_STRIDE;
