@@ -58,6 +58,8 @@ export class SipMessage {
   #from: NameAddrView | undefined;
   #to: NameAddrView | undefined;
   #cseq: CSeq | undefined;
+  #ruri: UriView | undefined;
+  #route: UriView | undefined;
 
   constructor(reader: Reader, input: Uint8Array) {
     this.#r = reader;
@@ -93,7 +95,8 @@ export class SipMessage {
     return this.#r.span(C.F_START_OFF) ?? '';
   }
   get requestUri(): UriView | undefined {
-    return this.#r.int(C.F_RURI + C.U_OFF) < 0 ? undefined : new UriView(this.#r, C.F_RURI);
+    if (this.#r.int(C.F_RURI + C.U_OFF) < 0) return undefined;
+    return (this.#ruri ??= new UriView(this.#r, C.F_RURI));
   }
   /** The top Via. */
   get via(): ViaView | undefined {
@@ -137,7 +140,8 @@ export class SipMessage {
   }
   /** Top Route URI, or undefined. */
   get route(): UriView | undefined {
-    return this.#r.int(C.F_ROUTE1 + C.U_OFF) < 0 ? undefined : new UriView(this.#r, C.F_ROUTE1);
+    if (this.#r.int(C.F_ROUTE1 + C.U_OFF) < 0) return undefined;
+    return (this.#route ??= new UriView(this.#r, C.F_ROUTE1));
   }
   get routeCount(): number {
     return this.#r.int(C.F_ROUTE_COUNT);

@@ -43,6 +43,82 @@ markChars("?;@", C_PARAM_STOP);
 for (let c = 0; c < 256; c++) if ((load<u16>(CLASS + (<usize>c << 1)) & C_TOKEN) != 0) mark(c, c, C_PVALUE);
 markChars(":", C_PVALUE);
 
+// ---- Runs scanned sixteen bytes at a time (wasm SIMD) ----
+// Any set of bytes whose members are ASCII (or whose rows 0x80..0xff are all alike) can be tested
+// with two 16-entry tables: row pattern bits by the high nibble, low-nibble membership by the low
+// one (the simdjson classification). Built once from CLASS at instantiation and checked byte by byte.
+export const S_TOKEN: i32 = 0; // token characters
+export const S_HOST: i32 = 1; // hostname / IPv4 characters
+export const S_PVALUE: i32 = 2; // gen-value characters (token and ':')
+export const S_USER_RUN: i32 = 3; // bytes that do not end a run of userinfo (not C_USER_STOP)
+export const S_PARAM_RUN: i32 = 4; // bytes that do not end a run of URI params (not C_PARAM_STOP)
+const NIBBLES: usize = memory.data(32 * 5, 16);
+
+function buildNibbles(k: i32, bits: u16, negate: bool): void {
+  const lo = NIBBLES + (<usize>k << 5);
+  const hi = lo + 16;
+  let used = 0;
+  for (let h = 0; h < 16; h++) {
+    let pat = 0;
+    for (let l = 0; l < 16; l++) if (((load<u16>(CLASS + (<usize>(h * 16 + l) << 1)) & bits) != 0) != negate) pat |= 1 << l;
+    let bit = 0;
+    if (pat != 0) {
+      for (let g = 0; g < h && bit == 0; g++) {
+        let same = true;
+        for (let l = 0; l < 16; l++) {
+          const c = g * 16 + l;
+          const m = ((load<u16>(CLASS + (<usize>c << 1)) & bits) != 0) != negate;
+          if (m != ((pat & (1 << l)) != 0)) {
+            same = false;
+            break;
+          }
+        }
+        if (same) bit = <i32>load<u8>(hi + <usize>g);
+      }
+      if (bit == 0) {
+        if (used == 8) unreachable(); // more than eight row patterns: not representable
+        bit = 1 << used++;
+      }
+      for (let l = 0; l < 16; l++) if ((pat & (1 << l)) != 0) store<u8>(lo + <usize>l, load<u8>(lo + <usize>l) | bit);
+    }
+    store<u8>(hi + <usize>h, <u8>bit);
+  }
+  // Every byte must classify as CLASS says; anything else is a bug in this builder.
+  for (let c = 0; c < 256; c++) {
+    const want = ((load<u16>(CLASS + (<usize>c << 1)) & bits) != 0) != negate;
+    const got = (load<u8>(lo + <usize>(c & 15)) & load<u8>(hi + <usize>(c >> 4))) != 0;
+    if (want != got) unreachable();
+  }
+}
+buildNibbles(S_TOKEN, C_TOKEN, false);
+buildNibbles(S_HOST, C_HOST, false);
+buildNibbles(S_PVALUE, C_PVALUE, false);
+buildNibbles(S_USER_RUN, C_USER_STOP, true);
+buildNibbles(S_PARAM_RUN, C_PARAM_STOP, true);
+
+/**
+ * First offset in [p, end) whose byte is not in run class k, or end. Loads may reach 15 bytes past
+ * end (still inside the module's memory: the table follows the input); those bytes are masked off
+ * and never change the result.
+ */
+// @ts-ignore: decorator
+@inline export function scan(p: i32, end: i32, k: i32): i32 {
+  const lo = v128.load(NIBBLES + (<usize>k << 5));
+  const hi = v128.load(NIBBLES + (<usize>k << 5) + 16);
+  let r = end;
+  while (p < end) {
+    const w = v128.load(<usize>p);
+    const m = v128.and(i8x16.swizzle(lo, v128.and(w, i8x16.splat(0x0f))), i8x16.swizzle(hi, i8x16.shr_u(w, 4)));
+    const stop = i8x16.bitmask(i8x16.eq(m, i8x16.splat(0)));
+    if (stop != 0) {
+      r = min(p + <i32>ctz(stop), end);
+      break;
+    }
+    p += 16;
+  }
+  return r;
+}
+
 // @ts-ignore: decorator
 @inline export function ch(p: i32): i32 {
   return <i32>load<u8>(<usize>p);
@@ -79,8 +155,7 @@ markChars(":", C_PVALUE);
 /** Skips token characters from p. */
 // @ts-ignore: decorator
 @inline export function skipToken(p: i32, end: i32): i32 {
-  while (p < end && is(ch(p), C_TOKEN)) p++;
-  return p;
+  return scan(p, end, S_TOKEN);
 }
 /** Given p at an opening quote, returns the offset just past the closing quote, or -1 if unterminated. */
 export function skipQuoted(p: i32, end: i32): i32 {

@@ -492,7 +492,7 @@ export function parse(len: i32): i32 {
     }
     // header name, hashed as it is scanned
     const n = p;
-    while (p < len && is(ch(p), C_TOKEN)) p++;
+    p = skipToken(p, len);
     const nameEnd = p;
     while (p < len && is(ch(p), C_WS)) p++;
     const good = nameEnd > n && p < len && ch(p) == 0x3a;

@@ -1,6 +1,6 @@
 // The generic-param grammar shared by Via and name-addr headers (RFC 3261 25.1):
 //   *( SEMI token [ EQUAL ( token / host / quoted-string ) ] ), with LWS allowed around ; and =.
-import { C_LWS, C_PVALUE, ch, is, skipLws, skipQuoted, skipToken } from "./chars";
+import { C_LWS, S_PVALUE, ch, is, scan, skipLws, skipQuoted, skipToken } from "./chars";
 
 // The parameter found by the last nextParam() call. Module globals: one parse runs at a time.
 export let paramName: i32 = 0;
@@ -36,7 +36,7 @@ export function nextParam(p: i32, end: i32): i32 {
       p++;
     } else {
       // token, or a host (token characters cover hostnames and IPv4 addresses)
-      while (p < end && is(ch(p), C_PVALUE)) p++;
+      p = scan(p, end, S_PVALUE);
     }
     if (p == v) return -1;
     paramValue = v;

@@ -7,7 +7,7 @@ import {
   U_HEADERS_LEN, U_HEADERS_OFF, U_HOST_LEN, U_HOST_OFF, U_LEN, U_LR, U_OFF, U_PARAMS_LEN, U_PARAMS_OFF,
   U_PASSWORD_LEN, U_PASSWORD_OFF, U_PORT, U_SCHEME, U_SCHEME_LEN, U_USER_LEN, U_USER_OFF,
 } from "./constants";
-import { C_HEX, C_HOST, C_PARAM_STOP, C_SCHEME, C_URI_BAD, C_USER_STOP, ch, is, lower, setF } from "./chars";
+import { C_HEX, C_PARAM_STOP, C_SCHEME, C_URI_BAD, S_HOST, S_PARAM_RUN, S_USER_RUN, ch, is, lower, scan, setF } from "./chars";
 
 /** Clears a URI block: every span absent, numbers zero. */
 export function clearUri(b: i32): void {
@@ -50,7 +50,7 @@ export function parseHostPort(p: i32, end: i32, hostSlot: i32, portSlot: i32, lw
     if (p >= end || ch(p) != 0x5d || p == h + 1) return -1;
     p++;
   } else {
-    while (p < end && is(ch(p), C_HOST)) p++;
+    p = scan(p, end, S_HOST);
     if (p == h) return -1;
   }
   setF(hostSlot, h);
@@ -150,8 +150,7 @@ export function parseUri(b: i32, s: i32, end: i32, addrSpec: bool): i32 {
   // sip / sips: [ userinfo "@" ] hostport uri-parameters [ headers ]
   // Scan host characters first: most users ("bob", "alice", digits) are made of them too, so the
   // run stops at '@' (a user), or at what follows a host: no second pass over user-less URIs.
-  let q = p;
-  while (q < end && is(ch(q), C_HOST)) q++;
+  let q = scan(p, end, S_HOST);
   if (q > p && q < end && ch(q) == 0x40) {
     // "user@host" with a user of host characters: the common case, no second look at the user
     setF(b + U_USER_OFF, p);
@@ -181,12 +180,10 @@ export function parseUri(b: i32, s: i32, end: i32, addrSpec: bool): i32 {
   }
   q = p;
   let colon = -1;
-  while (q < end) {
+  while (true) {
+    q = scan(q, end, S_USER_RUN);
+    if (q >= end) break;
     const c = ch(q);
-    if (!is(c, C_USER_STOP)) {
-      q++;
-      continue;
-    }
     if (c == 0x40 || is(c, C_URI_BAD) || (addrSpec && c == 0x3b)) break;
     if (c == 0x3a && colon < 0) colon = q;
     q++;
@@ -216,13 +213,13 @@ function hostPart(b: i32, s: i32, p: i32, end: i32, addrSpec: bool, hostEnd: i32
     const ps = p + 1;
     p = ps;
     if (atLr(p, end)) setF(b + U_LR, 1);
-    while (p < end) {
+    while (true) {
+      p = scan(p, end, S_PARAM_RUN);
+      if (p >= end) break;
       const c = ch(p);
-      if (is(c, C_PARAM_STOP)) {
-        if (c == 0x40) return -2; // '@': what looked like the host was the user
-        if (c != 0x3b) break; // '?' or a byte that ends the URI
-        if (atLr(p + 1, end)) setF(b + U_LR, 1);
-      }
+      if (c == 0x40) return -2; // '@': what looked like the host was the user
+      if (c != 0x3b) break; // '?' or a byte that ends the URI
+      if (atLr(p + 1, end)) setF(b + U_LR, 1);
       p++;
     }
     setF(b + U_PARAMS_OFF, ps);
