@@ -1,0 +1,211 @@
+// Value parsers for SIPLB_* variables. Each takes the raw text and the variable's name, returns the
+// typed value or throws SiplbConfigError saying what the variable accepts and what it got. Pure:
+// no environment, no file system (load.ts does both, once).
+import { isIPv4, isIPv6 } from 'node:net';
+import { SiplbConfigError } from '../errors.js';
+
+/** A parser for one variable's text. */
+export type Parse<T> = (raw: string, name: string) => T;
+
+/** Throws the one error shape every variable uses: `NAME: expected ACCEPTS, got "RAW"`. */
+export function fail(name: string, accepts: string, raw: string): never {
+  throw new SiplbConfigError(name, `expected ${accepts}, got ${JSON.stringify(raw)}`);
+}
+
+const DECIMAL = /^[0-9]+$/;
+const HEX = /^0x[0-9a-f]+$/i;
+
+/** A decimal integer from min to max inclusive; `unit` (e.g. "ms") only shapes the message. */
+export function intIn(min: number, max: number, unit = ''): Parse<number> {
+  const accepts = `an integer from ${min} to ${max}${unit === '' ? '' : ` (${unit})`}`;
+  return (raw, name) => {
+    const n = DECIMAL.test(raw) ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) fail(name, accepts, raw);
+    return n;
+  };
+}
+
+/** One of a fixed list of integers, e.g. the algorithm numbers. */
+export function intOneOf<T extends number>(allowed: readonly T[]): Parse<T> {
+  return (raw, name) => {
+    const found = DECIMAL.test(raw) ? allowed.find((v) => v === Number(raw)) : undefined;
+    if (found === undefined) fail(name, `one of ${allowed.join(',')}`, raw);
+    return found;
+  };
+}
+
+/** A bitmask, decimal or `0x` hex, using only the given bits. */
+export function bitmask(known: number, accepts: string): Parse<number> {
+  return (raw, name) => {
+    const n = DECIMAL.test(raw) || HEX.test(raw) ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(n) || (n & ~known) !== 0 || n > known) fail(name, accepts, raw);
+    return n;
+  };
+}
+
+/** One of a fixed list of words, compared case-insensitively, returned as listed. */
+export function oneOf<T extends string>(allowed: readonly T[]): Parse<T> {
+  return (raw, name) => {
+    const lower = raw.toLowerCase();
+    const found = allowed.find((v) => v === lower);
+    if (found === undefined) fail(name, `one of ${allowed.map((v) => (v === '' ? '"" (empty)' : v)).join(', ')}`, raw);
+    return found;
+  };
+}
+
+const TRUE = new Set(['1', 'true', 'yes']);
+const FALSE = new Set(['0', 'false', 'no']);
+
+/** 0/1, true/false, yes/no, any case. */
+export const bool: Parse<boolean> = (raw, name) => {
+  const lower = raw.toLowerCase();
+  if (TRUE.has(lower)) return true;
+  if (FALSE.has(lower)) return false;
+  return fail(name, 'a boolean (1, 0, true, false, yes, no)', raw);
+};
+
+// Control characters would end up inside SIP header lines (Server, reason phrase): refuse them.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** Free text without control characters, minLen..maxLen characters. */
+export function text(minLen: number, maxLen: number): Parse<string> {
+  const size = minLen === 0 ? `at most ${maxLen}` : `${minLen} to ${maxLen}`;
+  return (raw, name) => {
+    if (CONTROL.test(raw) || raw.length < minLen || raw.length > maxLen) {
+      fail(name, `${size} characters without control characters`, raw);
+    }
+    return raw;
+  };
+}
+
+/** A bind address of SIPLB_LISTEN. `host` is written as in a Via (IPv6 bracketed), `address` as for bind(). */
+export interface ListenAddress {
+  readonly transport: 'udp';
+  readonly host: string;
+  readonly address: string;
+  readonly port: number;
+  readonly family: 4 | 6;
+}
+
+const LISTEN_ACCEPTS = 'a comma-separated list of [udp:]host:port, host an IPv4 address or a bracketed IPv6 one';
+const HOST_PORT = /^(\[[^\]]*\]|[^:[\]]+):([0-9]{1,5})$/;
+
+function port(text: string): number | undefined {
+  const n = Number(text);
+  return n >= 1 && n <= 65535 ? n : undefined;
+}
+
+/** Lower-cases an IPv6 address but not its zone (`%eth0`: interface names are case-sensitive). */
+function ipv6Lower(address: string): string {
+  const zone = address.indexOf('%');
+  return zone < 0 ? address.toLowerCase() : address.slice(0, zone).toLowerCase() + address.slice(zone);
+}
+
+function listenOne(item: string, name: string, raw: string): ListenAddress {
+  const rest = item.replace(/^udp:/i, '');
+  if (/^(?:tcp|tls|sctp|wss?):/i.test(rest)) {
+    throw new SiplbConfigError(name, `only UDP is supported, got ${JSON.stringify(item)}`);
+  }
+  const m = HOST_PORT.exec(rest);
+  const host = m?.[1];
+  const p = m?.[2] === undefined ? undefined : port(m[2]);
+  if (host === undefined || p === undefined) return fail(name, LISTEN_ACCEPTS, raw);
+  if (host.startsWith('[')) {
+    const address = host.slice(1, -1);
+    if (!isIPv6(address)) fail(name, LISTEN_ACCEPTS, raw);
+    const normal = ipv6Lower(address);
+    return { transport: 'udp', host: `[${normal}]`, address: normal, port: p, family: 6 };
+  }
+  if (!isIPv4(host)) fail(name, LISTEN_ACCEPTS, raw);
+  return { transport: 'udp', host, address: host, port: p, family: 4 };
+}
+
+/** SIPLB_LISTEN: at least one address, none twice. */
+export const listenList: Parse<readonly ListenAddress[]> = (raw, name) => {
+  const items = raw.split(',').map((s) => s.trim());
+  if (items.some((s) => s === '')) fail(name, LISTEN_ACCEPTS, raw);
+  const list = items.map((item) => listenOne(item, name, raw));
+  const seen = new Set<string>();
+  for (const a of list) {
+    const key = `${a.address}|${a.port}`;
+    if (seen.has(key)) throw new SiplbConfigError(name, `${a.host}:${a.port} is listed twice`);
+    seen.add(key);
+  }
+  return list;
+};
+
+/** Whether a listen address binds every interface, so it cannot be written into a Via. */
+export const isWildcard = (a: ListenAddress): boolean => a.address === '0.0.0.0' || /^[0:]+$/.test(a.address);
+
+/** Host and port siplb writes into its Via and Record-Route. */
+export interface AdvertiseAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+const ADVERTISE_ACCEPTS = 'host[:port], host a DNS name, an IPv4 address or a bracketed IPv6 one, port 1 to 65535';
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+/** SIPLB_ADVERTISE: `host[:port]`; the port falls back to `defaultPort`. */
+export function advertise(raw: string, name: string, defaultPort: number): AdvertiseAddress {
+  const m = /^(\[[^\]]*\]|[^:[\]]+)(?::([0-9]{1,5}))?$/.exec(raw);
+  const host = m?.[1];
+  const p = m?.[2] === undefined ? defaultPort : port(m[2]);
+  if (host === undefined || p === undefined) return fail(name, ADVERTISE_ACCEPTS, raw);
+  const ok = host.startsWith('[') ? isIPv6(host.slice(1, -1)) : isIPv4(host) || (DNS_NAME.test(host) && !/^[0-9.]+$/.test(host));
+  if (!ok) fail(name, ADVERTISE_ACCEPTS, raw);
+  return { host: host.toLowerCase(), port: p };
+}
+
+/** Which final responses move a call to the next destination: exact codes and whole classes (5 = 5xx). */
+export interface FailoverCodes {
+  readonly codes: ReadonlySet<number>;
+  readonly classes: ReadonlySet<number>;
+}
+
+/** A Set whose mutators throw, so Object.freeze really freezes it. */
+export function frozenSet<T>(values: Iterable<T>): ReadonlySet<T> {
+  const set = new Set(values);
+  for (const method of ['add', 'delete', 'clear']) {
+    Object.defineProperty(set, method, {
+      value: () => {
+        throw new TypeError(`Cannot ${method}: the set is frozen`);
+      },
+    });
+  }
+  return Object.freeze(set);
+}
+
+/** SIPLB_FAILOVER_CODES: `5xx,408`; empty means only a timeout fails over. */
+export const failoverCodes: Parse<FailoverCodes> = (raw, name) => {
+  const codes: number[] = [];
+  const classes: number[] = [];
+  const accepts = 'a comma-separated list of codes 300-699 or classes 3xx-6xx, e.g. 5xx,408';
+  for (const item of raw.split(',').map((s) => s.trim().toLowerCase())) {
+    if (item === '' && raw.trim() === '') continue;
+    const cls = /^([3-6])xx$/.exec(item)?.[1];
+    if (cls !== undefined) classes.push(Number(cls));
+    else if (/^[3-6][0-9][0-9]$/.test(item)) codes.push(Number(item));
+    else fail(name, accepts, raw);
+  }
+  return { codes: frozenSet(codes), classes: frozenSet(classes) };
+};
+
+/** Whether a final response status triggers failover under `fc`. */
+export function isFailoverStatus(fc: FailoverCodes, status: number): boolean {
+  return fc.codes.has(status) || fc.classes.has(Math.floor(status / 100));
+}
+
+// `$name` or `$name(arg)` (Kamailio pseudo-variables such as $ci, $fU, $hdr(X-Tenant)), with
+// literal text between them. The dispatcher compiles it and knows which names exist.
+const PVAR = /\$[a-z][a-z0-9_]*(?:\([^()\s$]+\))?/gi;
+
+/** SIPLB_HASH_TEMPLATE: at least one `$name` token, every `$` starting one. */
+export const hashTemplate: Parse<string> = (raw, name) => {
+  const literal = raw.replace(PVAR, '');
+  if (literal.length === raw.length || literal.includes('$') || /\s/.test(raw)) {
+    fail(name, 'a template of $name tokens and literal text without spaces, e.g. $ci or $fU@$ci', raw);
+  }
+  return raw;
+};

@@ -1,0 +1,234 @@
+// The schema of every SIPLB_* variable: name, type and default as documented, description, parser.
+// One table drives loadConfig(), `siplb --help` and the README table, so they cannot disagree. A
+// variable's default is its documented text run through its own parser, unless it has `unset`
+// (defaults computed at start: the advertised address, the list file path, the random secret).
+import { randomBytes } from 'node:crypto';
+import { SiplbConfigError } from '../errors.js';
+import {
+  advertise,
+  bitmask,
+  bool,
+  failoverCodes,
+  hashTemplate,
+  intIn,
+  intOneOf,
+  isWildcard,
+  listenList,
+  oneOf,
+  text,
+  type ListenAddress,
+} from './parse.js';
+import { defaultListFile, listFile } from './paths.js';
+import {
+  ALGORITHMS,
+  DS_FLAG_FAILOVER,
+  DS_FLAG_HASH_USER_ONLY,
+  HASH_MODES,
+  LOG_LEVELS,
+  MARK_FAILED,
+  PROXY_MODES,
+  type SiplbConfig,
+} from './types.js';
+
+export * from './types.js';
+export { isFailoverStatus } from './parse.js';
+
+/** One variable. `parse` and `unset` see the fields parsed before it (SCHEMA order). */
+export interface VarSpec<T> {
+  readonly name: string;
+  /** What it accepts, for people. */
+  readonly type: string;
+  /** The default as documented; parsed by `parse` unless `unset` computes it. */
+  readonly default: string;
+  /** One line, no line breaks: shown by `siplb --help` and in the README table. */
+  readonly description: string;
+  readonly parse: (raw: string, name: string, done: Partial<SiplbConfig>) => T;
+  readonly unset?: (name: string, done: Partial<SiplbConfig>) => T;
+}
+
+function firstListen(done: Partial<SiplbConfig>): ListenAddress {
+  const first = done.listen?.[0];
+  if (first === undefined) throw new Error('SCHEMA order: listen must come before advertise');
+  return first;
+}
+
+const flagsBits = DS_FLAG_HASH_USER_ONLY | DS_FLAG_FAILOVER;
+
+/** Key order is load order and documentation order. */
+export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]> } = {
+  listen: {
+    name: 'SIPLB_LISTEN', type: '[udp:]host:port,...', default: 'udp:127.0.0.1:5060',
+    description: 'UDP addresses to listen on, comma-separated: IPv4 or bracketed IPv6 (udp:[::1]:5060).',
+    parse: listenList,
+  },
+  advertise: {
+    name: 'SIPLB_ADVERTISE', type: 'host[:port]', default: 'the first listen address',
+    description: 'Host (and port; default the first listen port) written into Via and Record-Route. Required when the first listen address is 0.0.0.0 or [::].',
+    parse: (raw, name, done) => advertise(raw, name, firstListen(done).port),
+    unset: (name, done) => {
+      const first = firstListen(done);
+      if (isWildcard(first)) {
+        throw new SiplbConfigError(name, `required when the first SIPLB_LISTEN address is ${first.host}: a wildcard cannot be written into a Via`);
+      }
+      return { host: first.host, port: first.port };
+    },
+  },
+  listFile: {
+    name: 'SIPLB_LIST_FILE', type: 'path', default: 'dispatcher.list in the package root',
+    description: 'Kamailio dispatcher list file (setid destination [flags [priority [attrs]]]); a relative path is taken from the working directory.',
+    parse: listFile,
+    unset: (name) => listFile(defaultListFile(name), name),
+  },
+  dsLoadMode: {
+    name: 'SIPLB_DS_LOAD_MODE', type: '0, 1', default: '1',
+    description: 'Kamailio ds_load_mode: 1 = a bad line aborts the load (the old list stays in service), 0 = skip the line with a warning.',
+    parse: intOneOf([0, 1] as const),
+  },
+  set: {
+    name: 'SIPLB_SET', type: 'integer >= 0', default: '1',
+    description: 'Destination set that new requests are dispatched to.',
+    parse: intIn(0, 2 ** 31 - 1),
+  },
+  alg: {
+    name: 'SIPLB_ALG', type: '0-9, 14, 15', default: '4',
+    description: 'Kamailio algorithm: 0 Call-ID hash, 1 From, 2 To, 3 Request-URI, 4 round-robin, 5 auth username, 6 random, 7 SIPLB_HASH_TEMPLATE, 8 priority, 9 weight, 14 round-robin or priority, 15 SRV-like.',
+    parse: intOneOf(ALGORITHMS),
+  },
+  limit: {
+    name: 'SIPLB_LIMIT', type: 'integer >= 0', default: '0',
+    description: 'Most destinations in a selection list, the first choice included (ds_select_dst limit); 0 = no cap.',
+    parse: intIn(0, 2 ** 31 - 1),
+  },
+  flags: {
+    name: 'SIPLB_FLAGS', type: 'bitmask, decimal or 0x', default: '2',
+    description: 'Kamailio dispatcher module flags: 1 = hash only the URI user (algorithms 1-3), 2 = failover to the next destination. Other bits are refused.',
+    parse: bitmask(flagsBits, 'a bitmask of 1 (hash user only) and 2 (failover), decimal or 0x hex: 0 to 3'),
+  },
+  useDefault: {
+    name: 'SIPLB_USE_DEFAULT', type: 'boolean', default: 'false',
+    description: 'Kamailio use_default: keep the last destination of a set back as the last resort.',
+    parse: bool,
+  },
+  hashMode: {
+    name: 'SIPLB_HASH_MODE', type: 'rehash, kamailio', default: 'rehash',
+    description: "When a hashed pick is down: rehash over the live destinations (its calls spread evenly), or walk to the next one as Kamailio does.",
+    parse: oneOf(HASH_MODES),
+  },
+  hashTemplate: {
+    name: 'SIPLB_HASH_TEMPLATE', type: 'template', default: '$ci',
+    description: 'What algorithm 7 hashes (Kamailio hash_pvar): $name tokens and literal text, e.g. $fU@$ci.',
+    parse: hashTemplate,
+  },
+  mode: {
+    name: 'SIPLB_MODE', type: 'stateful, stateless', default: 'stateful',
+    description: 'Transaction-stateful proxy (retransmissions, CANCEL, failover on timeout) or stateless forwarding.',
+    parse: oneOf(PROXY_MODES),
+  },
+  workers: {
+    name: 'SIPLB_WORKERS', type: 'integer 0-64', default: '0',
+    description: 'Dispatch worker threads; 0 dispatches on the main thread. Provisional default: a benchmark will decide it.',
+    parse: intIn(0, 64),
+  },
+  recordRoute: {
+    name: 'SIPLB_RECORD_ROUTE', type: 'boolean', default: 'true',
+    description: 'Record-Route dialog-creating requests, so ACK, BYE and re-INVITE come back through siplb.',
+    parse: bool,
+  },
+  forceRport: {
+    name: 'SIPLB_FORCE_RPORT', type: 'boolean', default: 'true',
+    description: "Answer to the request's source address and port (RFC 3581), as Kamailio's force_rport().",
+    parse: bool,
+  },
+  frTimer: {
+    name: 'SIPLB_FR_TIMER', type: 'ms, 100-600000', default: '5000',
+    description: 'A branch with no response at all in this time fails over (a non-INVITE with no final response gets 408).',
+    parse: intIn(100, 600_000, 'ms'),
+  },
+  frInvTimer: {
+    name: 'SIPLB_FR_INV_TIMER', type: 'ms, 100-600000', default: '120000',
+    description: 'After a provisional response to an INVITE, how long to wait for a final one before failing over, like Kamailio fr_inv_timer (a phone may ring that long).',
+    parse: intIn(100, 600_000, 'ms'),
+  },
+  t1: {
+    name: 'SIPLB_T1', type: 'ms, 50-10000', default: '500',
+    description: 'RFC 3261 T1, the round-trip estimate: first retransmission interval over UDP.',
+    parse: intIn(50, 10_000, 'ms'),
+  },
+  t2: {
+    name: 'SIPLB_T2', type: 'ms, 100-60000', default: '4000',
+    description: 'RFC 3261 T2: longest retransmission interval of non-INVITE requests and INVITE responses; not below SIPLB_T1.',
+    parse: (raw, name, done) => {
+      const t2 = intIn(100, 60_000, 'ms')(raw, name);
+      const t1 = done.t1 ?? 0;
+      if (t2 < t1) throw new SiplbConfigError(name, `expected at least SIPLB_T1 (${t1} ms), got ${JSON.stringify(raw)}`);
+      return t2;
+    },
+  },
+  failoverCodes: {
+    name: 'SIPLB_FAILOVER_CODES', type: 'codes and classes', default: '5xx,408',
+    description: 'Final responses that fail over to the next destination (needs SIPLB_FLAGS bit 2); empty = timeouts only.',
+    parse: failoverCodes,
+  },
+  markFailed: {
+    name: 'SIPLB_MARK_FAILED', type: 'i, t, ip, tp or empty', default: '',
+    description: 'State given to a destination a call fails over from (Kamailio ds_mark_dst): i inactive, t trying, p probing; empty = unchanged.',
+    parse: oneOf(MARK_FAILED),
+  },
+  noDestCode: {
+    name: 'SIPLB_NO_DEST_CODE', type: 'integer 300-699', default: '503',
+    description: 'Status sent when the set has no usable destination left.',
+    parse: intIn(300, 699),
+  },
+  noDestReason: {
+    name: 'SIPLB_NO_DEST_REASON', type: 'text', default: 'Service Unavailable',
+    description: 'Reason phrase of that response.',
+    parse: text(1, 128),
+  },
+  maxMessageSize: {
+    name: 'SIPLB_MAX_MESSAGE_SIZE', type: 'bytes, 512-65535', default: '65535',
+    description: 'Largest request accepted; a larger one is answered 513 Message Too Large.',
+    parse: intIn(512, 65_535, 'bytes'),
+  },
+  drainTimeout: {
+    name: 'SIPLB_DRAIN_TIMEOUT', type: 'ms, 0-600000', default: '5000',
+    description: 'On shutdown, how long open transactions get to finish before siplb exits.',
+    parse: intIn(0, 600_000, 'ms'),
+  },
+  rrSecret: {
+    name: 'SIPLB_RR_SECRET', type: 'text, 16-1024 chars', default: 'random per start',
+    description: 'Key authenticating the Record-Route token. Nodes sharing dialogs must share one value, and a random one does not survive a restart.',
+    parse: text(16, 1024),
+    unset: () => randomBytes(32).toString('base64url'),
+  },
+  socketBuffer: {
+    name: 'SIPLB_SOCKET_BUFFER', type: 'bytes, 0-268435456', default: '4194304',
+    description: 'SO_RCVBUF and SO_SNDBUF of each socket; 0 = OS default. Linux caps it at net.core.rmem_max/wmem_max: raise those.',
+    parse: intIn(0, 268_435_456, 'bytes'),
+  },
+  logLevel: {
+    name: 'SIPLB_LOG_LEVEL', type: LOG_LEVELS.join(', '), default: 'info',
+    description: 'Log level of the control-plane log.',
+    parse: oneOf(LOG_LEVELS),
+  },
+  serverHeader: {
+    name: 'SIPLB_SERVER_HEADER', type: 'text', default: 'siplb',
+    description: 'Server header of responses siplb makes and User-Agent of its requests; empty = no header.',
+    parse: text(0, 256),
+  },
+};
+
+/** Every variable as documented, in SCHEMA order: drives `siplb --help` and the README table. */
+export interface ConfigVar {
+  readonly name: string;
+  readonly type: string;
+  readonly default: string;
+  readonly description: string;
+  /** The default is worked out at start (from other values, the file system or randomness). */
+  readonly computed: boolean;
+}
+
+export const CONFIG_VARS: readonly ConfigVar[] = Object.freeze(
+  Object.values<VarSpec<unknown>>(SCHEMA).map(({ name, type, default: def, description, unset }) =>
+    Object.freeze({ name, type, default: def, description, computed: unset !== undefined }),
+  ),
+);

@@ -1,0 +1,88 @@
+// The validated configuration: one field per SIPLB_* variable (schema.ts maps them), every default
+// applied, deep-frozen by loadConfig(). Workers get it at start; nothing reads the environment later.
+import type { AdvertiseAddress, FailoverCodes, ListenAddress } from './parse.js';
+
+export type { AdvertiseAddress, FailoverCodes, ListenAddress } from './parse.js';
+
+/** Kamailio dispatcher algorithm numbers siplb implements (DISPATCHER.md, Algorithms). */
+export const ALGORITHMS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 14, 15] as const;
+export type DispatchAlgorithm = (typeof ALGORITHMS)[number];
+
+/** Module flag 1 (Kamailio `flags`): hash only the user part of From/To/Request-URI. */
+export const DS_FLAG_HASH_USER_ONLY = 1;
+/** Module flag 2 (Kamailio `flags`): selection returns an ordered list to fail over along. */
+export const DS_FLAG_FAILOVER = 2;
+
+/** ds_mark_dst letters: inactive or trying, optionally probing; '' leaves the state alone. */
+export const MARK_FAILED = ['', 'i', 't', 'ip', 'tp'] as const;
+export type MarkFailed = (typeof MARK_FAILED)[number];
+
+export const HASH_MODES = ['rehash', 'kamailio'] as const;
+export type HashMode = (typeof HASH_MODES)[number];
+
+export const PROXY_MODES = ['stateful', 'stateless'] as const;
+export type ProxyMode = (typeof PROXY_MODES)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface SiplbConfig {
+  /** SIPLB_LISTEN: UDP addresses to bind, in the order given; never empty, no duplicates. */
+  readonly listen: readonly ListenAddress[];
+  /** SIPLB_ADVERTISE: host and port written into our Via and Record-Route (never a wildcard). */
+  readonly advertise: AdvertiseAddress;
+  /** SIPLB_LIST_FILE: absolute path of the dispatcher list file; it existed at load time. */
+  readonly listFile: string;
+  /** SIPLB_DS_LOAD_MODE: 1 = a bad line aborts the (re)load, 0 = skip it with a warning. */
+  readonly dsLoadMode: 0 | 1;
+  /** SIPLB_SET: destination set new requests go to. */
+  readonly set: number;
+  /** SIPLB_ALG: Kamailio algorithm number used with `set`. */
+  readonly alg: DispatchAlgorithm;
+  /** SIPLB_LIMIT: most entries in a selection list, the chosen one included; 0 = no cap. */
+  readonly limit: number;
+  /** SIPLB_FLAGS: module flags bitmask; test with DS_FLAG_HASH_USER_ONLY and DS_FLAG_FAILOVER. */
+  readonly flags: number;
+  /** SIPLB_USE_DEFAULT: the last destination of a set is kept back as the last resort. */
+  readonly useDefault: boolean;
+  /** SIPLB_HASH_MODE: a down hash pick is rehashed over live destinations, or walks on as Kamailio does. */
+  readonly hashMode: HashMode;
+  /** SIPLB_HASH_TEMPLATE: algorithm 7 key template; syntax checked here, compiled by the dispatcher. */
+  readonly hashTemplate: string;
+  /** SIPLB_MODE: transaction-stateful or stateless forwarding. */
+  readonly mode: ProxyMode;
+  /** SIPLB_WORKERS: dispatch worker threads; 0 = dispatch inline on the main thread. */
+  readonly workers: number;
+  /** SIPLB_RECORD_ROUTE: add Record-Route (`;lr`) to dialog-creating requests. */
+  readonly recordRoute: boolean;
+  /** SIPLB_FORCE_RPORT: answer to the packet's source address and port (RFC 3581). */
+  readonly forceRport: boolean;
+  /** SIPLB_FR_TIMER, ms: no response at all in this time fails the branch over (non-INVITE: 408). */
+  readonly frTimer: number;
+  /** SIPLB_FR_INV_TIMER, ms: after a provisional response to an INVITE, wait this long for a final one. */
+  readonly frInvTimer: number;
+  /** SIPLB_T1, ms: RFC 3261 §17.1.1.1 RTT estimate, first UDP retransmission interval. */
+  readonly t1: number;
+  /** SIPLB_T2, ms: RFC 3261 §17.1.2.2 cap of the retransmission interval; always >= t1. */
+  readonly t2: number;
+  /** SIPLB_FAILOVER_CODES: final responses that fail over; test with isFailoverStatus(). */
+  readonly failoverCodes: FailoverCodes;
+  /** SIPLB_MARK_FAILED: ds_mark_dst state given to a destination a call failed over from. */
+  readonly markFailed: MarkFailed;
+  /** SIPLB_NO_DEST_CODE: status sent when no destination is left. */
+  readonly noDestCode: number;
+  /** SIPLB_NO_DEST_REASON: reason phrase of that response. */
+  readonly noDestReason: string;
+  /** SIPLB_MAX_MESSAGE_SIZE, bytes: larger requests are answered 513, larger responses dropped. */
+  readonly maxMessageSize: number;
+  /** SIPLB_DRAIN_TIMEOUT, ms: on shutdown, how long open transactions get to finish. */
+  readonly drainTimeout: number;
+  /** SIPLB_RR_SECRET: key authenticating our Record-Route token; random per start when unset. */
+  readonly rrSecret: string;
+  /** SIPLB_SOCKET_BUFFER, bytes: SO_RCVBUF and SO_SNDBUF of every socket; 0 = OS default. */
+  readonly socketBuffer: number;
+  /** SIPLB_LOG_LEVEL: pino level of the control-plane log. */
+  readonly logLevel: LogLevel;
+  /** SIPLB_SERVER_HEADER: Server (responses) / User-Agent (our requests) value; '' = no header. */
+  readonly serverHeader: string;
+}

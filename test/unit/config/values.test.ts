@@ -1,0 +1,173 @@
+// Every SIPLB_* variable with values it accepts and values it refuses. Data, not code: one row per
+// case, and a check that no variable of CONFIG_VARS is left without both kinds of row.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SiplbConfigError } from '../../../src/errors.js';
+import { loadConfig } from '../../../src/config/load.js';
+import { CONFIG_VARS, type SiplbConfig } from '../../../src/config/schema.js';
+
+const root = join(import.meta.dirname, '..', '..', '..');
+const shipped = join(root, 'dispatcher.list');
+
+// [variable, raw value, field, expected value]
+const good: Array<[string, string, keyof SiplbConfig, unknown]> = [
+  ['SIPLB_LISTEN', '10.0.0.1:5080', 'listen', [{ transport: 'udp', host: '10.0.0.1', address: '10.0.0.1', port: 5080, family: 4 }]],
+  ['SIPLB_ADVERTISE', 'sip.example.com', 'advertise', { host: 'sip.example.com', port: 5060 }],
+  ['SIPLB_ADVERTISE', '203.0.113.7:5099', 'advertise', { host: '203.0.113.7', port: 5099 }],
+  ['SIPLB_LIST_FILE', shipped, 'listFile', shipped],
+  ['SIPLB_DS_LOAD_MODE', '0', 'dsLoadMode', 0],
+  ['SIPLB_SET', '0', 'set', 0],
+  ['SIPLB_SET', '2147483647', 'set', 2147483647],
+  ['SIPLB_ALG', '15', 'alg', 15],
+  ['SIPLB_ALG', '0', 'alg', 0],
+  ['SIPLB_LIMIT', '3', 'limit', 3],
+  ['SIPLB_FLAGS', '3', 'flags', 3],
+  ['SIPLB_FLAGS', '0x1', 'flags', 1],
+  ['SIPLB_FLAGS', '0X03', 'flags', 3],
+  ['SIPLB_FLAGS', '0', 'flags', 0],
+  ['SIPLB_USE_DEFAULT', 'yes', 'useDefault', true],
+  ['SIPLB_USE_DEFAULT', 'TRUE', 'useDefault', true],
+  ['SIPLB_USE_DEFAULT', '1', 'useDefault', true],
+  ['SIPLB_RECORD_ROUTE', 'no', 'recordRoute', false],
+  ['SIPLB_RECORD_ROUTE', 'False', 'recordRoute', false],
+  ['SIPLB_FORCE_RPORT', '0', 'forceRport', false],
+  ['SIPLB_HASH_MODE', 'kamailio', 'hashMode', 'kamailio'],
+  ['SIPLB_HASH_MODE', 'Rehash', 'hashMode', 'rehash'],
+  ['SIPLB_HASH_TEMPLATE', '$fU@$ci', 'hashTemplate', '$fU@$ci'],
+  ['SIPLB_HASH_TEMPLATE', '$hdr(X-Tenant)$ci', 'hashTemplate', '$hdr(X-Tenant)$ci'],
+  ['SIPLB_MODE', 'stateless', 'mode', 'stateless'],
+  ['SIPLB_WORKERS', '64', 'workers', 64],
+  ['SIPLB_WORKERS', '2', 'workers', 2],
+  ['SIPLB_FR_TIMER', '100', 'frTimer', 100],
+  ['SIPLB_FR_INV_TIMER', '180000', 'frInvTimer', 180000],
+  ['SIPLB_T1', '250', 't1', 250],
+  ['SIPLB_T2', '500', 't2', 500],
+  ['SIPLB_MARK_FAILED', 'ip', 'markFailed', 'ip'],
+  ['SIPLB_MARK_FAILED', 'T', 'markFailed', 't'],
+  ['SIPLB_MARK_FAILED', '', 'markFailed', ''],
+  ['SIPLB_NO_DEST_CODE', '404', 'noDestCode', 404],
+  ['SIPLB_NO_DEST_REASON', 'No Destination', 'noDestReason', 'No Destination'],
+  ['SIPLB_MAX_MESSAGE_SIZE', '512', 'maxMessageSize', 512],
+  ['SIPLB_DRAIN_TIMEOUT', '0', 'drainTimeout', 0],
+  ['SIPLB_RR_SECRET', 'sixteen-chars-ok', 'rrSecret', 'sixteen-chars-ok'],
+  ['SIPLB_SOCKET_BUFFER', '0', 'socketBuffer', 0],
+  ['SIPLB_SOCKET_BUFFER', '16777216', 'socketBuffer', 16777216],
+  ['SIPLB_LOG_LEVEL', 'debug', 'logLevel', 'debug'],
+  ['SIPLB_LOG_LEVEL', 'silent', 'logLevel', 'silent'],
+  ['SIPLB_SERVER_HEADER', '', 'serverHeader', ''],
+  ['SIPLB_SERVER_HEADER', 'acme-lb/2.0', 'serverHeader', 'acme-lb/2.0'],
+];
+
+// [variable, raw value, text the message must contain besides the variable name]
+const bad: Array<[string, string, string]> = [
+  ['SIPLB_LISTEN', '127.0.0.1', 'expected a comma-separated list of [udp:]host:port'],
+  ['SIPLB_LISTEN', '', 'got ""'],
+  ['SIPLB_LISTEN', 'localhost:5060', 'IPv4 address or a bracketed IPv6'],
+  ['SIPLB_LISTEN', '127.0.0.1:0', 'got "127.0.0.1:0"'],
+  ['SIPLB_LISTEN', '127.0.0.1:65536', 'host:port'],
+  ['SIPLB_LISTEN', '::1:5060', 'bracketed IPv6'],
+  ['SIPLB_LISTEN', '[::g]:5060', 'bracketed IPv6'],
+  ['SIPLB_LISTEN', 'tcp:127.0.0.1:5060', 'only UDP is supported'],
+  ['SIPLB_LISTEN', '127.0.0.1:5060,', 'host:port'],
+  ['SIPLB_LISTEN', '127.0.0.1:5060,127.0.0.1:5060', 'listed twice'],
+  ['SIPLB_ADVERTISE', '', 'expected host[:port]'],
+  ['SIPLB_ADVERTISE', 'bad host', 'expected host[:port]'],
+  ['SIPLB_ADVERTISE', 'example.com:70000', 'port 1 to 65535'],
+  ['SIPLB_ADVERTISE', '::1', 'bracketed IPv6'],
+  ['SIPLB_ADVERTISE', '1.2.3', 'host[:port]'],
+  ['SIPLB_LIST_FILE', '/nonexistent/dispatcher.list', 'no such file'],
+  ['SIPLB_LIST_FILE', root, 'expected a regular file'],
+  ['SIPLB_LIST_FILE', '', 'a path to a dispatcher list file'],
+  ['SIPLB_DS_LOAD_MODE', '2', 'expected one of 0,1, got "2"'],
+  ['SIPLB_SET', '-1', 'expected an integer from 0 to 2147483647, got "-1"'],
+  ['SIPLB_SET', '1.5', 'got "1.5"'],
+  ['SIPLB_SET', '', 'got ""'],
+  ['SIPLB_ALG', '12', 'expected one of 0,1,2,3,4,5,6,7,8,9,14,15, got "12"'],
+  ['SIPLB_ALG', 'rr', 'got "rr"'],
+  ['SIPLB_LIMIT', 'all', 'expected an integer from 0'],
+  ['SIPLB_FLAGS', '4', 'a bitmask of 1 (hash user only) and 2 (failover)'],
+  ['SIPLB_FLAGS', '0x10', 'got "0x10"'],
+  ['SIPLB_FLAGS', '0xZZ', 'got "0xZZ"'],
+  ['SIPLB_FLAGS', '4294967297', 'got "4294967297"'],
+  ['SIPLB_USE_DEFAULT', 'maybe', 'expected a boolean (1, 0, true, false, yes, no), got "maybe"'],
+  ['SIPLB_RECORD_ROUTE', 'on', 'expected a boolean'],
+  ['SIPLB_FORCE_RPORT', '2', 'expected a boolean'],
+  ['SIPLB_HASH_MODE', 'consistent', 'expected one of rehash, kamailio, got "consistent"'],
+  ['SIPLB_HASH_TEMPLATE', 'ci', 'expected a template of $name tokens'],
+  ['SIPLB_HASH_TEMPLATE', '$ci$', 'got "$ci$"'],
+  ['SIPLB_HASH_TEMPLATE', '$1', 'got "$1"'],
+  ['SIPLB_HASH_TEMPLATE', '$fU @$ci', 'without spaces'],
+  ['SIPLB_HASH_TEMPLATE', '', 'got ""'],
+  ['SIPLB_MODE', 'stateful-ish', 'expected one of stateful, stateless'],
+  ['SIPLB_WORKERS', '65', 'expected an integer from 0 to 64, got "65"'],
+  ['SIPLB_WORKERS', 'auto', 'got "auto"'],
+  ['SIPLB_FR_TIMER', '99', 'expected an integer from 100 to 600000 (ms), got "99"'],
+  ['SIPLB_FR_TIMER', '5s', 'got "5s"'],
+  ['SIPLB_FR_INV_TIMER', '600001', 'from 100 to 600000 (ms)'],
+  ['SIPLB_T1', '10', 'from 50 to 10000 (ms)'],
+  ['SIPLB_T2', '60001', 'from 100 to 60000 (ms)'],
+  ['SIPLB_FAILOVER_CODES', '5xx,abc', 'codes 300-699 or classes 3xx-6xx'],
+  ['SIPLB_FAILOVER_CODES', '200', 'got "200"'],
+  ['SIPLB_FAILOVER_CODES', '2xx', 'got "2xx"'],
+  ['SIPLB_FAILOVER_CODES', '5xx,,408', 'got "5xx,,408"'],
+  ['SIPLB_MARK_FAILED', 'x', 'expected one of "" (empty), i, t, ip, tp, got "x"'],
+  ['SIPLB_MARK_FAILED', 'a', 'got "a"'],
+  ['SIPLB_NO_DEST_CODE', '200', 'expected an integer from 300 to 699, got "200"'],
+  ['SIPLB_NO_DEST_CODE', '700', 'got "700"'],
+  ['SIPLB_NO_DEST_REASON', '', '1 to 128 characters'],
+  ['SIPLB_NO_DEST_REASON', 'Busy\r\nX-Injected: 1', 'without control characters'],
+  ['SIPLB_MAX_MESSAGE_SIZE', '511', 'from 512 to 65535 (bytes)'],
+  ['SIPLB_MAX_MESSAGE_SIZE', '65536', 'got "65536"'],
+  ['SIPLB_DRAIN_TIMEOUT', '600001', 'from 0 to 600000 (ms)'],
+  ['SIPLB_RR_SECRET', 'too-short', '16 to 1024 characters'],
+  ['SIPLB_RR_SECRET', 'sixteen-chars-ok\n', 'without control characters'],
+  ['SIPLB_SOCKET_BUFFER', '4M', 'expected an integer from 0 to 268435456 (bytes), got "4M"'],
+  ['SIPLB_LOG_LEVEL', 'verbose', 'expected one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
+  ['SIPLB_SERVER_HEADER', 'siplb\r\n', 'without control characters'],
+  ['SIPLB_SERVER_HEADER', 'x'.repeat(257), 'at most 256 characters'],
+];
+
+function errorOf(env: Record<string, string>): SiplbConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof SiplbConfigError) return err;
+    throw err;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('SIPLB_* values', () => {
+  it.each(good)('%s=%j is accepted', (name, raw, field, expected) => {
+    const config = loadConfig({ [name]: raw });
+    expect(config[field]).toEqual(expected);
+  });
+
+  it.each(bad)('%s=%j is refused', (name, raw, fragment) => {
+    const err = errorOf({ [name]: raw });
+    expect(err.variable).toBe(name);
+    expect(err.code).toBe('SIPLB_ERR_CONFIG');
+    expect(err.message.startsWith(`${name}: `)).toBe(true);
+    expect(err.message).toContain(fragment);
+  });
+
+  it('covers every variable with a good and a bad value', () => {
+    const names = CONFIG_VARS.map((v) => v.name);
+    const withGood = new Set(good.map(([n]) => n));
+    const withBad = new Set(bad.map(([n]) => n));
+    // SIPLB_FAILOVER_CODES' good values are checked as sets in load.test.ts.
+    withGood.add('SIPLB_FAILOVER_CODES');
+    expect(names.filter((n) => !withGood.has(n))).toEqual([]);
+    expect(names.filter((n) => !withBad.has(n))).toEqual([]);
+  });
+
+  it('refuses SIPLB_T2 below SIPLB_T1', () => {
+    const err = errorOf({ SIPLB_T1: '2000', SIPLB_T2: '1000' });
+    expect(err.variable).toBe('SIPLB_T2');
+    expect(err.message).toBe('SIPLB_T2: expected at least SIPLB_T1 (2000 ms), got "1000"');
+  });
+
+  it('names the variable exactly as the brief example shows', () => {
+    expect(errorOf({ SIPLB_ALG: '12' }).message).toBe('SIPLB_ALG: expected one of 0,1,2,3,4,5,6,7,8,9,14,15, got "12"');
+  });
+});
