@@ -90,6 +90,11 @@ export default defineConfig(
     rules: restrict(DGRAM, WORKER_IO),
   },
   {
+    // The demo media server (siplb demo) is a stand-alone UAS peer with its own socket, not a proxy thread.
+    files: ['src/demo/**/*.ts'],
+    rules: restrict(WORKER_IO),
+  },
+  {
     // A worker entry outside transport/ may read parentPort/workerData, still no sockets.
     files: WORKER_FILES,
     ignores: ['src/transport/**'],

@@ -6,6 +6,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, processIo, type CliIo } from './cli/io.js';
 import { PARSE_USAGE, parseCommand } from './cli/parse-command.js';
+import { startCommand } from './cli/start-command.js';
+import { demoCommand } from './cli/demo-command.js';
+import { configHelp } from './config/help.js';
 import { SiplbError, SiplbUsageError } from './errors.js';
 
 export { processIo, type CliIo } from './cli/io.js';
@@ -21,6 +24,14 @@ Commands:
       and print its start line, headers and the fields routing uses.
       --json    print message.toJSON() instead (or the parse error as JSON)
       Exit 0 when well-formed, 1 when malformed, 2 on a usage error.
+  start
+      Run the proxy, configured by the SIPLB_* environment variables below.
+      SIGTERM/SIGINT drain it (new INVITEs get 503) and print the counters and
+      the latency distribution; kill -USR2 prints them without stopping.
+  demo
+      The proxy on its defaults plus two demo media servers (127.0.0.1:5070 and
+      :5072, the destinations of the shipped dispatcher.list): calls placed with
+      SIPp are balanced between them. Ctrl-C prints how they were split.
   help       Show this text.
 
 Options:
@@ -54,7 +65,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     case '--help':
     case '-h':
       if (rest[0] === 'parse') return parseCommand(['--help'], io);
-      io.stdout(HELP);
+      io.stdout(`${HELP}\nEnvironment:\n${configHelp()}`);
       return EXIT_OK;
     case '--version':
     case '-V':
@@ -62,6 +73,12 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
       return EXIT_OK;
     case 'parse':
       return parseCommand(rest, io);
+    case 'start':
+      if (rest.length > 0) throw new SiplbUsageError(`'siplb start' takes no arguments (configure it with SIPLB_* variables): got '${rest[0]}'`);
+      return startCommand(io);
+    case 'demo':
+      if (rest.length > 0) throw new SiplbUsageError(`'siplb demo' takes no arguments: got '${rest[0]}'`);
+      return demoCommand(io);
     default:
       throw new SiplbUsageError(command.startsWith('-') ? `unknown option '${command}'` : `unknown command '${command}'`);
   }

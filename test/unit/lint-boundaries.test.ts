@@ -29,6 +29,7 @@ async function restricted(path: string, name: Import): Promise<boolean> {
 // [path, import, restricted?]
 const cases: Array<[string, Import, boolean]> = [
   ['src/transport/udp.ts', DGRAM, false],
+  ['src/demo/media-server.ts', DGRAM, false],
   ['src/proxy/forward.ts', DGRAM, true],
   ['src/parser/worker.ts', DGRAM, true],
   ['src/main.ts', DGRAM, true],

@@ -1,0 +1,68 @@
+// `siplb start`: the proxy on the configuration in the environment. Runs until SIGTERM/SIGINT,
+// which drain it: new INVITEs get 503, transactions in flight get SIPLB_DRAIN_TIMEOUT to finish,
+// then the counters and the latency distribution are printed and the process exits 0.
+// `kill -USR2` prints the same report without stopping.
+import { pino } from 'pino';
+import { loadConfig } from '../config/load.js';
+import type { SiplbConfig } from '../config/types.js';
+import { startServer, type Log, type Server, type Stats } from '../server.js';
+import { EXIT_OK, type CliIo } from './io.js';
+
+export const START_USAGE = 'start';
+
+/** A pino logger on stderr, as the control-plane log (never on the datagram path). */
+export function makeLog(config: SiplbConfig): Log {
+  const logger = pino({ level: config.logLevel, base: { name: 'siplb' } }, pino.destination(2));
+  return {
+    info: (msg, fields) => logger.info(fields ?? {}, msg),
+    warn: (msg, fields) => logger.warn(fields ?? {}, msg),
+    error: (msg, fields) => logger.error(fields ?? {}, msg),
+  };
+}
+
+export function formatStats(s: Stats): string {
+  const lines: string[] = ['siplb counters:'];
+  for (const [k, v] of Object.entries(s.counters.values)) if (v !== 0) lines.push(`  ${k} ${v}`);
+  for (const [k, v] of Object.entries(s.counters.replies)) lines.push(`  local_reply_${k} ${v}`);
+  for (const [k, v] of Object.entries(s.counters.parseErrors)) lines.push(`  parse_error_${k} ${v}`);
+  lines.push(`  udp_received ${s.udp.received}`, `  udp_sent ${s.udp.sent}`, `  udp_send_errors ${s.udp.sendErrors}`);
+  lines.push(`  worker_restarts ${s.workerRestarts}`, `  pending_transactions ${s.pending}`);
+  return `${lines.join('\n')}\n${s.latency}`;
+}
+
+/** Starts the proxy and wires the signals; resolves with the exit code once it has stopped. */
+export async function startCommand(io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const config = loadConfig(env);
+  const log = makeLog(config);
+  const server = await startServer(config, log);
+  return runUntilSignal(server, config, io, log);
+}
+
+export function runUntilSignal(server: Server, config: SiplbConfig, io: CliIo, log: Log, extra: () => Promise<void> = async () => {}): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const report = (): void => {
+      void server.stats().then((s) => io.stdout(formatStats(s)));
+    };
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info('draining', { signal, timeoutMs: config.drainTimeout });
+      void (async () => {
+        await server.drain(config.drainTimeout);
+        io.stdout(formatStats(await server.stats()));
+        await server.close();
+        await extra();
+        process.off('SIGUSR2', report);
+        process.off('SIGTERM', onTerm);
+        process.off('SIGINT', onInt);
+        resolve(EXIT_OK);
+      })();
+    };
+    const onTerm = (): void => stop('SIGTERM');
+    const onInt = (): void => stop('SIGINT');
+    process.on('SIGUSR2', report);
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+  });
+}

@@ -1,0 +1,124 @@
+// Destination sets as Kamailio builds them, so that an index means the same destination here and
+// on a Kamailio box loaded with the same list.
+//
+// Order (verified in kamailio/kamailio src/modules/dispatcher/dispatch.c): add_dest2list inserts
+// each record into a linked list after every entry whose priority is <= its own (ascending,
+// file order among equals); reindex_dests then copies that list into the array backwards. The
+// array is therefore by priority, highest first, and records of equal priority come in REVERSE
+// file order: with `1 A`, `1 B`, `1 C` at priority 0, index 0 is C. Algorithm 8 ("highest priority
+// first") takes index 0, and round-robin starts there.
+import { fnv1a32 } from './hash.js';
+import type { DestinationRecord } from './list-file.js';
+import { isUsable } from './state.js';
+
+export interface Destination extends DestinationRecord {
+  /**
+   * Stable across reloads and unique across sets: `${setId}:${uri}`, with `#2`, `#3`... for
+   * further records of the same URI in a set (they keep separate states, DISPATCHER.md).
+   */
+  readonly id: string;
+  /** Position in its set (Kamailio's index, see the order above). */
+  readonly index: number;
+  /** Rendezvous-hash seed derived from `id`. */
+  readonly seed: number;
+}
+
+export interface DestinationSet {
+  readonly id: number;
+  readonly destinations: readonly Destination[];
+  /** Algorithm 9: 100 slots of destination indexes (dp_init_weights). */
+  readonly weightTable: Uint32Array;
+  /** Algorithm 11: 100 slots over the initially usable destinations (dp_init_relative_weights). */
+  readonly rweightTable: Uint32Array;
+}
+
+export type Rng = () => number;
+
+/** Kamailio's shuffle_uint100array: k = j + rand % (100 - j), swap. */
+export function shuffle100(table: Uint32Array, rng: Rng): void {
+  for (let j = 0; j < 100; j++) {
+    const k = j + Math.floor(rng() * (100 - j));
+    const t = table[j]!;
+    table[j] = table[k]!;
+    table[k] = t;
+  }
+}
+
+/**
+ * dp_init_weights: each destination gets `weight` slots in set order until 100 are filled; a sum
+ * under 100 leaves the rest to the last destination. When the first destination has no weight
+ * Kamailio leaves the table zeroed (every pick is index 0), and so do we.
+ */
+export function buildWeightTable(dests: readonly { attrs: { weight: number } }[], rng: Rng): Uint32Array {
+  const table = new Uint32Array(100);
+  if (dests.length === 0 || dests[0]!.attrs.weight === 0) return table;
+  let t = 0;
+  for (let j = 0; j < dests.length && t < 100; j++) {
+    for (let k = 0; k < dests[j]!.attrs.weight && t < 100; k++) table[t++] = j;
+  }
+  for (; t < 100; t++) table[t] = dests.length - 1;
+  shuffle100(table, rng);
+  return table;
+}
+
+/**
+ * dp_init_relative_weights: slots proportional to rweight over the usable destinations
+ * (truncated), the remainder to the last one inserted. Kamailio recomputes it when a destination
+ * changes state; algorithm 11 is not implemented yet, so this is the table at load.
+ */
+export function buildRelativeWeightTable(
+  dests: readonly { flags: number; attrs: { rweight: number } }[],
+  usable: (i: number) => boolean,
+  rng: Rng,
+): Uint32Array {
+  const table = new Uint32Array(100);
+  if (dests.length < 2) return table;
+  let sum = 0;
+  dests.forEach((d, j) => (sum += usable(j) ? d.attrs.rweight : 0));
+  if (sum === 0) return table;
+  let t = 0;
+  dests.forEach((d, j) => {
+    if (!usable(j)) return;
+    const slice = Math.trunc((d.attrs.rweight * 100) / sum);
+    for (let k = 0; k < slice; k++) table[t++] = j;
+  });
+  const last = t > 0 ? table[t - 1]! : dests.length - 1;
+  for (; t < 100; t++) table[t] = last;
+  shuffle100(table, rng);
+  return table;
+}
+
+/** Groups records into sets in Kamailio's order and precomputes the weight tables. */
+export function buildSets(records: readonly DestinationRecord[], opts: { rng?: Rng } = {}): Map<number, DestinationSet> {
+  const rng = opts.rng ?? Math.random;
+  const bySet = new Map<number, DestinationRecord[]>();
+  for (const r of records) {
+    const list = bySet.get(r.setId);
+    if (list) list.push(r);
+    else bySet.set(r.setId, [r]);
+  }
+  const sets = new Map<number, DestinationSet>();
+  for (const setId of [...bySet.keys()].sort((a, b) => a - b)) {
+    const inFile = bySet.get(setId)!;
+    // Ids follow file order so that adding a later duplicate never renames an earlier one.
+    const seen = new Map<string, number>();
+    const ids = inFile.map((r) => {
+      const n = (seen.get(r.uri) ?? 0) + 1;
+      seen.set(r.uri, n);
+      return n === 1 ? `${setId}:${r.uri}` : `${setId}:${r.uri}#${n}`;
+    });
+    const order = inFile.map((_, i) => i).reverse();
+    order.sort((a, b) => inFile[b]!.priority - inFile[a]!.priority); // stable: ties stay reversed
+    const destinations = order.map((fileIdx, index): Destination => {
+      const id = ids[fileIdx]!;
+      return Object.freeze({ ...inFile[fileIdx]!, id, index, seed: fnv1a32(id) });
+    });
+    sets.set(setId, {
+      id: setId,
+      destinations: Object.freeze(destinations),
+      weightTable: buildWeightTable(destinations, rng),
+      rweightTable: buildRelativeWeightTable(destinations, (j) => isUsable(destinations[j]!.flags), rng),
+    });
+  }
+  return sets;
+}

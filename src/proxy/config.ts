@@ -1,0 +1,75 @@
+// The slice of the validated configuration the proxy core reads, in the shape it reads it on the
+// hot path (flags decoded, our addresses listed once). Built from SiplbConfig in every thread:
+// SiplbConfig crosses to workers by structured clone; functions cannot, so they are made here.
+import { isFailoverStatus } from '../config/parse.js';
+import { DS_FLAG_FAILOVER, DS_FLAG_HASH_USER_ONLY, type SiplbConfig } from '../config/types.js';
+import type { DestinationRecord } from '../dispatch/list-file.js';
+import { targetsFrom } from './dispatcher.js';
+import type { RouteTarget } from './types.js';
+
+export interface CoreConfig {
+  readonly mode: 'stateful' | 'stateless';
+  readonly set: number;
+  readonly alg: number;
+  readonly limit: number;
+  readonly failover: boolean;
+  readonly userOnly: boolean;
+  readonly useDefault: boolean;
+  readonly hashMode: 'rehash' | 'kamailio';
+  readonly hashTemplate: string;
+  readonly recordRoute: boolean;
+  readonly forceRport: boolean;
+  readonly frTimer: number;
+  readonly frInvTimer: number;
+  readonly t1: number;
+  readonly t2: number;
+  readonly isFailoverCode: (status: number) => boolean;
+  readonly markFailed: string;
+  readonly noDestCode: number;
+  readonly noDestReason: string;
+  readonly maxMessageSize: number;
+  readonly rrSecret: string;
+  readonly serverHeader: string;
+  /** Written into our Via and Record-Route. */
+  readonly advertise: { readonly host: string; readonly port: number; readonly hostport: string };
+  /** Every address that is us, for Route pre-processing and response matching. */
+  readonly ours: readonly { host: string; port: number }[];
+  /** The list's records, addresses resolved (every thread builds its sets from them). */
+  readonly records: readonly DestinationRecord[];
+  /** The flat destination list in the order of the shared state table. */
+  readonly targets: readonly RouteTarget[];
+}
+
+export function coreConfig(c: SiplbConfig, records: readonly DestinationRecord[]): CoreConfig {
+  const adv = c.advertise;
+  const host = adv.host.includes(':') && !adv.host.startsWith('[') ? `[${adv.host}]` : adv.host;
+  const ours = [{ host: adv.host, port: adv.port }, ...c.listen.map((l) => ({ host: l.address, port: l.port }))];
+  return {
+    mode: c.mode,
+    set: c.set,
+    alg: c.alg,
+    limit: c.limit,
+    failover: (c.flags & DS_FLAG_FAILOVER) !== 0,
+    userOnly: (c.flags & DS_FLAG_HASH_USER_ONLY) !== 0,
+    useDefault: c.useDefault,
+    hashMode: c.hashMode,
+    hashTemplate: c.hashTemplate,
+    recordRoute: c.recordRoute,
+    forceRport: c.forceRport,
+    frTimer: c.frTimer,
+    frInvTimer: c.frInvTimer,
+    t1: c.t1,
+    t2: c.t2,
+    isFailoverCode: (status) => isFailoverStatus(c.failoverCodes, status),
+    markFailed: c.markFailed,
+    noDestCode: c.noDestCode,
+    noDestReason: c.noDestReason,
+    maxMessageSize: c.maxMessageSize,
+    rrSecret: c.rrSecret,
+    serverHeader: c.serverHeader,
+    advertise: { host: adv.host, port: adv.port, hostport: `${host}:${adv.port}` },
+    ours,
+    records,
+    targets: targetsFrom(records),
+  };
+}

@@ -1,0 +1,84 @@
+// Counters of one proxy core (one per thread), merged by the main thread on request. Every drop
+// and every locally generated answer has a named reason, so an operator can tell bad input from
+// bad routing at a glance.
+
+export const COUNTER_NAMES = [
+  'rx_requests',
+  'rx_responses',
+  'tx_requests',
+  'tx_responses',
+  'fwd_new',
+  'fwd_in_dialog',
+  'fwd_responses',
+  'local_replies',
+  'drop_malformed_request',
+  'drop_malformed_response',
+  'drop_response_not_ours',
+  'drop_response_no_next_hop',
+  'drop_response_broadcast',
+  'drop_ack_unmatched',
+  'drop_in_dialog_not_ours',
+  'drop_keepalive',
+  'drop_stray_response',
+  'retrans_absorbed',
+  'retrans_sent',
+  'failover',
+  'failover_exhausted',
+  'in_dialog_failover',
+  'no_destination',
+  'timeout',
+  'cancel_matched',
+  'cancel_unmatched',
+  'draining_rejected',
+] as const;
+
+export type CounterName = (typeof COUNTER_NAMES)[number];
+
+export class Counters {
+  readonly values: Record<CounterName, number>;
+  /** Locally generated answers by status code ("400", "483"...). */
+  readonly replies = new Map<number, number>();
+  /** Parse errors by ERR_* name. */
+  readonly parseErrors = new Map<string, number>();
+
+  constructor() {
+    this.values = Object.fromEntries(COUNTER_NAMES.map((n) => [n, 0])) as Record<CounterName, number>;
+  }
+
+  inc(name: CounterName, by = 1): void {
+    this.values[name] += by;
+  }
+
+  reply(status: number): void {
+    this.replies.set(status, (this.replies.get(status) ?? 0) + 1);
+  }
+
+  parseError(name: string): void {
+    this.parseErrors.set(name, (this.parseErrors.get(name) ?? 0) + 1);
+  }
+
+  snapshot(): CounterSnapshot {
+    return {
+      values: { ...this.values },
+      replies: Object.fromEntries(this.replies),
+      parseErrors: Object.fromEntries(this.parseErrors),
+    };
+  }
+}
+
+export interface CounterSnapshot {
+  values: Record<string, number>;
+  replies: Record<string, number>;
+  parseErrors: Record<string, number>;
+}
+
+/** Sums snapshots from several threads. */
+export function mergeSnapshots(all: readonly CounterSnapshot[]): CounterSnapshot {
+  const out: CounterSnapshot = { values: {}, replies: {}, parseErrors: {} };
+  for (const s of all) {
+    for (const part of ['values', 'replies', 'parseErrors'] as const) {
+      for (const [k, v] of Object.entries(s[part])) out[part][k] = (out[part][k] ?? 0) + v;
+    }
+  }
+  return out;
+}

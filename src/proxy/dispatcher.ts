@@ -1,0 +1,95 @@
+// The dispatcher as the proxy core uses it: the sets built from the list, the shared state table,
+// the configured set and algorithm, and the per-thread round-robin and weight counters. Selection
+// itself is the pure src/dispatch/algorithms.ts; this file adapts it to route targets.
+import type { SipMessage } from '../parser/index.js';
+import { select, createSetRuntime, type SetRuntime } from '../dispatch/algorithms.js';
+import { compileTemplate, hashKey, type CompiledTemplate } from '../dispatch/keys.js';
+import { buildSets, type Destination, type DestinationSet } from '../dispatch/sets.js';
+import type { DestinationRecord } from '../dispatch/list-file.js';
+import { rewriteUser } from '../dispatch/rewrite.js';
+import type { CoreConfig } from './config.js';
+import type { DestinationStates } from './dest-state.js';
+import type { Peer, RouteTarget } from './types.js';
+
+/** Every destination of every set in one list: set id ascending, then Kamailio's order in the set. */
+export function flatten(sets: ReadonlyMap<number, DestinationSet>): Destination[] {
+  return [...sets.keys()].sort((a, b) => a - b).flatMap((id) => [...sets.get(id)!.destinations]);
+}
+
+/** Route targets in the shared state table's order; `records` must hold resolved addresses. */
+export function targetsFrom(records: readonly DestinationRecord[]): RouteTarget[] {
+  return flatten(buildSets(records)).map((d, index) => ({
+    index,
+    id: d.id,
+    setId: d.setId,
+    uri: d.uri,
+    address: d.address,
+    port: d.port,
+    strip: d.attrs.strip,
+    prefix: d.attrs.prefix ?? '',
+  }));
+}
+
+export class Dispatcher {
+  readonly #sets: Map<number, DestinationSet>;
+  readonly #runtime = new Map<number, SetRuntime>();
+  readonly #targetOf = new Map<string, RouteTarget>();
+  readonly #template: CompiledTemplate | undefined;
+
+  constructor(
+    private readonly config: CoreConfig,
+    private readonly states: DestinationStates,
+  ) {
+    this.#sets = buildSets(config.records);
+    flatten(this.#sets).forEach((d, i) => this.#targetOf.set(d.id, config.targets[i]!));
+    this.#template = config.alg === 7 ? compileTemplate(config.hashTemplate) : undefined;
+  }
+
+  /** The ordered destinations for a new request (first = chosen), empty when none is usable. */
+  select(m: SipMessage, src: Peer): RouteTarget[] {
+    const cfg = this.config;
+    const set = this.#sets.get(cfg.set);
+    if (!set) return [];
+    let rt = this.#runtime.get(set.id);
+    if (!rt) this.#runtime.set(set.id, (rt = createSetRuntime()));
+    const key = hashKey(cfg.alg, m, {
+      userOnly: cfg.userOnly,
+      ...(this.#template ? { template: this.#template } : {}),
+      sourceIp: src.address,
+      sourcePort: src.port,
+    });
+    const picked = select(
+      set,
+      cfg.alg,
+      { key },
+      (d) => this.states.usable(this.#targetOf.get(d.id)!.index),
+      { limit: cfg.limit, hashMode: cfg.hashMode, useDefault: cfg.useDefault, failover: cfg.failover },
+      rt,
+    );
+    return picked.map((d) => this.#targetOf.get(d.id)!);
+  }
+
+  byId(id: string): RouteTarget | undefined {
+    return this.#targetOf.get(id);
+  }
+
+  usable(t: RouteTarget): boolean {
+    return this.states.usable(t.index);
+  }
+
+  mark(t: RouteTarget, state: string): void {
+    this.states.mark(t.index, state);
+  }
+
+  /** The Request-URI with the destination's strip=/prefix= applied to its user, or undefined if unchanged. */
+  rewriteRequestUri(m: SipMessage, t: RouteTarget): string | undefined {
+    if (t.strip === 0 && t.prefix === '') return undefined;
+    const uri = m.requestUri;
+    if (!uri || uri.user === undefined) return undefined;
+    const user = rewriteUser(uri.user, { attrs: { strip: t.strip, prefix: t.prefix } });
+    if (user === undefined || user === uri.user) return undefined;
+    const raw = uri.raw;
+    const colon = raw.indexOf(':');
+    return `${raw.slice(0, colon + 1)}${user}${raw.slice(colon + 1 + uri.user.length)}`;
+  }
+}

@@ -1,0 +1,34 @@
+// What the proxy core needs from the thread that hosts it. The core is synchronous and owns no
+// socket and no timer of its own: the host (a dispatch worker, or the main thread when
+// SIPLB_WORKERS=0) feeds it datagrams and clock ticks and carries its sends to a socket.
+
+/** Where a datagram came from: the remote address and the index of the local socket it hit. */
+export interface Peer {
+  address: string;
+  port: number;
+  socket: number;
+}
+
+export interface Output {
+  /**
+   * Sends `bytes` from local socket `socket`. The core never reuses `bytes` after the call.
+   * `origin` is the arrival time (µs, or its 32-bit ring tag) of the datagram this send answers,
+   * 0 for sends made by timers: the host records receive-to-send latency from it.
+   */
+  send(bytes: Uint8Array, address: string, port: number, socket: number, origin: number): void;
+}
+
+/** A destination as the core routes to it: an address, never a name (resolved at load). */
+export interface RouteTarget {
+  /** Position in the flat destination list: the index into the shared state table. */
+  index: number;
+  /** Stable id (`set:uri`, src/dispatch/sets.ts): what our Record-Route token names. */
+  id: string;
+  setId: number;
+  uri: string;
+  address: string;
+  port: number;
+  /** strip= and prefix= applied to the Request-URI user (siplb goes further than Kamailio). */
+  strip: number;
+  prefix: string;
+}

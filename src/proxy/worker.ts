@@ -1,0 +1,60 @@
+// A dispatch worker: one ProxyCore fed from its ingress ring, sending through its egress ring. It
+// joins the rotation when it posts READY (STYLE.md habit 4); the main thread replaces it if it dies.
+// Control messages (postMessage, never per datagram): stats, drain.
+import { parentPort, workerData } from 'node:worker_threads';
+import { reviveConfig } from '../config/load.js';
+import type { SiplbConfig } from '../config/types.js';
+import type { DestinationRecord } from '../dispatch/list-file.js';
+import { READY, isRingWorkerData } from '../shared/worker-protocol.js';
+import { attachRings, type AttachedRings } from '../transport/worker-side.js';
+import { coreConfig } from './config.js';
+import { ProxyCore } from './core.js';
+import { DestinationStates } from './dest-state.js';
+
+/** workerData.init of a dispatch worker. */
+export interface DispatchWorkerInit {
+  config: SiplbConfig;
+  records: DestinationRecord[];
+  states: SharedArrayBuffer;
+}
+
+export type WorkerRequest = { type: 'stats'; id: number } | { type: 'drain' };
+
+export interface WorkerStats {
+  type: 'stats';
+  id: number;
+  index: number;
+  counters: ReturnType<ProxyCore['counters']['snapshot']>;
+  pending: number;
+}
+
+if (!parentPort || !isRingWorkerData(workerData)) throw new Error('src/proxy/worker.ts runs as a dispatch worker thread');
+const port = parentPort;
+const data = workerData;
+const init = data.init as DispatchWorkerInit;
+const config = reviveConfig(init.config);
+// The ring is drained from the event loop (never during attach), so `core` exists by the first call.
+const rings: AttachedRings = attachRings(data.ingress, data.egress, (payload, meta) => core.onDatagram(payload, meta, meta.tag));
+const core = new ProxyCore(coreConfig(config, init.records), new DestinationStates(init.states), {
+  send(bytes, address, sendPort, socket, origin) {
+    // the arrival tag rides back with the datagram: the main thread records the latency when it sends
+    rings.send(bytes, address, sendPort, socket, origin);
+  },
+});
+// The coarse clock of every transaction timer (timer-wheel.ts).
+setInterval(() => core.tick(), 10);
+
+port.on('message', (msg: WorkerRequest) => {
+  if (msg.type === 'drain') core.drain();
+  else if (msg.type === 'stats') {
+    const reply: WorkerStats = {
+      type: 'stats',
+      id: msg.id,
+      index: data.index,
+      counters: core.counters.snapshot(),
+      pending: core.pending,
+    };
+    port.postMessage(reply);
+  }
+});
+port.postMessage(READY);

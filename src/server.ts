@@ -1,0 +1,175 @@
+// The running proxy, main thread: loads the destination list, binds the sockets, and runs the
+// proxy core inline (SIPLB_WORKERS=0) or in dispatch workers fed by Call-ID shard. Owns the shared
+// destination state table, the latency histogram of what it sends, stats merging and the drain.
+import { readFileSync } from 'node:fs';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { SiplbConfig } from './config/types.js';
+import { parseDispatcherList, type DestinationRecord } from './dispatch/list-file.js';
+import { buildSets } from './dispatch/sets.js';
+import { coreConfig } from './proxy/config.js';
+import { ProxyCore } from './proxy/core.js';
+import { type CounterSnapshot, mergeSnapshots } from './proxy/counters.js';
+import { DestinationStates } from './proxy/dest-state.js';
+import { flatten } from './proxy/dispatcher.js';
+import { Latency, nowMicros } from './proxy/latency.js';
+import type { DispatchWorkerInit, WorkerStats } from './proxy/worker.js';
+import { WorkerPool } from './transport/pool.js';
+import { UdpTransport, type BoundSocket } from './transport/udp.js';
+
+export interface Log {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface Stats {
+  counters: CounterSnapshot;
+  latency: string;
+  latencyCount: number;
+  pending: number;
+  udp: UdpTransport['counters'];
+  workerRestarts: number;
+}
+
+export interface Server {
+  readonly sockets: readonly BoundSocket[];
+  readonly records: readonly DestinationRecord[];
+  readonly states: DestinationStates;
+  stats(): Promise<Stats>;
+  /** New INVITEs get 503; resolves when no transaction is pending or after `timeoutMs`. */
+  drain(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Reads and checks the list file; host names are resolved once, here (the hot path sends to addresses). */
+export async function loadDestinations(config: SiplbConfig, log: Log): Promise<DestinationRecord[]> {
+  const text = readFileSync(config.listFile, 'utf8');
+  const parsed = parseDispatcherList(text, { file: config.listFile, loadMode: config.dsLoadMode });
+  for (const w of parsed.warnings) log.warn(w);
+  const out: DestinationRecord[] = [];
+  for (const r of parsed.destinations) {
+    if (isIP(r.address)) {
+      out.push(r);
+      continue;
+    }
+    try {
+      const a = await lookup(r.address);
+      out.push({ ...r, address: a.address });
+    } catch (err) {
+      log.warn(`${config.listFile}:${r.line}: cannot resolve ${r.host}; the destination is kept inactive`, { err: String(err) });
+      out.push({ ...r, address: '0.0.0.0', flags: r.flags | 1 });
+    }
+  }
+  return out;
+}
+
+export async function startServer(config: SiplbConfig, log: Log): Promise<Server> {
+  const records = await loadDestinations(config, log);
+  const states = new DestinationStates(DestinationStates.create(flatten(buildSets(records)).map((d) => d.flags)));
+  const udp = new UdpTransport(
+    config.listen.map((l) => ({ host: l.address, port: l.port, family: l.family })),
+    {
+      recvBufferSize: config.socketBuffer,
+      sendBufferSize: config.socketBuffer,
+      log: (level, msg, fields) => log[level](msg, fields),
+    },
+  );
+  const latency = new Latency();
+  const sockets = await udp.listen();
+  let inline: ProxyCore | undefined;
+  let pool: WorkerPool | undefined;
+  let ticker: NodeJS.Timeout | undefined;
+
+  if (config.workers === 0) {
+    const core = new ProxyCore(coreConfig(config, records), states, {
+      send(bytes, address, port, socket, origin) {
+        udp.send(socket, bytes, port, address);
+        latency.record(origin);
+      },
+    });
+    inline = core;
+    udp.onDatagram((buf, rinfo, socket) => core.onDatagram(buf, { address: rinfo.address, port: rinfo.port, socket }, nowMicros()));
+    ticker = setInterval(() => core.tick(), 10);
+  } else {
+    const init: DispatchWorkerInit = { config, records, states: states.buffer };
+    pool = new WorkerPool({
+      script: new URL('./proxy/worker.js', import.meta.url),
+      workers: config.workers,
+      init,
+      sender: {
+        send(socket, buf, port, address, tag?: number) {
+          udp.send(socket, buf, port, address);
+          if (tag) latency.record(tag);
+        },
+      },
+    });
+    pool.on('restart', (e) => log.error('dispatch worker died; replaced', { worker: e.index, exitCode: e.exitCode, error: String(e.error), restarts: e.workerRestarts }));
+    await pool.start();
+    udp.onDatagram(pool.dispatch);
+  }
+  log.info('siplb listening', {
+    sockets: sockets.map((s) => `${s.family === 6 ? `[${s.host}]` : s.host}:${s.port}`),
+    mode: config.mode,
+    workers: config.workers,
+    destinations: records.length,
+  });
+
+  let statsId = 0;
+  const workerStats = (): Promise<WorkerStats[]> => {
+    if (!pool) return Promise.resolve([]);
+    const p = pool;
+    const id = ++statsId;
+    return new Promise((resolve) => {
+      const got: WorkerStats[] = [];
+      const onMessage = (_i: number, msg: unknown): void => {
+        const m = msg as WorkerStats;
+        if (m.type === 'stats' && m.id === id) got.push(m);
+        if (got.length === p.size) finish();
+      };
+      const finish = (): void => {
+        clearTimeout(timer);
+        p.off('message', onMessage);
+        resolve(got);
+      };
+      const timer = setTimeout(finish, 1000); // a dead worker must not hang a stats request
+      p.on('message', onMessage);
+      p.postAll({ type: 'stats', id });
+    });
+  };
+
+  const stats = async (): Promise<Stats> => {
+    const ws = await workerStats();
+    const snaps = [...(inline ? [inline.counters.snapshot()] : []), ...ws.map((w) => w.counters)];
+    const merged = Latency.merge([], latency);
+    return {
+      counters: mergeSnapshots(snaps),
+      latency: Latency.report(merged),
+      latencyCount: merged.totalCount,
+      pending: (inline?.pending ?? 0) + ws.reduce((n, w) => n + w.pending, 0),
+      udp: { ...udp.counters },
+      workerRestarts: pool?.counters.workerRestarts ?? 0,
+    };
+  };
+
+  return {
+    sockets,
+    records,
+    states,
+    stats,
+    async drain(timeoutMs) {
+      inline?.drain();
+      pool?.postAll({ type: 'drain' });
+      const until = Date.now() + timeoutMs;
+      while (Date.now() < until) {
+        if ((await stats()).pending === 0) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async close() {
+      if (ticker) clearInterval(ticker);
+      await pool?.close();
+      await udp.close();
+    },
+  };
+}

@@ -1,0 +1,256 @@
+// The main thread's side of the dispatch workers: N worker threads, an ingress and an egress ring
+// each (DESIGN.md, "Threads and data flow"). Datagrams go to worker shardOf(buf, N) so a call's
+// messages share a worker; what workers write to their egress rings is sent from here.
+//
+// postMessage is for the control plane only (postAll); never one postMessage per datagram.
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { type DatagramMeta, DatagramRing, type RecordCallback } from '../shared/ring.js';
+import { RingConsumer } from '../shared/ring-consumer.js';
+import { isReadyMessage, type RingWorkerData } from '../shared/worker-protocol.js';
+import { shardOf } from './shard.js';
+import { type DatagramHandler } from './udp.js';
+
+/** What sends egress records: a UdpTransport, or a fake in tests. */
+export interface DatagramSender {
+  send(socketIndex: number, buf: Uint8Array, port: number, address: string): void;
+}
+
+export interface WorkerPoolOptions {
+  /** Worker entry: a compiled .js/.mjs file (Node 20 worker threads do not load .ts). */
+  readonly script: URL;
+  readonly workers: number;
+  readonly sender: DatagramSender;
+  /** Passed to each worker as workerData.init (and to replacements: see updateInit). */
+  readonly init?: unknown;
+  /** Data area of each ring, both directions. Default 1 MiB: ~1,600 datagrams of 600 bytes. */
+  readonly ringBytes?: number;
+  /** A worker that has not posted { type: 'ready' } by then is terminated (and replaced). Default 10 s. */
+  readonly readyTimeoutMs?: number;
+  /**
+   * First delay before replacing a worker that died before ready or within a second of it (a
+   * poison datagram that every replacement meets again); doubles up to 5 s. Default 100 ms.
+   */
+  readonly restartDelayMs?: number;
+  readonly execArgv?: string[];
+}
+
+export interface WorkerRestartEvent {
+  readonly index: number;
+  readonly exitCode: number;
+  readonly error: Error | undefined;
+  /** Whether the worker that died had posted ready. */
+  readonly wasReady: boolean;
+  readonly delayMs: number;
+  readonly workerRestarts: number;
+}
+
+export interface PoolCounters {
+  /** Datagrams written to an ingress ring. */
+  ingress: number;
+  /** Datagrams dropped because the worker's ingress ring was full (never blocks). */
+  dropped: number;
+  /** Egress records handed to the sender. */
+  egress: number;
+  workerRestarts: number;
+}
+
+interface Slot {
+  readonly index: number;
+  readonly ingress: DatagramRing;
+  readonly egress: RingConsumer;
+  readonly data: RingWorkerData;
+  /** Consecutive early deaths (before ready, or soon after): drives the restart backoff. */
+  readonly failures: number;
+  worker: Worker | undefined;
+  ready: boolean;
+  readyAt: number;
+  error: Error | undefined;
+  /** Wake pending for records written since the last flush. */
+  unflushed: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+const WAKE_EVERY = 64;
+const MAX_RESTART_DELAY_MS = 5000;
+/** A worker that lived this long after ready died of something new: replace it at once. */
+const STABLE_MS = 1000;
+
+export class WorkerPool extends EventEmitter<{ restart: [WorkerRestartEvent]; message: [index: number, msg: unknown] }> {
+  readonly size: number;
+  readonly counters: PoolCounters = { ingress: 0, dropped: 0, egress: 0, workerRestarts: 0 };
+  private readonly slots: Slot[] = [];
+  private readonly dirty: Slot[] = [];
+  private readonly meta: DatagramMeta = { address: '', port: 0, family: 4, socket: 0, tag: 0 };
+  private init: unknown;
+  private phase: 'new' | 'starting' | 'running' | 'closed' = 'new';
+  private startup: { resolve: () => void; reject: (err: Error) => void } | undefined;
+
+  constructor(private readonly opts: WorkerPoolOptions) {
+    super();
+    if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new RangeError('a WorkerPool needs workers >= 1');
+    this.size = opts.workers;
+    this.init = opts.init;
+  }
+
+  /** Starts every worker; resolves when all posted ready, rejects if one dies or times out first. */
+  start(): Promise<void> {
+    if (this.phase !== 'new') throw new Error('WorkerPool.start() runs once');
+    this.phase = 'starting';
+    const done = new Promise<void>((resolve, reject) => (this.startup = { resolve, reject }));
+    for (let i = 0; i < this.size; i++) this.slots.push(this.spawn(this.newSlot(i, 0)));
+    return done;
+  }
+
+  /** Routes one datagram (a UdpTransport handler). Copies it: `buf` is free when this returns. */
+  readonly dispatch: DatagramHandler = (buf, rinfo, socketIndex) => {
+    const slot = this.slots[shardOf(buf, this.size)];
+    if (slot === undefined) {
+      this.counters.dropped++; // before start()
+      return;
+    }
+    const m = this.meta;
+    m.address = rinfo.address;
+    m.family = rinfo.family === 'IPv6' ? 6 : 4;
+    m.port = rinfo.port;
+    m.socket = socketIndex;
+    // A full ring drops and counts: blocking the main thread would stall every other worker too.
+    if (!slot.ingress.tryWrite(buf, m)) {
+      this.counters.dropped++;
+      return;
+    }
+    this.counters.ingress++;
+    // Batched wake: once per event-loop turn (setImmediate runs after the poll phase that read these
+    // datagrams), or every WAKE_EVERY records in a long burst. wakeIfSleeping notifies only when the
+    // worker published SLEEPING.
+    if (slot.unflushed++ === 0) {
+      if (this.dirty.push(slot) === 1) setImmediate(this.flush);
+    } else if (slot.unflushed >= WAKE_EVERY) {
+      slot.unflushed = 1;
+      slot.ingress.wakeIfSleeping();
+    }
+  };
+
+  /** Sends a control message to every live worker (config reload, admin commands, stats requests). */
+  postAll(msg: unknown): void {
+    for (const s of this.slots) s.worker?.postMessage(msg);
+  }
+
+  /** The init that replacement workers get from now on (e.g. after a config reload). */
+  updateInit(init: unknown): void {
+    this.init = init;
+  }
+
+  /** Per-worker state for the admin API. */
+  workers(): Array<{ index: number; ready: boolean; threadId: number; ingressPendingBytes: number; egressWakeups: number }> {
+    return this.slots.map((s) => ({
+      index: s.index,
+      ready: s.ready,
+      threadId: s.worker?.threadId ?? -1,
+      ingressPendingBytes: s.ingress.pendingBytes,
+      egressWakeups: s.egress.wakeups,
+    }));
+  }
+
+  /** Terminates the workers, sends what they left in their egress rings, releases the handles. */
+  async close(): Promise<void> {
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
+    this.startup?.reject(new Error('WorkerPool closed during start'));
+    await Promise.all(
+      this.slots.map(async (s) => {
+        clearTimeout(s.timer);
+        await s.worker?.terminate();
+        s.egress.drainNow();
+        s.egress.stop();
+      }),
+    );
+  }
+
+  private readonly flush = (): void => {
+    for (const s of this.dirty) {
+      s.unflushed = 0;
+      s.ingress.wakeIfSleeping();
+    }
+    this.dirty.length = 0;
+  };
+
+  private newSlot(index: number, failures: number): Slot {
+    const bytes = this.opts.ringBytes ?? 1 << 20;
+    const data: RingWorkerData = { index, ingress: DatagramRing.create(bytes), egress: DatagramRing.create(bytes), init: this.init };
+    const sender = this.opts.sender;
+    const sendRecord: RecordCallback = (payload, meta) => {
+      // A copy: the ring slot is reused as soon as this batch ends, and dgram.send reads late.
+      const copy = Buffer.allocUnsafe(payload.length);
+      copy.set(payload);
+      this.counters.egress++;
+      sender.send(meta.socket, copy, meta.port, meta.address);
+    };
+    const egress = new RingConsumer(new DatagramRing(data.egress), sendRecord);
+    egress.start();
+    const ingress = new DatagramRing(data.ingress);
+    return { index, ingress, egress, data, failures, worker: undefined, ready: false, readyAt: 0, error: undefined, unflushed: 0, timer: undefined };
+  }
+
+  private spawn(slot: Slot): Slot {
+    const worker = new Worker(this.opts.script, { workerData: slot.data, execArgv: this.opts.execArgv });
+    slot.worker = worker;
+    slot.timer = setTimeout(() => {
+      slot.error = new Error(`worker ${slot.index} did not post ready within ${this.opts.readyTimeoutMs ?? 10_000} ms`);
+      void worker.terminate();
+    }, this.opts.readyTimeoutMs ?? 10_000);
+    worker.on('message', (msg: unknown) => {
+      if (!isReadyMessage(msg)) {
+        this.emit('message', slot.index, msg);
+        return;
+      }
+      clearTimeout(slot.timer);
+      slot.ready = true;
+      slot.readyAt = Date.now();
+      slot.ingress.wakeIfSleeping(); // datagrams may have queued while it started
+      if (this.phase === 'starting' && this.slots.every((s) => s.ready)) {
+        this.phase = 'running';
+        this.startup?.resolve();
+        this.startup = undefined;
+      }
+    });
+    worker.on('error', (err) => (slot.error = err));
+    worker.on('exit', (code) => this.replace(slot, code));
+    return slot;
+  }
+
+  private replace(dead: Slot, exitCode: number): void {
+    clearTimeout(dead.timer);
+    if (this.phase === 'closed' || this.slots[dead.index] !== dead) return;
+    // Replies the worker wrote before it died still leave.
+    dead.egress.drainNow();
+    dead.egress.stop();
+    const error = dead.error ?? new Error(`worker ${dead.index} exited with code ${exitCode}`);
+    if (this.phase === 'starting') {
+      this.startup?.reject(error);
+      this.startup = undefined;
+      this.phase = 'running'; // later deaths are replaced; the caller decides whether to close
+    }
+    const failures = dead.ready && Date.now() - dead.readyAt >= STABLE_MS ? 0 : dead.failures + 1;
+    const base = this.opts.restartDelayMs ?? 100;
+    const delayMs = failures === 0 ? 0 : Math.min(MAX_RESTART_DELAY_MS, base * 2 ** (failures - 1));
+    // Fresh rings: whatever the dead worker left half-read is discarded with them, and no waiter of
+    // the dead thread is left on a buffer the new one uses. Datagrams for this shard queue in the
+    // new ingress ring (bounded; full means dropped and counted) until the replacement is ready.
+    const next = this.newSlot(dead.index, failures);
+    this.slots[dead.index] = next;
+    this.counters.workerRestarts++;
+    next.timer = setTimeout(() => this.phase !== 'closed' && this.spawn(next), delayMs);
+    this.emit('restart', { index: dead.index, exitCode, error, wasReady: dead.ready, delayMs, workerRestarts: this.counters.workerRestarts });
+  }
+}
+
+/**
+ * The datagram handler for a UdpTransport: the pool's router when workers > 0, or the inline
+ * handler (SIPLB_WORKERS=0: dispatch logic on the main thread, no rings, no hop).
+ */
+export function createDispatch(workers: number, inline: DatagramHandler, pool?: WorkerPool): DatagramHandler {
+  if (workers === 0) return inline;
+  if (pool === undefined || pool.size !== workers) throw new RangeError(`createDispatch: ${workers} workers need a WorkerPool of that size`);
+  return pool.dispatch;
+}

@@ -1,0 +1,168 @@
+// The listening UDP sockets. Only src/transport/** imports node:dgram (STYLE.md, eslint.config.js):
+// the main thread owns every socket, workers hand their datagrams back through egress rings.
+//
+// Costs on this machine (DESIGN.md): ~4.5 µs of CPU to receive a datagram, ~6 µs to send one;
+// Node reads and writes one datagram per system call, so these sockets are most of the main
+// thread's work and nothing else on this path may be comparable.
+import dgram, { type RemoteInfo } from 'node:dgram';
+
+export interface ListenAddress {
+  readonly host: string;
+  /** 0 picks a free port; the bound one is in `sockets` after listen(). */
+  readonly port: number;
+  readonly family: 4 | 6;
+}
+
+export interface UdpTransportOptions {
+  /**
+   * SO_RCVBUF / SO_SNDBUF requests in bytes. DESIGN.md: a burst of 2,000 datagrams lost most of
+   * them to the default receive buffer (212,992 bytes here), so size it deliberately. Defaults
+   * 4 MiB / 1 MiB (Kamailio's maxbuffer and SIPp's -buff_size in the reference runs are 4 MiB).
+   * Linux caps the request at net.core.rmem_max / wmem_max and reports twice what it grants.
+   */
+  readonly recvBufferSize?: number;
+  readonly sendBufferSize?: number;
+  /** Control-plane log line, once per socket at listen() and on socket errors. */
+  readonly log?: (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>) => void;
+}
+
+export interface BoundSocket {
+  readonly index: number;
+  readonly host: string;
+  readonly port: number;
+  readonly family: 4 | 6;
+  /** Effective sizes as the kernel reports them (getsockopt). */
+  readonly recvBufferSize: number;
+  readonly sendBufferSize: number;
+}
+
+export type DatagramHandler = (buf: Buffer, rinfo: RemoteInfo, socketIndex: number) => void;
+
+export interface UdpCounters {
+  received: number;
+  sent: number;
+  /** Sends whose callback reported an error (EHOSTUNREACH, ENOBUFS, a wrong family, ...). */
+  sendErrors: number;
+  /** 'error' events on a socket, and sends to a socket index that does not exist. */
+  socketErrors: number;
+}
+
+const DEFAULT_RCVBUF = 4 * 1024 * 1024;
+const DEFAULT_SNDBUF = 1024 * 1024;
+
+export class UdpTransport {
+  readonly counters: UdpCounters = { received: 0, sent: 0, sendErrors: 0, socketErrors: 0 };
+  private readonly socks: dgram.Socket[] = [];
+  private bound: BoundSocket[] = [];
+  private handler: DatagramHandler = () => {};
+  // One callback for every send: counting errors this way allocates no closure per datagram.
+  private readonly afterSend = (err: Error | null): void => {
+    if (err) this.counters.sendErrors++;
+  };
+
+  constructor(
+    private readonly addresses: readonly ListenAddress[],
+    private readonly opts: UdpTransportOptions = {},
+  ) {}
+
+  /** Every received datagram goes to `handler`, with the index of the socket it arrived on. */
+  onDatagram(handler: DatagramHandler): void {
+    this.handler = handler;
+  }
+
+  get sockets(): readonly BoundSocket[] {
+    return this.bound;
+  }
+
+  /** Binds every address; rejects (and closes what was bound) if one fails. */
+  async listen(): Promise<readonly BoundSocket[]> {
+    const recv = this.opts.recvBufferSize ?? DEFAULT_RCVBUF;
+    const send = this.opts.sendBufferSize ?? DEFAULT_SNDBUF;
+    try {
+      for (const [index, a] of this.addresses.entries()) {
+        const sock = dgram.createSocket({
+          type: a.family === 6 ? 'udp6' : 'udp4',
+          // An IPv6 wildcard must not take the IPv4 port too: "::" and "0.0.0.0" on one port both bind.
+          ipv6Only: a.family === 6,
+          recvBufferSize: recv,
+          sendBufferSize: send,
+        });
+        this.socks.push(sock);
+        sock.on('message', (buf, rinfo) => {
+          this.counters.received++;
+          this.handler(buf, rinfo, index);
+        });
+        await new Promise<void>((resolve, reject) => {
+          sock.once('error', reject);
+          sock.bind(a.port, a.host, () => {
+            sock.off('error', reject);
+            resolve();
+          });
+        });
+        sock.on('error', (err) => {
+          this.counters.socketErrors++;
+          this.opts.log?.('warn', 'udp socket error', { socket: index, err: err.message });
+        });
+        const info: BoundSocket = {
+          index,
+          host: a.host,
+          port: sock.address().port,
+          family: a.family,
+          recvBufferSize: sock.getRecvBufferSize(),
+          sendBufferSize: sock.getSendBufferSize(),
+        };
+        this.bound.push(info);
+        // Linux grants min(request, rmem_max) and reports double: below the request means capped.
+        const capped = info.recvBufferSize < recv || info.sendBufferSize < send;
+        this.opts.log?.(capped ? 'warn' : 'info', capped ? 'udp socket buffers capped by the kernel (raise net.core.rmem_max/wmem_max)' : 'udp socket bound', {
+          ...info,
+          requestedRecvBufferSize: recv,
+          requestedSendBufferSize: send,
+        });
+      }
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    return this.bound;
+  }
+
+  /**
+   * Sends `buf` from socket `socketIndex`. dgram.send reads the bytes later, after its address
+   * lookup, even for an IP literal (DESIGN.md: 254 of 256 datagrams sent from a reused view
+   * carried later contents): pass bytes nobody will change, i.e. a copy, or release them in onSent.
+   */
+  send(socketIndex: number, buf: Uint8Array, port: number, address: string, onSent?: (err: Error | null) => void): void {
+    const sock = this.socks[socketIndex];
+    if (sock === undefined) {
+      this.counters.socketErrors++;
+      onSent?.(new RangeError(`no socket ${socketIndex}`));
+      return;
+    }
+    this.counters.sent++;
+    try {
+      sock.send(buf, port, address, onSent === undefined ? this.afterSend : (err) => (this.afterSend(err), onSent(err)));
+    } catch (err) {
+      // Synchronous throws: the socket is closed, or the port is out of range.
+      this.counters.sendErrors++;
+      onSent?.(err as Error);
+    }
+  }
+
+  async close(): Promise<void> {
+    const socks = this.socks.splice(0);
+    this.bound = [];
+    await Promise.all(
+      socks.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            try {
+              s.close(() => resolve());
+            } catch {
+              resolve(); // never bound, or already closed
+            }
+          }),
+      ),
+    );
+  }
+}

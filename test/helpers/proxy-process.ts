@@ -1,0 +1,75 @@
+// Starts `siplb start` the way a user does (node bin/siplb.js, configured by SIPLB_* variables)
+// on loopback, collects its stdout and stderr, and stops it with SIGTERM.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface ProxyProcess {
+  port: number;
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** SIGTERM, then the exit code and everything it printed. */
+  stop(): Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+/** A UDP port free on 127.0.0.1 right now (bound, read, released). */
+export async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(r));
+  return port;
+}
+
+export function writeList(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'siplb-list-'));
+  const file = join(dir, 'dispatcher.list');
+  writeFileSync(file, text);
+  return file;
+}
+
+export async function startProxy(env: Record<string, string>): Promise<ProxyProcess> {
+  const port = await freeUdpPort();
+  const child = spawn(process.execPath, [join(root, 'bin', 'siplb.js'), 'start'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', SIPLB_LISTEN: `udp:127.0.0.1:${port}`, SIPLB_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  // ready when it logs that it listens (or dies first)
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`siplb did not start in 15 s\nstderr:\n${err}`)), 15_000);
+    const check = (): void => {
+      if (err.includes('siplb listening')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stderr.on('data', check);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`siplb exited with ${code} before listening\nstderr:\n${err}\nstdout:\n${out}`));
+    });
+  });
+  return {
+    port,
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve({ code: child.exitCode, stdout: out, stderr: err });
+        child.once('exit', (code) => resolve({ code, stdout: out, stderr: err }));
+        child.kill('SIGTERM');
+      }),
+  };
+}

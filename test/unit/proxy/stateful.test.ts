@@ -1,0 +1,206 @@
+// The transaction-stateful proxy, one decision at a time: real parser, rewriting and dispatcher,
+// no sockets, a clock the test moves (test/helpers/core-harness.ts).
+import { describe, expect, it } from 'vitest';
+import { DEST_A, DEST_B, UAC, harness, type Sent } from '../../helpers/core-harness.js';
+import { headerValues, request, response, startLine } from '../../helpers/sip-messages.js';
+
+const RR_ALG = { SIPLB_ALG: '4' };
+
+function viasOf(s: Sent): string[] {
+  return headerValues(s.bytes, 'Via').flatMap((v) => v.split(/,(?![^<]*>)/).map((x) => x.trim()));
+}
+
+/** The INVITE a destination received, and the response it answers with (its Via lines copied). */
+function answer(fwd: Sent, status: number, extra: { toTag?: string; recordRoute?: string[]; contact?: string } = {}): Buffer {
+  return response({
+    status,
+    via: headerValues(fwd.bytes, 'Via'),
+    toTag: extra.toTag ?? (status > 100 ? 'ms1' : undefined),
+    ...(extra.recordRoute ? { recordRoute: extra.recordRoute } : { recordRoute: headerValues(fwd.bytes, 'Record-Route') }),
+    ...(extra.contact ? { contact: extra.contact } : {}),
+  });
+}
+
+describe('stateful INVITE', () => {
+  it('answers 100 Trying and forwards with our Via, Record-Route and Max-Forwards 69', () => {
+    const h = harness(RR_ALG);
+    const out = h.feed(request(), UAC);
+    expect(out).toHaveLength(2);
+    const [trying, fwd] = out as [Sent, Sent];
+    expect(startLine(trying.bytes)).toBe('SIP/2.0 100 Trying');
+    expect([trying.address, trying.port]).toEqual([UAC.address, UAC.port]);
+    expect([fwd.address, fwd.port]).toEqual([DEST_A.address, DEST_A.port]);
+    const vias = viasOf(fwd);
+    expect(vias).toHaveLength(2);
+    expect(vias[0]).toMatch(/^SIP\/2\.0\/UDP 127\.0\.0\.1:5060;branch=z9hG4bK/);
+    expect(vias[1]).toContain('branch=z9hG4bK-uac-1');
+    expect(vias[1]).toContain('rport=5061');
+    expect(headerValues(fwd.bytes, 'Max-Forwards')).toEqual(['69']);
+    expect(headerValues(fwd.bytes, 'Record-Route')[0]).toMatch(/^<sip:127\.0\.0\.1:5060;lr;slb=[A-Za-z0-9_-]+>$/);
+    expect(startLine(fwd.bytes)).toBe('INVITE sip:service@127.0.0.1:5060 SIP/2.0');
+  });
+
+  it('passes 180 and 200 upstream without our Via, and absorbs a retransmitted INVITE', () => {
+    const h = harness(RR_ALG);
+    const fwd = h.feed(request(), UAC)[1]!;
+    const ringing = h.feed(answer(fwd, 180), DEST_A);
+    expect(ringing).toHaveLength(1);
+    expect(startLine(ringing[0]!.bytes)).toBe('SIP/2.0 180 Reason');
+    expect(viasOf(ringing[0]!)).toHaveLength(1);
+    expect([ringing[0]!.address, ringing[0]!.port]).toEqual([UAC.address, UAC.port]);
+    const again = h.feed(request(), UAC); // the UAC retransmits: the 180 is replayed, nothing goes downstream
+    expect(again).toHaveLength(1);
+    expect(startLine(again[0]!.bytes)).toBe('SIP/2.0 180 Reason');
+    const ok = h.feed(answer(fwd, 200), DEST_A);
+    expect(ok.map((s) => startLine(s.bytes))).toEqual(['SIP/2.0 200 Reason']);
+    expect(h.core.counters.values.retrans_absorbed).toBe(1);
+  });
+
+  it('fails over on 503: ACKs it hop by hop, tries the next destination, the caller never sees the 503', () => {
+    const h = harness(RR_ALG);
+    const fwd = h.feed(request(), UAC)[1]!;
+    const out = h.feed(answer(fwd, 503), DEST_A);
+    const ack = out.find((s) => startLine(s.bytes).startsWith('ACK'));
+    const next = out.find((s) => startLine(s.bytes).startsWith('INVITE'));
+    expect(ack && [ack.address, ack.port]).toEqual([DEST_A.address, DEST_A.port]);
+    expect(headerValues(ack!.bytes, 'CSeq')).toEqual(['1 ACK']);
+    expect(viasOf(ack!)[0]).toBe(viasOf(fwd)[0]); // same branch as the INVITE it acknowledges
+    expect(next && [next.address, next.port]).toEqual([DEST_B.address, DEST_B.port]);
+    expect(viasOf(next!)[0]).not.toBe(viasOf(fwd)[0]); // a new client transaction, a new branch
+    expect(out.some((s) => s.address === UAC.address)).toBe(false);
+    const ok = h.feed(answer(next!, 200), DEST_B);
+    expect(ok.map((s) => [startLine(s.bytes), s.address])).toEqual([['SIP/2.0 200 Reason', UAC.address]]);
+    expect(h.core.counters.values.failover).toBe(1);
+  });
+
+  it('gives the caller the last final response when every destination fails', () => {
+    const h = harness(RR_ALG);
+    const fwdA = h.feed(request(), UAC)[1]!;
+    const fwdB = h.feed(answer(fwdA, 503), DEST_A).find((s) => startLine(s.bytes).startsWith('INVITE'))!;
+    const out = h.feed(answer(fwdB, 500), DEST_B);
+    const up = out.filter((s) => s.address === UAC.address);
+    expect(up.map((s) => startLine(s.bytes))).toEqual(['SIP/2.0 500 Reason']);
+    expect(h.core.counters.values.failover_exhausted).toBe(1);
+    // the final response is retransmitted until the ACK (Timer G) ...
+    expect(h.advance(600).filter((s) => s.address === UAC.address)).toHaveLength(1);
+    // ... and the ACK is absorbed: it goes nowhere, and the retransmissions stop
+    const ack = request({ method: 'ACK', to: '<sip:service@127.0.0.1:5060>;tag=ms1', contact: null });
+    expect(h.feed(ack, UAC)).toEqual([]);
+    expect(h.advance(5000)).toEqual([]);
+  });
+
+  it('fails over when the destination never answers, within the final-response timer', () => {
+    const h = harness({ ...RR_ALG, SIPLB_FR_TIMER: '2000' });
+    h.feed(request(), UAC);
+    const retrans = h.advance(1900);
+    expect(retrans.every((s) => s.address === DEST_A.address)).toBe(true);
+    expect(retrans.length).toBeGreaterThanOrEqual(2); // Timer A: 500 ms, 1 s
+    const after = h.advance(200);
+    expect(after.map((s) => [startLine(s.bytes).split(' ')[0], s.address])).toEqual([['INVITE', DEST_B.address]]);
+  });
+
+  it('answers 408 when nothing answers anywhere', () => {
+    const h = harness({ ...RR_ALG, SIPLB_FR_TIMER: '1000' });
+    h.feed(request(), UAC);
+    const out = h.advance(2100);
+    const up = out.filter((s) => s.address === UAC.address);
+    expect(up.map((s) => startLine(s.bytes))).toEqual(['SIP/2.0 408 Request Timeout']);
+    expect(headerValues(up[0]!.bytes, 'To')[0]).toMatch(/;tag=/);
+  });
+
+  it('CANCEL: 200 to the CANCEL, CANCEL sent after the 180, 487 passed to the caller', () => {
+    const h = harness(RR_ALG);
+    const fwd = h.feed(request(), UAC)[1]!;
+    h.feed(answer(fwd, 180), DEST_A);
+    const cancel = request({ method: 'CANCEL', contact: null });
+    const out = h.feed(cancel, UAC);
+    const ok = out.find((s) => s.address === UAC.address);
+    expect(ok && startLine(ok.bytes)).toBe('SIP/2.0 200 OK');
+    expect(headerValues(ok!.bytes, 'CSeq')).toEqual(['1 CANCEL']);
+    const down = out.find((s) => s.address === DEST_A.address);
+    expect(down && startLine(down.bytes)).toBe('CANCEL sip:service@127.0.0.1:5060 SIP/2.0');
+    expect(viasOf(down!)).toEqual([viasOf(fwd)[0]]); // only our Via, the INVITE's branch (RFC 3261 9.1)
+    const term = h.feed(answer(fwd, 487), DEST_A);
+    expect(term.map((s) => [startLine(s.bytes), s.address])).toContainEqual(['SIP/2.0 487 Reason', UAC.address]);
+    expect(term.map((s) => startLine(s.bytes).split(' ')[0])).toContain('ACK');
+    expect(h.core.counters.values.failover).toBe(0); // a canceled call never fails over
+  });
+
+  it('answers 481 to a CANCEL that matches nothing', () => {
+    const h = harness(RR_ALG);
+    const out = h.feed(request({ method: 'CANCEL', callId: 'nothing@x', contact: null }), UAC);
+    expect(out.map((s) => startLine(s.bytes))).toEqual(['SIP/2.0 481 Call/Transaction Does Not Exist']);
+  });
+});
+
+describe('in-dialog requests', () => {
+  function dialog(env: Record<string, string> = {}) {
+    const h = harness({ ...RR_ALG, ...env });
+    const fwd = h.feed(request(), UAC)[1]!;
+    const rr = headerValues(fwd.bytes, 'Record-Route')[0]!;
+    h.feed(answer(fwd, 200, { contact: '<sip:ms@127.0.0.11:5070>' }), DEST_A);
+    const bye = request({ method: 'BYE', ruri: 'sip:ms@127.0.0.11:5070', to: '<sip:service@127.0.0.1:5060>;tag=ms1', route: [rr], cseq: 2, contact: null });
+    return { h, bye };
+  }
+
+  it('routes a BYE through our Record-Route to the remote target and pops our Route', () => {
+    const { h, bye } = dialog();
+    const out = h.feed(bye, UAC);
+    const down = out.find((s) => startLine(s.bytes).startsWith('BYE'));
+    expect(down && [down.address, down.port]).toEqual([DEST_A.address, DEST_A.port]);
+    expect(headerValues(down!.bytes, 'Route')).toEqual([]);
+  });
+
+  it('sends it to the second destination when the dialog destination is marked down', () => {
+    const { h, bye } = dialog();
+    h.states.mark(0, 'i');
+    const out = h.feed(bye, UAC);
+    const down = out.find((s) => startLine(s.bytes).startsWith('BYE'));
+    expect(down && [down.address, down.port]).toEqual([DEST_B.address, DEST_B.port]);
+    expect(h.core.counters.values.in_dialog_failover).toBe(1);
+  });
+
+  it('refuses an in-dialog request that does not carry our Route (no open relay)', () => {
+    const h = harness(RR_ALG);
+    const bye = request({ method: 'BYE', ruri: 'sip:victim@127.0.0.99:5060', to: '<sip:x@127.0.0.1>;tag=t', contact: null });
+    const out = h.feed(bye, UAC);
+    expect(out.map((s) => [startLine(s.bytes), s.address])).toEqual([['SIP/2.0 404 Not Found', UAC.address]]);
+  });
+});
+
+describe('validation', () => {
+  it.each([
+    ['Max-Forwards 0', request({ maxForwards: 0 }), 483],
+    ['Proxy-Require', request({ extra: ['Proxy-Require: foo, bar'] }), 420],
+    ['sips Request-URI', request({ ruri: 'sips:bob@127.0.0.1' }), 416],
+    ['unknown scheme', request({ ruri: 'xyz:opaque' }), 416],
+    ['bad version', Buffer.from(request().toString('latin1').replace('SIP/2.0\r\n', 'SIP/7.0\r\n')), 505],
+    ['malformed Via', Buffer.from(request().toString('latin1').replace(';branch=z9hG4bK-uac-1;rport', ';;')), 400],
+  ])('%s is answered with its status and not forwarded', (_name, msg, status) => {
+    const h = harness(RR_ALG);
+    const out = h.feed(msg, UAC);
+    expect(out.map((s) => s.address)).toEqual([UAC.address]);
+    expect(startLine(out[0]!.bytes)).toMatch(new RegExp(`^SIP/2\\.0 ${status} `));
+  });
+
+  it('lists the Proxy-Require tags in Unsupported', () => {
+    const out = harness(RR_ALG).feed(request({ extra: ['Proxy-Require: foo, bar'] }), UAC);
+    expect(headerValues(out[0]!.bytes, 'Unsupported')).toEqual(['foo, bar']);
+  });
+
+  it('drops a malformed response and one that is not ours, and counts them', () => {
+    const h = harness(RR_ALG);
+    expect(h.feed(Buffer.from('SIP/2.0 4294967301 Huge\r\n\r\n'), DEST_A)).toEqual([]);
+    expect(h.feed(response({ status: 200, via: ['SIP/2.0/UDP 127.0.0.99:5060;branch=z9hG4bKx'] }), DEST_A)).toEqual([]);
+    expect(h.core.counters.values.drop_malformed_response).toBe(1);
+    expect(h.core.counters.values.drop_response_not_ours).toBe(1);
+  });
+
+  it('answers with the no-destination code when every destination is down', () => {
+    const h = harness({ ...RR_ALG, SIPLB_NO_DEST_CODE: '480', SIPLB_NO_DEST_REASON: 'Nobody Home' });
+    h.states.mark(0, 'i');
+    h.states.mark(1, 'i');
+    const out = h.feed(request(), UAC);
+    expect(out.map((s) => startLine(s.bytes))).toEqual(['SIP/2.0 480 Nobody Home']);
+  });
+});
