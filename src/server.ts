@@ -98,9 +98,11 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       workers: config.workers,
       init,
       sender: {
-        send(socket, buf, port, address, tag?: number) {
+        send(socket, buf, port, address) {
           udp.send(socket, buf, port, address);
-          if (tag) latency.record(tag);
+        },
+        sent(tag) {
+          latency.record(tag);
         },
       },
     });

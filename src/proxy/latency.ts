@@ -7,14 +7,9 @@
 // minutes; differences taken modulo 2^32 stay right for anything shorter).
 import * as hdr from 'hdr-histogram-js';
 
-export function nowMicros(): number {
-  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
-}
+import { nowMicros } from '../shared/clock.js';
 
-/** The 32-bit form of a timestamp carried in a ring record tag; 0 means "no origin". */
-export function tagOf(micros: number): number {
-  return (micros >>> 0) || 1;
-}
+export { nowMicros, tagOf } from '../shared/clock.js';
 
 export class Latency {
   readonly #h: hdr.Histogram;

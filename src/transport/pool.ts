@@ -8,12 +8,15 @@ import { Worker } from 'node:worker_threads';
 import { type DatagramMeta, DatagramRing, type RecordCallback } from '../shared/ring.js';
 import { RingConsumer } from '../shared/ring-consumer.js';
 import { isReadyMessage, type RingWorkerData } from '../shared/worker-protocol.js';
+import { nowMicros, tagOf } from '../shared/clock.js';
 import { shardOf } from './shard.js';
 import { type DatagramHandler } from './udp.js';
 
 /** What sends egress records: a UdpTransport, or a fake in tests. */
 export interface DatagramSender {
   send(socketIndex: number, buf: Uint8Array, port: number, address: string): void;
+  /** After each send: the record's tag, the arrival stamp (src/shared/clock.ts) of the datagram it answers, 0 if none. */
+  sent?(tag: number): void;
 }
 
 export interface WorkerPoolOptions {
@@ -114,6 +117,7 @@ export class WorkerPool extends EventEmitter<{ restart: [WorkerRestartEvent]; me
     m.family = rinfo.family === 'IPv6' ? 6 : 4;
     m.port = rinfo.port;
     m.socket = socketIndex;
+    m.tag = tagOf(nowMicros()); // arrival stamp: comes back on what this datagram causes (latency)
     // A full ring drops and counts: blocking the main thread would stall every other worker too.
     if (!slot.ingress.tryWrite(buf, m)) {
       this.counters.dropped++;
@@ -185,6 +189,7 @@ export class WorkerPool extends EventEmitter<{ restart: [WorkerRestartEvent]; me
       copy.set(payload);
       this.counters.egress++;
       sender.send(meta.socket, copy, meta.port, meta.address);
+      sender.sent?.(meta.tag);
     };
     const egress = new RingConsumer(new DatagramRing(data.egress), sendRecord);
     egress.start();

@@ -45,20 +45,30 @@ export async function startProxy(env: Record<string, string>): Promise<ProxyProc
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  // ready when it logs that it listens (or dies first)
+  // ready when it answers an OPTIONS addressed to itself (whatever the log level), or dies first
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`siplb did not start in 15 s\nstderr:\n${err}`)), 15_000);
-    const check = (): void => {
-      if (err.includes('siplb listening')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stderr.on('data', check);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`siplb exited with ${code} before listening\nstderr:\n${err}\nstdout:\n${out}`));
+    const probe = createSocket('udp4');
+    const deadline = setTimeout(() => finish(new Error(`siplb did not answer within 15 s\nstderr:\n${err}`)), 15_000);
+    const ping = setInterval(() => {
+      const opts =
+        `OPTIONS sip:127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${probe.address().port};branch=z9hG4bKready${Date.now()}\r\n` +
+        `Max-Forwards: 70\r\nFrom: <sip:ready@127.0.0.1>;tag=r\r\nTo: <sip:127.0.0.1>\r\nCall-ID: ready-${port}-${Date.now()}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
+      probe.send(opts, port, '127.0.0.1');
+    }, 100);
+    const onExit = (code: number | null): void => finish(new Error(`siplb exited with ${code} before serving\nstderr:\n${err}\nstdout:\n${out}`));
+    function finish(e?: Error): void {
+      clearTimeout(deadline);
+      clearInterval(ping);
+      child.off('exit', onExit);
+      probe.close();
+      if (e) reject(e);
+      else resolve();
+    }
+    probe.on('message', (m) => {
+      if (m.toString('latin1').startsWith('SIP/2.0 200')) finish();
     });
+    probe.bind(0, '127.0.0.1');
+    child.on('exit', onExit);
   });
   return {
     port,
