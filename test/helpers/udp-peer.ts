@@ -34,7 +34,11 @@ export class Peer {
     return new Peer(s, s.address().port);
   }
 
+  #closed = false;
+
+  /** Sends a datagram; a peer closed by the test's cleanup ignores late sends (timers of the test). */
   send(text: string | Buffer, port: number, address = '127.0.0.1'): void {
+    if (this.#closed) return;
     this.socket.send(typeof text === 'string' ? Buffer.from(text, 'latin1') : text, port, address);
   }
 
@@ -55,6 +59,7 @@ export class Peer {
   }
 
   close(): Promise<void> {
+    this.#closed = true;
     return new Promise((r) => this.socket.close(() => r()));
   }
 }

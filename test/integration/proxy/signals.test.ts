@@ -1,0 +1,65 @@
+// The operator's signals on a running siplb: kill -USR2 prints the counters and the latency
+// distribution without stopping; SIGTERM drains (calls in flight finish, new INVITEs get 503)
+// and exits 0 within SIPLB_DRAIN_TIMEOUT.
+import { afterEach, describe, expect, it } from 'vitest';
+import { startProxy, writeList, type ProxyProcess } from '../../helpers/proxy-process.js';
+import { Peer, answer } from '../../helpers/udp-peer.js';
+
+const open: Array<Peer | ProxyProcess> = [];
+afterEach(async () => {
+  for (const x of open.splice(0)) await ('stop' in x ? x.stop() : x.close());
+});
+
+function invite(proxyPort: number, uacPort: number, i: number): string {
+  return [
+    `INVITE sip:service@127.0.0.1:${proxyPort} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${uacPort};branch=z9hG4bK-sig-${i};rport`,
+    'Max-Forwards: 70',
+    `From: <sip:a@127.0.0.1>;tag=s${i}`,
+    `To: <sip:service@127.0.0.1>`,
+    `Call-ID: sig-${i}@127.0.0.1`,
+    'CSeq: 1 INVITE',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
+describe.each([{ workers: '0' }, { workers: '2' }])('signals (SIPLB_WORKERS=$workers)', ({ workers }) => {
+  it('USR2 reports without stopping; SIGTERM lets the call in flight finish, answers new INVITEs 503, exits 0', async () => {
+    const uas = await Peer.open();
+    const uac = await Peer.open();
+    open.push(uas, uac);
+    // the media server answers after 1.5 s: a call is in flight when SIGTERM arrives
+    uas.onMessage = (r) => {
+      if (!r.first.startsWith('INVITE')) return;
+      setTimeout(() => uas.send(answer(r.text, 200, 'OK', { toTag: 'late', contact: `<sip:ms@127.0.0.1:${uas.port}>` }), r.from.port, r.from.address), 1500);
+    };
+    const proxy = await startProxy({ SIPLB_LIST_FILE: writeList(`1 sip:127.0.0.1:${uas.port}\n`), SIPLB_WORKERS: workers, SIPLB_DRAIN_TIMEOUT: '5000' });
+    open.unshift(proxy);
+
+    proxy.child.kill('SIGUSR2');
+    await waitFor(() => proxy.stdout().includes('latency (µs, receive to send)'));
+    expect(proxy.child.exitCode).toBeNull();
+
+    uac.send(invite(proxy.port, uac.port, 1), proxy.port);
+    await uac.waitFor((r) => r.some((x) => x.first === 'SIP/2.0 100 Trying'));
+    const exited = proxy.stop();
+    await new Promise((r) => setTimeout(r, 300));
+    uac.send(invite(proxy.port, uac.port, 2), proxy.port); // arrives while draining
+    await uac.waitFor((r) => r.some((x) => x.first.startsWith('SIP/2.0 503')) && r.some((x) => x.first === 'SIP/2.0 200 OK'), 8000);
+    const { code, stdout } = await exited;
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/draining_rejected 1/);
+    expect(uac.received.find((x) => x.first.startsWith('SIP/2.0 503'))!.text).toContain('sig-2@');
+    expect(uac.received.find((x) => x.first === 'SIP/2.0 200 OK')!.text).toContain('sig-1@');
+  }, 20_000);
+});
+
+async function waitFor(pred: () => boolean, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
