@@ -30,6 +30,8 @@ export interface Stats {
   pending: number;
   udp: UdpTransport['counters'];
   workerRestarts: number;
+  /** Datagrams dropped because a worker's ingress ring was full. */
+  ringDrops: number;
 }
 
 export interface Server {
@@ -151,6 +153,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       pending: (inline?.pending ?? 0) + ws.reduce((n, w) => n + w.pending, 0),
       udp: { ...udp.counters },
       workerRestarts: pool?.counters.workerRestarts ?? 0,
+      ringDrops: pool?.counters.dropped ?? 0,
     };
   };
 

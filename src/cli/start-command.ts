@@ -26,7 +26,7 @@ export function formatStats(s: Stats): string {
   for (const [k, v] of Object.entries(s.counters.replies)) lines.push(`  local_reply_${k} ${v}`);
   for (const [k, v] of Object.entries(s.counters.parseErrors)) lines.push(`  parse_error_${k} ${v}`);
   lines.push(`  udp_received ${s.udp.received}`, `  udp_sent ${s.udp.sent}`, `  udp_send_errors ${s.udp.sendErrors}`);
-  lines.push(`  worker_restarts ${s.workerRestarts}`, `  pending_transactions ${s.pending}`);
+  lines.push(`  worker_restarts ${s.workerRestarts}`, `  ring_drops ${s.ringDrops}`, `  pending_transactions ${s.pending}`);
   return `${lines.join('\n')}\n${s.latency}`;
 }
 
