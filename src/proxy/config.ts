@@ -32,6 +32,9 @@ export interface CoreConfig {
   readonly serverHeader: string;
   /** Written into our Via and Record-Route. */
   readonly advertise: { readonly host: string; readonly port: number; readonly hostport: string };
+  /** Per listening socket, in SIPLB_LISTEN order: its family and the host:port we write in Via and
+   *  Record-Route when we send from it (SIPLB_ADVERTISE replaces the first one's). */
+  readonly sockets: readonly { readonly family: 4 | 6; readonly hostport: string }[];
   /** Every address that is us, for Route pre-processing and response matching. */
   readonly ours: readonly { host: string; port: number }[];
   /** The list's records, addresses resolved (every thread builds its sets from them). */
@@ -68,6 +71,10 @@ export function coreConfig(c: SiplbConfig, records: readonly DestinationRecord[]
     rrSecret: c.rrSecret,
     serverHeader: c.serverHeader,
     advertise: { host: adv.host, port: adv.port, hostport: `${host}:${adv.port}` },
+    sockets: c.listen.map((l, i) => ({
+      family: l.family,
+      hostport: i === 0 ? `${host}:${adv.port}` : `${l.family === 6 ? `[${l.address}]` : l.address}:${l.port}`,
+    })),
     ours,
     records,
     targets: targetsFrom(records),

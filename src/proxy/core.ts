@@ -195,14 +195,14 @@ export class ProxyCore {
       return this.reply(bytes, m, src, 500, undefined, 'Next Hop Not Resolvable');
     }
     this.counters.inc('fwd_in_dialog');
-    const via = this.#viaFor(m.methodId === P.METHOD_ACK || !this.#stateful ? statelessBranch(m) : statefulBranch());
+    const socket = this.#socketFor(address, src.socket);
+    const via = this.#viaFor(m.methodId === P.METHOD_ACK || !this.#stateful ? statelessBranch(m) : statefulBranch(), socket);
     const out = forwardRequest(bytes, this.parser.table, {
       via: via.value,
       stampTopVia: this.#stamp(m, src),
       maxForwards: (m.maxForwards ?? 71) - 1,
       popRoute: true,
     });
-    const socket = src.socket;
     if (this.#stateful && m.methodId !== P.METHOD_ACK) {
       return this.#stateful.startInDialog(bytes, m, src, { bytes: out, address, port, socket, branch: via.branch });
     }
@@ -219,11 +219,12 @@ export class ProxyCore {
     second: RouteTarget | undefined,
     branch: string,
   ): Forward {
-    const via = this.#viaFor(branch);
+    const socket = this.#socketFor(target.address, src.socket);
+    const via = this.#viaFor(branch, socket);
     const ruri = this.dispatcher.rewriteRequestUri(m, target);
     const rr =
       this.config.recordRoute && isDialogCreating(m.methodId)
-        ? this.#recordRoute(signToken(this.config.rrSecret, { primary: target.id, ...(second ? { secondary: second.id } : {}) }))
+        ? this.#recordRoute(signToken(this.config.rrSecret, { primary: target.id, ...(second ? { secondary: second.id } : {}) }), socket)
         : undefined;
     const out = forwardRequest(bytes, table, {
       via: via.value,
@@ -233,7 +234,7 @@ export class ProxyCore {
       ...(rr ? { recordRoute: rr } : {}),
       ...(ruri !== undefined ? { requestUri: ruri } : {}),
     });
-    return { bytes: out, address: target.address, port: target.port, socket: src.socket, branch };
+    return { bytes: out, address: target.address, port: target.port, socket, branch };
   }
 
   // ---- responses ----
@@ -251,7 +252,7 @@ export class ProxyCore {
     if (!isIpLiteral(address)) return this.counters.inc('drop_response_no_next_hop');
     const out = forwardResponse(bytes, this.parser.table);
     this.counters.inc('fwd_responses');
-    this.send(out, address, port, this.#socketFor(address), 'tx_responses');
+    this.send(out, address, port, this.#socketFor(address, 0), 'tx_responses');
   }
 
   // ---- local answers ----
@@ -304,13 +305,18 @@ export class ProxyCore {
     return stamp;
   }
 
-  #viaFor(branch: string): { value: string; branch: string } {
-    const a = this.config.advertise;
-    return { value: `SIP/2.0/UDP ${a.hostport};branch=${branch}`, branch };
+  #viaFor(branch: string, socket: number): { value: string; branch: string } {
+    const hp = this.config.sockets[socket]?.hostport ?? this.config.advertise.hostport;
+    return { value: `SIP/2.0/UDP ${hp};branch=${branch}`, branch };
   }
 
-  #recordRoute(token: string): string {
-    return `<sip:${this.config.advertise.hostport};lr;slb=${token}>`;
+  /**
+   * One Record-Route, naming the socket the request leaves from. A call bridging IPv4 and IPv6
+   * would need two (RFC 5658 double Record-Route); destinations of the caller's family are assumed.
+   */
+  #recordRoute(token: string, socket: number): string {
+    const hp = this.config.sockets[socket]?.hostport ?? this.config.advertise.hostport;
+    return `<sip:${hp};lr;slb=${token}>`;
   }
 
   #isUs(host: string | undefined, port: number): boolean {
@@ -326,8 +332,13 @@ export class ProxyCore {
     return { host: hostport?.[1] ?? '', port: Number(hostport?.[2] ?? 0) };
   }
 
-  #socketFor(_address: string): number {
-    return 0; // one listening socket per family is the common case; multi-socket routing comes with socket= attrs
+  /** The socket to send to `address` from: the preferred one if its family fits, else the first that does. */
+  #socketFor(address: string, preferred: number): number {
+    const family = address.includes(':') ? 6 : 4;
+    const socks = this.config.sockets;
+    if (socks[preferred]?.family === family) return preferred;
+    const i = socks.findIndex((s) => s.family === family);
+    return i < 0 ? preferred : i;
   }
 
   #cachedTarget(m: SipMessage): RouteTarget | undefined {

@@ -34,11 +34,12 @@ export function writeList(text: string): string {
   return file;
 }
 
-export async function startProxy(env: Record<string, string>): Promise<ProxyProcess> {
+/** `extraListen`: more SIPLB_LISTEN entries after the 127.0.0.1 one the helper probes. */
+export async function startProxy(env: Record<string, string>, extraListen: string[] = []): Promise<ProxyProcess> {
   const port = await freeUdpPort();
   const child = spawn(process.execPath, [join(root, 'bin', 'siplb.js'), 'start'], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', SIPLB_LISTEN: `udp:127.0.0.1:${port}`, SIPLB_LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', SIPLB_LISTEN: [`udp:127.0.0.1:${port}`, ...extraListen].join(','), SIPLB_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
