@@ -1,8 +1,6 @@
-// The main thread's side of the dispatch workers: N worker threads, an ingress and an egress ring
-// each (DESIGN.md, "Threads and data flow"). Datagrams go to worker shardOf(buf, N) so a call's
-// messages share a worker; what workers write to their egress rings is sent from here.
-//
-// postMessage is for the control plane only (postAll); never one postMessage per datagram.
+// The main thread's side of the dispatch workers: N threads with an ingress and an egress ring each
+// (DESIGN.md, "Threads and data flow"). Datagram -> worker shardOf(buf, N), so a call's messages
+// share a worker; egress records are sent from here. postMessage is for control only (postAll).
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { type DatagramMeta, DatagramRing, type RecordCallback } from '../shared/ring.js';
@@ -24,9 +22,9 @@ export interface WorkerPoolOptions {
   readonly script: URL;
   readonly workers: number;
   readonly sender: DatagramSender;
-  /** Passed to each worker as workerData.init (and to replacements: see updateInit). */
+  /** Passed to each worker as workerData.init; replacements get the pool's `init` of the day. */
   readonly init?: unknown;
-  /** Data area of each ring, both directions. Default 1 MiB: ~1,600 datagrams of 600 bytes. */
+  /** Data area of each ring, both directions; datagrams up to half of it fit. Default 1 MiB (~1,600 x 600 B). */
   readonly ringBytes?: number;
   /** A worker that has not posted { type: 'ready' } by then is terminated (and replaced). Default 10 s. */
   readonly readyTimeoutMs?: number;
@@ -42,7 +40,6 @@ export interface WorkerRestartEvent {
   readonly index: number;
   readonly exitCode: number;
   readonly error: Error | undefined;
-  /** Whether the worker that died had posted ready. */
   readonly wasReady: boolean;
   readonly delayMs: number;
   readonly workerRestarts: number;
@@ -79,13 +76,15 @@ const MAX_RESTART_DELAY_MS = 5000;
 /** A worker that lived this long after ready died of something new: replace it at once. */
 const STABLE_MS = 1000;
 
+/** Until close(), the egress loops hold ref'd handles: an open pool keeps the process alive. */
 export class WorkerPool extends EventEmitter<{ restart: [WorkerRestartEvent]; message: [index: number, msg: unknown] }> {
   readonly size: number;
   readonly counters: PoolCounters = { ingress: 0, dropped: 0, egress: 0, workerRestarts: 0 };
   private readonly slots: Slot[] = [];
   private readonly dirty: Slot[] = [];
   private readonly meta: DatagramMeta = { address: '', port: 0, family: 4, socket: 0, tag: 0 };
-  private init: unknown;
+  /** workerData.init for workers started from now on (set it after a config reload). */
+  init: unknown;
   private phase: 'new' | 'starting' | 'running' | 'closed' = 'new';
   private startup: { resolve: () => void; reject: (err: Error) => void } | undefined;
 
@@ -140,11 +139,6 @@ export class WorkerPool extends EventEmitter<{ restart: [WorkerRestartEvent]; me
     for (const s of this.slots) s.worker?.postMessage(msg);
   }
 
-  /** The init that replacement workers get from now on (e.g. after a config reload). */
-  updateInit(init: unknown): void {
-    this.init = init;
-  }
-
   /** Per-worker state for the admin API. */
   workers(): Array<{ index: number; ready: boolean; threadId: number; ingressPendingBytes: number; egressWakeups: number }> {
     return this.slots.map((s) => ({
@@ -193,8 +187,7 @@ export class WorkerPool extends EventEmitter<{ restart: [WorkerRestartEvent]; me
     };
     const egress = new RingConsumer(new DatagramRing(data.egress), sendRecord);
     egress.start();
-    const ingress = new DatagramRing(data.ingress);
-    return { index, ingress, egress, data, failures, worker: undefined, ready: false, readyAt: 0, error: undefined, unflushed: 0, timer: undefined };
+    return { index, ingress: new DatagramRing(data.ingress), egress, data, failures, worker: undefined, ready: false, readyAt: 0, error: undefined, unflushed: 0, timer: undefined };
   }
 
   private spawn(slot: Slot): Slot {

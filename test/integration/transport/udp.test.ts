@@ -1,0 +1,102 @@
+// UdpTransport on loopback: several sockets of both families, buffer sizes, counters, close.
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type BoundSocket, UdpTransport } from '../../../src/transport/udp.js';
+
+const closers: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+});
+
+async function client(type: 'udp4' | 'udp6'): Promise<dgram.Socket> {
+  const sock = dgram.createSocket(type);
+  sock.bind(0, type === 'udp4' ? '127.0.0.1' : '::1');
+  await once(sock, 'listening');
+  closers.push(() => new Promise<void>((resolve) => sock.close(() => resolve())));
+  return sock;
+}
+
+describe('UdpTransport', () => {
+  it('binds IPv4 and IPv6 sockets at once and sizes their buffers', async () => {
+    const logs: Array<[string, string, Record<string, unknown>]> = [];
+    const t = new UdpTransport(
+      [
+        { host: '127.0.0.1', port: 0, family: 4 },
+        { host: '::1', port: 0, family: 6 },
+        { host: '127.0.0.1', port: 0, family: 4 },
+      ],
+      { recvBufferSize: 1 << 20, sendBufferSize: 256 << 10, log: (level, m, fields) => logs.push([level, m, fields]) },
+    );
+    closers.push(() => t.close());
+    const bound: readonly BoundSocket[] = await t.listen();
+    expect(bound.map((b) => [b.index, b.family])).toEqual([
+      [0, 4],
+      [1, 6],
+      [2, 4],
+    ]);
+    for (const b of bound) {
+      expect(b.port).toBeGreaterThan(0);
+      // Linux reports twice the granted size; the request is below net.core.rmem_max here.
+      expect(b.recvBufferSize).toBeGreaterThanOrEqual(1 << 20);
+      expect(b.sendBufferSize).toBeGreaterThanOrEqual(256 << 10);
+    }
+    expect(logs).toHaveLength(3);
+    expect(logs[0]?.[2]).toMatchObject({ requestedRecvBufferSize: 1 << 20, recvBufferSize: bound[0]?.recvBufferSize });
+  });
+
+  it('hands each datagram over with its socket index and sends from the socket asked for', async () => {
+    const t = new UdpTransport([
+      { host: '127.0.0.1', port: 0, family: 4 },
+      { host: '::1', port: 0, family: 6 },
+    ]);
+    closers.push(() => t.close());
+    const [s4, s6] = await t.listen();
+    const seen: Array<[string, string, number]> = [];
+    t.onDatagram((buf, rinfo, socket) => {
+      seen.push([buf.toString(), rinfo.address, socket]);
+      t.send(socket, Buffer.from(`re:${buf.toString()}`), rinfo.port, rinfo.address);
+    });
+    const c4 = await client('udp4');
+    const c6 = await client('udp6');
+    const reply = (sock: dgram.Socket): Promise<[Buffer, dgram.RemoteInfo]> =>
+      new Promise((resolve) => sock.once('message', (m: Buffer, r: dgram.RemoteInfo) => resolve([m, r])));
+    const replies = Promise.all([reply(c4), reply(c6)]);
+    c4.send('four', s4?.port ?? 0, '127.0.0.1');
+    c6.send('six', s6?.port ?? 0, '::1');
+    const [[m4, r4], [m6, r6]] = await replies;
+    expect(String(m4)).toBe('re:four');
+    expect(r4.port).toBe(s4?.port);
+    expect(String(m6)).toBe('re:six');
+    expect(r6.port).toBe(s6?.port);
+    expect(seen.sort()).toEqual([
+      ['four', '127.0.0.1', 0],
+      ['six', '::1', 1],
+    ]);
+    expect(t.counters).toMatchObject({ received: 2, sent: 2, sendErrors: 0, socketErrors: 0 });
+  });
+
+  it('counts sends it cannot make instead of throwing', async () => {
+    const t = new UdpTransport([{ host: '127.0.0.1', port: 0, family: 4 }]);
+    closers.push(() => t.close());
+    await t.listen();
+    const errors: Array<Error | null> = [];
+    t.send(5, Buffer.from('x'), 5060, '127.0.0.1', (err) => errors.push(err));
+    await new Promise<void>((resolve) => t.send(0, Buffer.from('x'), 9, '::1', (err) => (errors.push(err), resolve())));
+    expect(errors.map((e) => e !== null)).toEqual([true, true]); // no socket 5; IPv6 target from an IPv4 socket
+    expect(t.counters.socketErrors).toBe(1);
+    expect(t.counters.sendErrors).toBe(1);
+  });
+
+  it('fails listen() on a port in use and releases what it bound', async () => {
+    const first = new UdpTransport([{ host: '127.0.0.1', port: 0, family: 4 }]);
+    closers.push(() => first.close());
+    const [taken] = await first.listen();
+    const second = new UdpTransport([
+      { host: '127.0.0.1', port: 0, family: 4 },
+      { host: '127.0.0.1', port: taken?.port ?? 0, family: 4 },
+    ]);
+    await expect(second.listen()).rejects.toThrow(/EADDRINUSE/);
+    expect(second.sockets).toEqual([]);
+  });
+});
