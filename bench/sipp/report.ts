@@ -1,0 +1,239 @@
+// Tables and target verdicts for the SIPp benchmark (issue 4), siplb against Kamailio. STYLE.md
+// habit 14: every table goes out with its conditions; run.ts saves the JSON they are computed from.
+import type { BenchResults, Conditions, Contender, FixedRateResult, Mode } from './types.js';
+
+/** Issue 4's targets, in one place so the verdicts and the prose cannot drift apart. */
+export const TARGETS = {
+  rates: [1000, 3000],
+  statefulCpuRatio: 0.8,
+  statelessCpuRatio: 1.0,
+  maxCleanRatio: 1.2,
+  strictRate: 4000,
+  p99Rate: 1000,
+  p99Us: 250,
+} as const;
+
+export interface Summary {
+  readonly contender: Contender;
+  readonly rate: number;
+  /** CPU and latencies are medians over the rounds (robust to one noisy round); counters are sums. */
+  readonly rounds: number;
+  readonly cpuMicrosPerCall: number | null;
+  readonly completed: number;
+  readonly failed: number;
+  readonly retransmissions: number;
+  readonly rcvbufErrors: number;
+  readonly rttP50Ms: number | null;
+  readonly rttP99Ms: number | null;
+  readonly proxyP50Us: number | null;
+  readonly proxyP99Us: number | null;
+  readonly proxyP999Us: number | null;
+  /** The lowest Kamailio median in the same mode at the same rate: the strictest reference. */
+  readonly kamailioCpuMicrosPerCall: number | null;
+  readonly ratioToKamailio: number | null;
+}
+
+export type Verdict = 'met' | 'not met' | 'not measured';
+
+export interface TargetResult {
+  readonly target: string;
+  /** Which siplb contender: the default (SIPLB_WORKERS=0) and/or the best one. */
+  readonly config: string;
+  readonly verdict: Verdict;
+  readonly detail: string;
+}
+
+/** Median of the finite values, null without any: JSON turns a zero-call run's Infinity into null. */
+export function median(values: readonly (number | null | undefined)[]): number | null {
+  const v = values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const mid = v.length >> 1;
+  return v.length % 2 === 1 ? (v[mid] ?? 0) : ((v[mid - 1] ?? 0) + (v[mid] ?? 0)) / 2;
+}
+
+/** Three significant-ish digits; '-' for null or non-finite, so no "NaN" reaches a table. */
+export function fmtNum(x: number | null | undefined): string {
+  if (x == null || !Number.isFinite(x)) return '-';
+  const a = Math.abs(x);
+  return a >= 100 || Number.isInteger(x) ? Math.round(x).toString() : x.toFixed(a >= 10 ? 1 : 2);
+}
+
+const fmtRatio = (x: number | null): string => (x === null ? '-' : `${x.toFixed(2)}x`);
+const sum = (rs: readonly FixedRateResult[], f: (r: FixedRateResult) => number): number =>
+  rs.reduce((a, r) => a + (Number.isFinite(f(r)) ? f(r) : 0), 0);
+
+function contender(r: BenchResults, id: string): Contender {
+  const c = r.contenders.find((x) => x.id === id);
+  // A result without its contender is a driver bug; failing loudly beats a silently missing row.
+  if (c === undefined) throw new Error(`SIPp results name an unknown contender "${id}"`);
+  return c;
+}
+
+const MODES: readonly Mode[] = ['stateful', 'stateless'];
+const kamFirst = (c: Contender): number => (c.name === 'kamailio' ? 0 : 1);
+
+/** One row per (contender, rate), ordered by rate, then mode, then the contenders' order. */
+export function summarize(r: BenchResults): Summary[] {
+  const groups = new Map<Contender, Map<number, FixedRateResult[]>>();
+  for (const f of r.fixed) {
+    const c = contender(r, f.contender);
+    const byRate = groups.get(c) ?? new Map<number, FixedRateResult[]>();
+    byRate.set(f.rate, [...(byRate.get(f.rate) ?? []), f]);
+    groups.set(c, byRate);
+  }
+  const rows = r.contenders.flatMap((c) =>
+    [...(groups.get(c) ?? new Map<number, FixedRateResult[]>())].map(([rate, rs]) => ({
+      contender: c, rate, rounds: rs.length,
+      cpuMicrosPerCall: median(rs.map((x) => x.cpuMicrosPerCall)),
+      completed: sum(rs, (x) => x.completed), failed: sum(rs, (x) => x.failed),
+      retransmissions: sum(rs, (x) => x.retransmissions), rcvbufErrors: sum(rs, (x) => x.rcvbufErrors),
+      rttP50Ms: median(rs.map((x) => x.rttP50Ms)), rttP99Ms: median(rs.map((x) => x.rttP99Ms)),
+      proxyP50Us: median(rs.map((x) => x.proxyP50Us)), proxyP99Us: median(rs.map((x) => x.proxyP99Us)),
+      proxyP999Us: median(rs.map((x) => x.proxyP999Us)),
+    })),
+  );
+  return rows
+    .map((s) => {
+      const ks = rows.filter((k) => k.contender.name === 'kamailio' && k.contender.mode === s.contender.mode && k.rate === s.rate);
+      const kam = ks.reduce<number | null>((a, k) => (k.cpuMicrosPerCall !== null && k.cpuMicrosPerCall > 0 && (a === null || k.cpuMicrosPerCall < a) ? k.cpuMicrosPerCall : a), null);
+      const ratioToKamailio = kam === null || s.cpuMicrosPerCall === null ? null : s.cpuMicrosPerCall / kam;
+      return { ...s, kamailioCpuMicrosPerCall: kam, ratioToKamailio };
+    })
+    // Kamailio first in each (rate, mode) group: the reference row above the rows divided by it.
+    .sort((a, b) => a.rate - b.rate || MODES.indexOf(a.contender.mode) - MODES.indexOf(b.contender.mode) || kamFirst(a.contender) - kamFirst(b.contender));
+}
+
+/** Kamailio's highest zero-failure rate in a mode (the best Kamailio run), null without one. */
+function kamailioMaxClean(r: BenchResults, mode: Mode): number | null {
+  const rates = r.steps.filter((s) => { const c = contender(r, s.contender); return c.name === 'kamailio' && c.mode === mode && s.maxCleanRate > 0; });
+  return rates.length === 0 ? null : Math.max(...rates.map((s) => s.maxCleanRate));
+}
+
+interface Measured { readonly verdict: Verdict; readonly detail: string; /** Lower is better; picks "best". */ readonly score: number }
+const NOT_MEASURED: Measured = { verdict: 'not measured', detail: 'no run', score: Infinity };
+
+/** Rows for the default config (SIPLB_WORKERS=0) and the best-scoring one, merged when they coincide. */
+function evaluate(target: string, cs: readonly Contender[], measure: (c: Contender) => Measured): TargetResult[] {
+  const scored = cs.map((c) => ({ c, m: measure(c) }));
+  const best = scored.reduce<(typeof scored)[number] | undefined>((a, b) => (a === undefined || b.m.score < a.m.score ? b : a), undefined);
+  if (best === undefined) return [{ target, config: 'no siplb contender', verdict: 'not measured', detail: '-' }];
+  const def = scored.find((x) => (x.c.workers ?? 0) === 0);
+  const row = (label: string, x: typeof best): TargetResult => ({ target, config: `${label} ${x.c.id}`, verdict: x.m.verdict, detail: x.m.detail });
+  if (def === undefined) return [row('best (no default run)', best)];
+  if (def === best) return [row(scored.length > 1 ? 'default = best' : 'default', def)];
+  return [row('default', def), row('best', best)];
+}
+
+/** The issue's targets (a)-(e), evaluated on the medians; see TARGETS. */
+export function targets(r: BenchResults): TargetResult[] {
+  const sums = summarize(r);
+  const siplb = (mode: Mode): Contender[] => r.contenders.filter((c) => c.name === 'siplb' && c.mode === mode);
+  const cpu = (limit: number) => (c: Contender): Measured => {
+    const parts: string[] = [];
+    let worst = 0;
+    let missing = false;
+    for (const rate of TARGETS.rates) {
+      const s = sums.find((x) => x.contender === c && x.rate === rate);
+      if (s?.ratioToKamailio == null) { missing = true; parts.push(`${rate}/s not measured`); continue; }
+      worst = Math.max(worst, s.ratioToKamailio);
+      const failed = s.failed > 0 ? `, failed calls ${s.failed}` : '';
+      parts.push(`${rate}/s ${fmtRatio(s.ratioToKamailio)} (${fmtNum(s.cpuMicrosPerCall)} vs ${fmtNum(s.kamailioCpuMicrosPerCall)} µs${failed})`);
+    }
+    return { verdict: worst > limit ? 'not met' : missing ? 'not measured' : 'met', detail: parts.join('; '), score: missing ? Infinity : worst };
+  };
+  const maxClean = (c: Contender): Measured => {
+    const s = r.steps.find((x) => x.contender === c.id);
+    const k = kamailioMaxClean(r, 'stateful');
+    if (s === undefined || k === null) return { ...NOT_MEASURED, detail: s === undefined ? 'no step search' : 'no clean Kamailio step' };
+    const x = s.maxCleanRate / k;
+    // A search stopped by SIPp or the ceiling did not find the proxy's limit: say so next to the ratio.
+    const kLimit = r.steps.find((t) => { const kc = contender(r, t.contender); return t.maxCleanRate === k && kc.name === 'kamailio' && kc.mode === 'stateful'; })?.limitedBy ?? '?';
+    return { verdict: x >= TARGETS.maxCleanRatio ? 'met' : 'not met', score: -x, detail: `${s.maxCleanRate} vs ${k} calls/s = ${fmtRatio(x)} (siplb limited by ${s.limitedBy}, Kamailio by ${kLimit})` };
+  };
+  const strict = (c: Contender): Measured => {
+    const s = r.strict.find((x) => x.contender === c.id && x.rate === TARGETS.strictRate);
+    if (s === undefined) return NOT_MEASURED;
+    const ok = s.failed === 0 && s.completed >= s.calls;
+    return { verdict: ok ? 'met' : 'not met', score: s.failed + (s.calls - s.completed), detail: `${s.failed} failed, ${s.completed}/${s.calls} completed` };
+  };
+  const p99 = (c: Contender): Measured => {
+    const v = sums.find((x) => x.contender === c && x.rate === TARGETS.p99Rate)?.proxyP99Us ?? null;
+    if (v === null) return NOT_MEASURED;
+    return { verdict: v < TARGETS.p99Us ? 'met' : 'not met', score: v, detail: `p99 ${fmtNum(v)} µs at ${TARGETS.p99Rate}/s` };
+  };
+  const rates = TARGETS.rates.join(' and ');
+  return [
+    ...evaluate(`(a) stateful CPU/call ≤ ${TARGETS.statefulCpuRatio}x Kamailio at ${rates}/s`, siplb('stateful'), cpu(TARGETS.statefulCpuRatio)),
+    ...evaluate(`(b) stateless CPU/call ≤ ${TARGETS.statelessCpuRatio.toFixed(1)}x Kamailio at ${rates}/s`, siplb('stateless'), cpu(TARGETS.statelessCpuRatio)),
+    ...evaluate(`(c) stateful max clean rate ≥ ${TARGETS.maxCleanRatio}x Kamailio`, siplb('stateful'), maxClean),
+    ...evaluate(`(d) strict SIPp: zero failed calls at ${TARGETS.strictRate}/s`, [...siplb('stateful'), ...siplb('stateless')], strict),
+    // SIPLB_MODE=stateful and SIPLB_WORKERS=0 are the defaults: (e) is about what a user gets untuned.
+    ...evaluate(`(e) default config p99 proxy latency < ${TARGETS.p99Us} µs at ${TARGETS.p99Rate}/s`, siplb('stateful').filter((c) => (c.workers ?? 0) === 0), p99),
+  ];
+}
+
+interface Table { readonly head: readonly string[]; readonly align: string; readonly rows: readonly (readonly string[])[] }
+
+function tables(r: BenchResults): { fixed: Table; steps: Table; strict: Table; targets: Table } {
+  const workers = (c: Contender): string => (c.workers === undefined ? '-' : String(c.workers));
+  const fixed = summarize(r).map((s) => {
+    const own = [s.proxyP50Us, s.proxyP99Us, s.proxyP999Us];
+    return [s.contender.id, s.contender.mode, workers(s.contender), `${s.rate}/s`, fmtNum(s.cpuMicrosPerCall), fmtRatio(s.ratioToKamailio),
+      String(s.failed), `${fmtNum(s.rttP50Ms)}/${fmtNum(s.rttP99Ms)}`, own.every((x) => x === null) ? '-' : own.map(fmtNum).join('/'),
+      String(s.retransmissions), String(s.rcvbufErrors)];
+  });
+  const steps = r.steps.map((s) => {
+    const c = contender(r, s.contender);
+    const k = kamailioMaxClean(r, c.mode);
+    return [c.id, c.mode, workers(c), `${s.maxCleanRate}/s`, s.limitedBy, fmtRatio(k === null ? null : s.maxCleanRate / k)];
+  });
+  const strict = r.strict.map((s) => {
+    const c = contender(r, s.contender);
+    return [c.id, c.mode, workers(c), `${s.rate}/s`, String(s.calls), String(s.completed), String(s.failed)];
+  });
+  return {
+    fixed: { head: ['contender', 'mode', 'workers', 'rate', 'CPU µs/call', 'vs Kamailio', 'failed', 'SIPp ms p50/p99', 'siplb µs p50/p99/p99.9', 'retrans', 'rcvbuf drops'], align: 'lllrrrrrrrr', rows: fixed },
+    steps: { head: ['contender', 'mode', 'workers', 'max clean rate', 'limited by', 'vs Kamailio'], align: 'lllrlr', rows: steps },
+    strict: { head: ['contender', 'mode', 'workers', 'rate', 'calls', 'completed', 'failed'], align: 'lllrrrr', rows: strict },
+    targets: { head: ['target', 'config', 'verdict', 'measured'], align: 'llll', rows: targets(r).map((t) => [t.target, t.config, t.verdict, t.detail]) },
+  };
+}
+
+function aligned(t: Table): string {
+  const all = [t.head, ...t.rows];
+  const width = t.head.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
+  const pad = (cell: string, i: number): string => (t.align[i] === 'r' ? cell.padStart(width[i] ?? 0) : cell.padEnd(width[i] ?? 0));
+  return all.map((row) => row.map(pad).join('  ').trimEnd()).join('\n');
+}
+
+function markdown(t: Table): string {
+  const line = (row: readonly string[]): string => `| ${row.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(t.head), `|${t.head.map((_, i) => (t.align[i] === 'r' ? '--:' : '---')).join('|')}|`, ...t.rows.map(line)].join('\n');
+}
+
+export function header(c: Conditions): string {
+  return [
+    `date ${c.date}, commit ${c.commit}`,
+    `Node ${c.node}, Linux ${c.kernel}, CPU ${c.cpuModel}, ${c.cores} cores`,
+    `SIPp ${c.sipp}, Kamailio ${c.kamailio}`,
+    `rates ${c.rates.join(', ')} calls/s, ${c.calls} calls per run, ${c.rounds} A/B rounds (medians; counters summed over rounds)`,
+    `1-min load average ${c.loadAverageStart} at start, ${c.loadAverageEnd} at end`,
+  ].join('\n');
+}
+
+export function terminalTable(r: BenchResults): string {
+  const t = tables(r);
+  return [`SIPp benchmark: siplb and Kamailio`, header(r.conditions), '', 'Fixed rates', aligned(t.fixed), '',
+    'Highest zero-failure rate (step search)', aligned(t.steps), '', 'Strict SIPp', aligned(t.strict), '', 'Targets (issue 4)', aligned(t.targets), ''].join('\n');
+}
+
+/** A section for BENCHMARKS.md (headings from ###); chartRelPath is relative to BENCHMARKS.md. */
+export function markdownReport(r: BenchResults, chartRelPath: string): string {
+  const t = tables(r);
+  const indented = header(r.conditions).split('\n').map((l) => `    ${l}`).join('\n');
+  return [`### Results`, '', `Measured ${r.conditions.date} at commit ${r.conditions.commit}, with \`npm run bench:sipp\`:`, '', indented, '',
+    `![Median CPU µs per call at each rate and highest zero-failure rate, siplb and Kamailio](${chartRelPath})`, '',
+    '#### Fixed rates', '', 'CPU, SIPp response times and siplb latency are medians over the rounds; failed calls, retransmissions and rcvbuf drops are summed. "vs Kamailio" divides by Kamailio in the same mode at the same rate.', '', markdown(t.fixed), '',
+    '#### Highest zero-failure rate', '', markdown(t.steps), '', '#### Strict SIPp', '', markdown(t.strict), '',
+    '#### Targets (issue 4)', '', markdown(t.targets), ''].join('\n');
+}

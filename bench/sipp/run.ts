@@ -1,0 +1,185 @@
+// npm run bench:sipp: siplb and a tuned Kamailio under the same SIPp load, in one run.
+//   1. fixed rates: the caller scenario (INVITE, 180, 200, ACK, BYE, 200, following Record-Route)
+//      at each rate for each contender, contenders alternating within every round (A B A B) so
+//      machine drift hits both alike; CPU of the proxy's process tree from /proc per completed call;
+//   2. step search: the highest rate with zero failed calls over a fixed run, per contender, with
+//      the caller's own CPU recorded so the report says when SIPp rather than the proxy was the limit;
+//   3. strict: SIPp with its default behaviours (an out-of-order 180 after the 200 aborts the call).
+// Options: --quick (smoke: one pair, few calls), --rates 1000,3000, --seconds N, --rounds N,
+//          --only siplb|kamailio, --no-steps, --no-strict. Output: a table, bench/results/sipp-*.json,
+//          bench/results/sipp-latest.svg.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpus, release } from 'node:os';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { kamailioContenders, proxyLatency, siplbContenders, start } from './contenders.js';
+import { loadAverage, rcvbufErrors, treeCpuSeconds } from './proc.js';
+import { runCaller, sippVersion, startUas } from './sipp.js';
+import { terminalTable } from './report.js';
+import { chart } from './svg.js';
+import type { BenchResults, Contender, FixedRateResult, Step, StepSearch, StrictRun } from './types.js';
+
+const root = join(import.meta.dirname, '..', '..', '..');
+const argv = process.argv.slice(2);
+const flag = (name: string): boolean => argv.includes(`--${name}`);
+const option = (name: string, dflt: string): string => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] ? argv[i + 1]! : dflt;
+};
+const quick = flag('quick');
+const rates = option('rates', quick ? '200' : '1000,3000').split(',').map(Number);
+const seconds = Number(option('seconds', quick ? '2' : '4'));
+const rounds = Number(option('rounds', quick ? '1' : '2'));
+const progress = (line: string): void => void process.stderr.write(`${line}\n`);
+
+function install(): void {
+  for (const [tool, script] of [['sipp', 'install-sipp.sh'], ['kamailio', 'install-kamailio.sh']] as const) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0 || spawnSync('sh', ['-c', `test -x /usr/sbin/${tool}`]).status === 0) continue;
+    progress(`bench:sipp: ${tool} is missing; installing it with scripts/${script} (Debian packages)`);
+    execFileSync('bash', [join(root, 'scripts', script)], { stdio: 'inherit' });
+  }
+}
+
+function kamailioVersion(): string {
+  const out = spawnSync('kamailio', ['-v'], { encoding: 'utf8', env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin` } });
+  return /version: kamailio [\d.]+/.exec(`${out.stdout}`)?.[0]?.replace('version: ', '') ?? 'not installed';
+}
+
+let portBase = 31000;
+const nextPorts = (): { proxy: number; uac: number; media: number; control: number } => {
+  portBase += 10;
+  if (portBase > 39000) portBase = 31000;
+  return { proxy: portBase, uac: portBase + 1, media: portBase + 2, control: portBase + 6 };
+};
+
+async function measure(c: Contender, listFile: string, rate: number, calls: number, strict: boolean, round: number): Promise<FixedRateResult> {
+  const p = nextPorts();
+  const proxy = await start(c, p.proxy, listFile);
+  const cpu0 = treeCpuSeconds(proxy.pid);
+  const drops0 = rcvbufErrors();
+  const res = await runCaller({ scenario: 'uac', strict, target: `127.0.0.1:${p.proxy}`, port: p.uac, mediaPort: p.media, controlPort: p.control, rate, calls, timeoutS: Math.ceil(calls / rate) + 30 });
+  const cpu = treeCpuSeconds(proxy.pid) - cpu0;
+  const drops = rcvbufErrors() - drops0;
+  const report = await proxy.stop();
+  const lat = proxyLatency(report);
+  return {
+    contender: c.id,
+    rate,
+    round,
+    calls,
+    completed: res.completed,
+    failed: res.failed,
+    retransmissions: res.retransmissions,
+    rcvbufErrors: drops,
+    cpuSeconds: cpu,
+    cpuMicrosPerCall: res.completed > 0 ? Math.round((cpu * 1e6) / res.completed) : 0,
+    sippCpuSeconds: res.sippCpuSeconds,
+    rttP50Ms: res.rttP50Ms,
+    rttP99Ms: res.rttP99Ms,
+    proxyP50Us: lat.p50,
+    proxyP99Us: lat.p99,
+    proxyP999Us: lat.p999,
+    seconds: res.seconds,
+  };
+}
+
+async function stepSearch(c: Contender, listFile: string): Promise<StepSearch> {
+  const steps: Step[] = [];
+  let maxCleanRate = 0;
+  let limitedBy: StepSearch['limitedBy'] = 'ceiling';
+  const ceiling = quick ? 400 : 8000;
+  for (let rate = quick ? 200 : 1000; rate <= ceiling; rate += quick ? 200 : 1000) {
+    const r = await measure(c, listFile, rate, rate * seconds, false, 0);
+    const step: Step = { rate, completed: r.completed, failed: r.failed, proxyCores: r.cpuSeconds / r.seconds, sippCores: r.sippCpuSeconds / r.seconds };
+    steps.push(step);
+    progress(`  step ${c.id} ${rate}/s: ${r.completed} completed, ${r.failed} failed, proxy ${step.proxyCores.toFixed(2)} cores, sipp ${step.sippCores.toFixed(2)} cores`);
+    if (r.failed > 0 || r.completed < r.calls) {
+      limitedBy = step.sippCores > 0.9 ? 'sipp' : 'proxy';
+      break;
+    }
+    maxCleanRate = rate;
+    if (step.sippCores > 0.95) {
+      limitedBy = 'sipp'; // the caller is out of CPU: higher steps would measure SIPp, not the proxy
+      break;
+    }
+  }
+  return { contender: c.id, steps, maxCleanRate, limitedBy };
+}
+
+async function main(): Promise<void> {
+  install();
+  const loadAverageStart = loadAverage();
+  const dir = mkdtempSync(join(tmpdir(), 'siplb-bench-list-'));
+  const listFile = join(dir, 'dispatcher.list');
+  const backends = [32000 + (process.pid % 500) * 2, 33000 + (process.pid % 500) * 2];
+  writeFileSync(listFile, backends.map((b) => `1 sip:127.0.0.1:${b}`).join('\n') + '\n');
+  const uas = backends.map((b, i) => startUas(b, 34000 + i * 20 + (process.pid % 100) * 40, 38000 + i + (process.pid % 100) * 2));
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    const only = option('only', '');
+    let contenders: Contender[] = [...siplbContenders(), ...kamailioContenders()];
+    if (quick) contenders = contenders.filter((c) => c.id === 'siplb-stateful-w0' || c.id === 'kamailio-stateful');
+    if (only) contenders = contenders.filter((c) => c.name === only);
+    const fixed: FixedRateResult[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      for (const rate of rates) {
+        // alternate the order every round: A B ... then ... B A
+        const order = round % 2 === 1 ? contenders : [...contenders].reverse();
+        for (const c of order) {
+          const r = await measure(c, listFile, rate, rate * seconds, false, round);
+          fixed.push(r);
+          progress(`round ${round} ${rate}/s ${c.id}: ${r.completed}/${r.calls} completed, ${r.failed} failed, ${r.cpuMicrosPerCall} µs/call`);
+        }
+      }
+    }
+    const steps: StepSearch[] = [];
+    if (!flag('no-steps')) for (const c of contenders) steps.push(await stepSearch(c, listFile));
+    const strict: StrictRun[] = [];
+    if (!flag('no-strict')) {
+      const strictRate = quick ? 200 : 4000;
+      for (const c of contenders.filter((x) => x.id === 'siplb-stateful-w0' || x.name === 'kamailio')) {
+        const r = await measure(c, listFile, strictRate, strictRate * seconds, true, 0);
+        strict.push({ contender: c.id, rate: strictRate, calls: r.calls, completed: r.completed, failed: r.failed });
+        progress(`strict ${c.id} ${strictRate}/s: ${r.completed} completed, ${r.failed} failed`);
+      }
+    }
+    const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout.trim() || 'unknown';
+    const results: BenchResults = {
+      conditions: {
+        date: new Date().toISOString(),
+        commit,
+        node: process.version,
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        cores: cpus().length,
+        kernel: release(),
+        sipp: sippVersion(),
+        kamailio: kamailioVersion(),
+        rates,
+        calls: rates[0]! * seconds,
+        rounds,
+        loadAverageStart,
+        loadAverageEnd: loadAverage(),
+      },
+      contenders,
+      fixed,
+      steps,
+      strict,
+    };
+    const out = join(root, 'bench', 'results');
+    mkdirSync(out, { recursive: true });
+    const stamp = results.conditions.date.replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    const name = quick ? 'sipp-quick.tmp' : `sipp-${stamp}`;
+    writeFileSync(join(out, `${name}.json`), JSON.stringify(results, null, 2));
+    if (!quick) {
+      writeFileSync(join(out, 'sipp-latest.json'), JSON.stringify(results, null, 2));
+      writeFileSync(join(out, 'sipp-latest.svg'), chart(results));
+    }
+    process.stdout.write(terminalTable(results));
+    progress(`saved bench/results/${name}.json`);
+  } finally {
+    for (const u of uas) u.kill('SIGKILL');
+  }
+}
+
+await main();

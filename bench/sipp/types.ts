@@ -1,0 +1,94 @@
+// The results of one `npm run bench:sipp` run: what the driver (run.ts) writes to
+// bench/results/sipp-*.json and what the report (report.ts) renders as tables and an SVG chart.
+
+export type Mode = 'stateful' | 'stateless';
+
+export interface Contender {
+  /** Stable key, e.g. "siplb-stateful-w0", "kamailio-stateless". */
+  readonly id: string;
+  readonly name: 'siplb' | 'kamailio';
+  readonly mode: Mode;
+  /** siplb only: SIPLB_WORKERS. */
+  readonly workers?: number;
+}
+
+export interface Conditions {
+  readonly date: string;
+  readonly commit: string;
+  readonly node: string;
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly kernel: string;
+  readonly sipp: string;
+  readonly kamailio: string;
+  /** Fixed rates measured (calls/s) and calls per measurement. */
+  readonly rates: readonly number[];
+  readonly calls: number;
+  /** A/B rounds per (contender, rate): contenders alternate within each round. */
+  readonly rounds: number;
+  readonly loadAverageStart: number;
+  readonly loadAverageEnd: number;
+}
+
+/** One run of the caller scenario at a fixed rate against one contender. */
+export interface FixedRateResult {
+  readonly contender: string;
+  readonly rate: number;
+  readonly round: number;
+  readonly calls: number;
+  readonly completed: number;
+  readonly failed: number;
+  /** SIPp's retransmission counter of the caller. */
+  readonly retransmissions: number;
+  /** Kernel receive-buffer drops over the run (RcvbufErrors, /proc/net/snmp, all UDP sockets). */
+  readonly rcvbufErrors: number;
+  /** Proxy process tree CPU (user+system, all threads and children) over the run. */
+  readonly cpuSeconds: number;
+  readonly cpuMicrosPerCall: number;
+  /** CPU of the SIPp caller over the run, to tell when the load generator was the limit. */
+  readonly sippCpuSeconds: number;
+  /** SIPp response time (INVITE to 200, -trace_rtt), ms. */
+  readonly rttP50Ms: number | null;
+  readonly rttP99Ms: number | null;
+  /** siplb's own receive-to-send latency (µs); null for Kamailio. */
+  readonly proxyP50Us: number | null;
+  readonly proxyP99Us: number | null;
+  readonly proxyP999Us: number | null;
+  readonly seconds: number;
+}
+
+export interface Step {
+  readonly rate: number;
+  readonly completed: number;
+  readonly failed: number;
+  /** Share of one core used by the proxy / by the SIPp caller over the step (1.0 = one core). */
+  readonly proxyCores: number;
+  readonly sippCores: number;
+}
+
+/** Highest rate with zero failed calls over a fixed run, found by stepping the rate up. */
+export interface StepSearch {
+  readonly contender: string;
+  readonly steps: readonly Step[];
+  /** Highest rate of a clean step (0 when none). */
+  readonly maxCleanRate: number;
+  /** What stopped the search: the proxy failed calls, the caller ran out of CPU, or the top was reached. */
+  readonly limitedBy: 'proxy' | 'sipp' | 'ceiling';
+}
+
+/** SIPp with its default behaviours (an out-of-order 180 after the 200 aborts the call). */
+export interface StrictRun {
+  readonly contender: string;
+  readonly rate: number;
+  readonly calls: number;
+  readonly completed: number;
+  readonly failed: number;
+}
+
+export interface BenchResults {
+  readonly conditions: Conditions;
+  readonly contenders: readonly Contender[];
+  readonly fixed: readonly FixedRateResult[];
+  readonly steps: readonly StepSearch[];
+  readonly strict: readonly StrictRun[];
+}

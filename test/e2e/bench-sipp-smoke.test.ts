@@ -1,0 +1,32 @@
+// The SIPp benchmark's harness must not rot: its --quick run (siplb stateful inline against the
+// tuned Kamailio, a few hundred calls at 200 calls/s, one step search each, one strict run) goes
+// through every stage and writes results that the report can read. Numbers are not judged here:
+// benchmarks, not tests, decide speed (the brief).
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { BenchResults } from '../../bench/sipp/types.js';
+import { requireSipp, SIPP_MISSING } from './helpers/sipp.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const haveSipp = requireSipp();
+
+describe.skipIf(!haveSipp)(haveSipp ? 'npm run bench:sipp -- --quick' : `bench:sipp smoke (skipped: ${SIPP_MISSING})`, () => {
+  it('runs every stage for siplb and Kamailio and writes readable results', () => {
+    const table = execFileSync(process.execPath, [join(root, 'dist/bench/sipp/run.js'), '--quick'], { cwd: root, encoding: 'utf8', timeout: 170_000 });
+    const r = JSON.parse(readFileSync(join(root, 'bench/results/sipp-quick.tmp.json'), 'utf8')) as BenchResults;
+    expect(r.contenders.map((c) => c.id).sort()).toEqual(['kamailio-stateful', 'siplb-stateful-w0']);
+    for (const f of r.fixed) {
+      expect(f.completed, f.contender).toBe(f.calls); // every call of the smoke load completes
+      expect(f.failed).toBe(0);
+      expect(f.cpuMicrosPerCall).toBeGreaterThan(0); // CPU was read from /proc
+    }
+    expect(r.fixed.find((f) => f.contender === 'siplb-stateful-w0')?.proxyP99Us).toBeGreaterThan(0);
+    expect(r.steps).toHaveLength(2);
+    expect(r.strict.every((s) => s.failed === 0 && s.completed === s.calls)).toBe(true);
+    expect(r.conditions.kamailio).toMatch(/kamailio 5\./);
+    expect(table).toContain('Targets (issue 4)');
+  }, 180_000);
+});
