@@ -58,7 +58,7 @@ async function measure(c: Contender, listFile: string, rate: number, calls: numb
   const proxy = await start(c, p.proxy, listFile);
   const cpu0 = treeCpuSeconds(proxy.pid);
   const drops0 = rcvbufErrors();
-  const res = await runCaller({ scenario: 'uac', strict, target: `127.0.0.1:${p.proxy}`, port: p.uac, mediaPort: p.media, controlPort: p.control, rate, calls, timeoutS: Math.ceil(calls / rate) + 30 });
+  const res = await runCaller({ scenario: 'uac', strict, target: `127.0.0.1:${p.proxy}`, port: p.uac, mediaPort: p.media, controlPort: p.control, rate, calls, timeoutS: Math.ceil(calls / rate) + 15 });
   const cpu = treeCpuSeconds(proxy.pid) - cpu0;
   const drops = rcvbufErrors() - drops0;
   const report = await proxy.stop();
@@ -69,7 +69,7 @@ async function measure(c: Contender, listFile: string, rate: number, calls: numb
     round,
     calls,
     completed: res.completed,
-    failed: res.failed,
+    failed: Math.max(res.failed, calls - res.completed), // calls still hanging when the run was stopped failed too
     retransmissions: res.retransmissions,
     rcvbufErrors: drops,
     cpuSeconds: cpu,
@@ -115,6 +115,13 @@ async function main(): Promise<void> {
   const backends = [32000 + (process.pid % 500) * 2, 33000 + (process.pid % 500) * 2];
   writeFileSync(listFile, backends.map((b) => `1 sip:127.0.0.1:${b}`).join('\n') + '\n');
   const uas = backends.map((b, i) => startUas(b, 34000 + i * 20 + (process.pid % 100) * 40, 38000 + i + (process.pid % 100) * 2));
+  // an interrupted run must not leave its SIPp backends behind
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      for (const u of uas) u.kill('SIGKILL');
+      process.exit(130);
+    });
+  }
   try {
     await new Promise((r) => setTimeout(r, 500));
     const only = option('only', '');

@@ -53,7 +53,15 @@ export async function runCaller(opts: { scenario: string; strict: boolean; targe
   // SIPp's CPU is sampled while it runs: once it exits, /proc no longer has it
   let cpu = 0;
   const sampler = setInterval(() => (cpu = Math.max(cpu, cpuSeconds(child.pid!))), 200);
+  // SIPp's -timeout does not end a run whose calls are stuck: stop it ourselves (SIGUSR1 makes it
+  // write its final statistics, SIGTERM then SIGKILL if it does not go).
+  const hard = setTimeout(() => {
+    child.kill('SIGUSR1');
+    setTimeout(() => child.kill('SIGTERM'), 2000);
+    setTimeout(() => child.kill('SIGKILL'), 5000);
+  }, (opts.timeoutS + 5) * 1000);
   const exitCode = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  clearTimeout(hard);
   clearInterval(sampler);
   const seconds = (Date.now() - t0) / 1000;
   const stat = readFileSync(join(dir, 'stat.csv'), 'utf8').trim().split('\n');

@@ -62,8 +62,10 @@ export async function startProxy(env: Record<string, string>, extraListen: strin
       clearInterval(ping);
       child.off('exit', onExit);
       probe.close();
-      if (e) reject(e);
-      else resolve();
+      if (e) {
+        child.kill('SIGKILL'); // never leave a proxy behind when its start failed
+        reject(e);
+      } else resolve();
     }
     probe.on('message', (m) => {
       if (m.toString('latin1').startsWith('SIP/2.0 200')) finish();
