@@ -8,7 +8,7 @@
 // Options: --quick (smoke: one pair, few calls), --rates 1000,3000, --seconds N, --rounds N,
 //          --only siplb|kamailio, --no-steps, --no-strict. Output: a table, bench/results/sipp-*.json,
 //          bench/results/sipp-latest.svg.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpus, release } from 'node:os';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,22 +46,44 @@ function kamailioVersion(): string {
   return /version: kamailio [\d.]+/.exec(`${out.stdout}`)?.[0]?.replace('version: ', '') ?? 'not installed';
 }
 
+/** SIPp backends started so far, killed on the way out whatever happens. */
+const live: ChildProcess[] = [];
+
 let portBase = 31000;
-const nextPorts = (): { proxy: number; uac: number; media: number; control: number } => {
+/**
+ * Ports of one run, all distinct: proxy, caller and two backends on consecutive ports; each SIPp
+ * gets 8 media ports of its own (it opens several from -mp) and a control port of its own.
+ */
+const nextPorts = (): { proxy: number; uac: number; backends: [number, number]; media: [number, number, number]; control: [number, number, number] } => {
   portBase += 10;
-  if (portBase > 39000) portBase = 31000;
-  return { proxy: portBase, uac: portBase + 1, media: portBase + 2, control: portBase + 6 };
+  if (portBase >= 39000) portBase = 31010;
+  const slot = (portBase / 10) % 600;
+  const m = 45000 + slot * 24;
+  const c = 21000 + slot * 3;
+  return { proxy: portBase, uac: portBase + 1, backends: [portBase + 2, portBase + 3], media: [m, m + 8, m + 16], control: [c, c + 1, c + 2] };
 };
 
-async function measure(c: Contender, listFile: string, rate: number, calls: number, strict: boolean, round: number): Promise<FixedRateResult> {
+async function measure(c: Contender, rate: number, calls: number, strict: boolean, round: number): Promise<FixedRateResult> {
   const p = nextPorts();
-  const proxy = await start(c, p.proxy, listFile);
+  // Fresh backends for every run: a run that overloaded them leaves thousands of dead calls
+  // retransmitting for 32 s, which would fail the next contender's calls.
+  const dir = mkdtempSync(join(tmpdir(), 'siplb-bench-list-'));
+  const listFile = join(dir, 'dispatcher.list');
+  writeFileSync(listFile, p.backends.map((port) => `1 sip:127.0.0.1:${port}`).join('\n') + '\n');
+  const uas = p.backends.map((port, i) => startUas(port, p.media[i + 1]!, p.control[i + 1]!));
+  live.push(...uas);
+  await new Promise((r) => setTimeout(r, 300));
+  const proxy = await start(c, p.proxy, listFile).catch((err: unknown) => {
+    for (const u of uas) u.kill('SIGKILL');
+    throw err;
+  });
   const cpu0 = treeCpuSeconds(proxy.pid);
   const drops0 = rcvbufErrors();
-  const res = await runCaller({ scenario: 'uac', strict, target: `127.0.0.1:${p.proxy}`, port: p.uac, mediaPort: p.media, controlPort: p.control, rate, calls, timeoutS: Math.ceil(calls / rate) + 15 });
+  const res = await runCaller({ scenario: 'uac', strict, target: `127.0.0.1:${p.proxy}`, port: p.uac, mediaPort: p.media[0], controlPort: p.control[0], rate, calls, timeoutS: Math.ceil(calls / rate) + 15 });
   const cpu = treeCpuSeconds(proxy.pid) - cpu0;
   const drops = rcvbufErrors() - drops0;
   const report = await proxy.stop();
+  for (const u of uas) u.kill('SIGKILL');
   const lat = proxyLatency(report);
   return {
     contender: c.id,
@@ -84,13 +106,13 @@ async function measure(c: Contender, listFile: string, rate: number, calls: numb
   };
 }
 
-async function stepSearch(c: Contender, listFile: string): Promise<StepSearch> {
+async function stepSearch(c: Contender): Promise<StepSearch> {
   const steps: Step[] = [];
   let maxCleanRate = 0;
   let limitedBy: StepSearch['limitedBy'] = 'ceiling';
   const ceiling = quick ? 400 : 8000;
   for (let rate = quick ? 200 : 1000; rate <= ceiling; rate += quick ? 200 : 1000) {
-    const r = await measure(c, listFile, rate, rate * seconds, false, 0);
+    const r = await measure(c, rate, rate * seconds, false, 0);
     const step: Step = { rate, completed: r.completed, failed: r.failed, proxyCores: r.cpuSeconds / r.seconds, sippCores: r.sippCpuSeconds / r.seconds };
     steps.push(step);
     progress(`  step ${c.id} ${rate}/s: ${r.completed} completed, ${r.failed} failed, proxy ${step.proxyCores.toFixed(2)} cores, sipp ${step.sippCores.toFixed(2)} cores`);
@@ -110,20 +132,14 @@ async function stepSearch(c: Contender, listFile: string): Promise<StepSearch> {
 async function main(): Promise<void> {
   install();
   const loadAverageStart = loadAverage();
-  const dir = mkdtempSync(join(tmpdir(), 'siplb-bench-list-'));
-  const listFile = join(dir, 'dispatcher.list');
-  const backends = [32000 + (process.pid % 500) * 2, 33000 + (process.pid % 500) * 2];
-  writeFileSync(listFile, backends.map((b) => `1 sip:127.0.0.1:${b}`).join('\n') + '\n');
-  const uas = backends.map((b, i) => startUas(b, 34000 + i * 20 + (process.pid % 100) * 40, 38000 + i + (process.pid % 100) * 2));
-  // an interrupted run must not leave its SIPp backends behind
+  // an interrupted run must not leave SIPp backends behind
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
-      for (const u of uas) u.kill('SIGKILL');
+      for (const u of live) u.kill('SIGKILL');
       process.exit(130);
     });
   }
   try {
-    await new Promise((r) => setTimeout(r, 500));
     const only = option('only', '');
     let contenders: Contender[] = [...siplbContenders(), ...kamailioContenders()];
     if (quick) contenders = contenders.filter((c) => c.id === 'siplb-stateful-w0' || c.id === 'kamailio-stateful');
@@ -134,19 +150,19 @@ async function main(): Promise<void> {
         // alternate the order every round: A B ... then ... B A
         const order = round % 2 === 1 ? contenders : [...contenders].reverse();
         for (const c of order) {
-          const r = await measure(c, listFile, rate, rate * seconds, false, round);
+          const r = await measure(c, rate, rate * seconds, false, round);
           fixed.push(r);
           progress(`round ${round} ${rate}/s ${c.id}: ${r.completed}/${r.calls} completed, ${r.failed} failed, ${r.cpuMicrosPerCall} µs/call`);
         }
       }
     }
     const steps: StepSearch[] = [];
-    if (!flag('no-steps')) for (const c of contenders) steps.push(await stepSearch(c, listFile));
+    if (!flag('no-steps')) for (const c of contenders) steps.push(await stepSearch(c));
     const strict: StrictRun[] = [];
     if (!flag('no-strict')) {
       const strictRate = quick ? 200 : 4000;
       for (const c of contenders.filter((x) => x.id === 'siplb-stateful-w0' || x.name === 'kamailio')) {
-        const r = await measure(c, listFile, strictRate, strictRate * seconds, true, 0);
+        const r = await measure(c, strictRate, strictRate * seconds, true, 0);
         strict.push({ contender: c.id, rate: strictRate, calls: r.calls, completed: r.completed, failed: r.failed });
         progress(`strict ${c.id} ${strictRate}/s: ${r.completed} completed, ${r.failed} failed`);
       }
@@ -185,7 +201,7 @@ async function main(): Promise<void> {
     process.stdout.write(terminalTable(results));
     progress(`saved bench/results/${name}.json`);
   } finally {
-    for (const u of uas) u.kill('SIGKILL');
+    for (const u of live) u.kill('SIGKILL');
   }
 }
 
