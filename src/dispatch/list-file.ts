@@ -5,23 +5,14 @@
 // rest: a typo here is an error with a reason, not a destination in set 0.
 import { SiplbConfigError } from '../errors.js';
 import { parseAttrs, EMPTY_ATTRS, type DestinationAttrs } from './attrs.js';
-import { parseDestinationUri, type DestinationTransport } from './dest-uri.js';
+import { parseDestinationUri, type DestinationUri } from './dest-uri.js';
 
 export type { DestinationAttrs } from './attrs.js';
 export type { DestinationTransport } from './dest-uri.js';
 
-export interface DestinationRecord {
+/** A destination as a list line (or RPC, or database row) gives it: its URI and the other columns. */
+export interface DestinationRecord extends DestinationUri {
   readonly setId: number;
-  /** Destination URI as written, "sip:" added when it had no scheme. */
-  readonly uri: string;
-  readonly scheme: 'sip' | 'sips';
-  readonly user: string | undefined;
-  /** Host as written; IPv6 keeps its brackets. */
-  readonly host: string;
-  /** Host without brackets. */
-  readonly address: string;
-  readonly port: number;
-  readonly transport: DestinationTransport;
   /** Initial state and option bits (src/dispatch/state.ts). */
   readonly flags: number;
   /** Kamailio priority: higher comes first for algorithm 8. */
