@@ -49,18 +49,21 @@ function kamailioVersion(): string {
 /** SIPp backends started so far, killed on the way out whatever happens. */
 const live: ChildProcess[] = [];
 
-let portBase = 31000;
+let portBase = 24000;
 /**
- * Ports of one run, all distinct: proxy, caller and two backends on consecutive ports; each SIPp
- * gets 8 media ports of its own (it opens several from -mp) and a control port of its own.
+ * Ports of one run, all distinct and all below the kernel's ephemeral range (32768-60999 here):
+ * a socket bound to port 0 (SIPp's, the proxy's connected sockets) must never take a port a later
+ * run binds by number. Proxy, caller and two backends on consecutive ports (24000-31999); each
+ * SIPp gets its own media ports (7000-19999, clear of SIPp's default 6000) and control port
+ * (21000-23399).
  */
 const nextPorts = (): { proxy: number; uac: number; backends: [number, number]; media: [number, number, number]; control: [number, number, number] } => {
   portBase += 10;
-  if (portBase >= 39000) portBase = 31010;
-  const slot = (portBase / 10) % 600;
-  const m = 45000 + slot * 24;
+  if (portBase >= 32000) portBase = 24010;
+  const slot = (portBase - 24000) / 10; // 0..799
+  const m = 7000 + slot * 16;
   const c = 21000 + slot * 3;
-  return { proxy: portBase, uac: portBase + 1, backends: [portBase + 2, portBase + 3], media: [m, m + 8, m + 16], control: [c, c + 1, c + 2] };
+  return { proxy: portBase, uac: portBase + 1, backends: [portBase + 2, portBase + 3], media: [m, m + 6, m + 11], control: [c, c + 1, c + 2] };
 };
 
 async function measure(c: Contender, rate: number, calls: number, strict: boolean, round: number): Promise<FixedRateResult> {
