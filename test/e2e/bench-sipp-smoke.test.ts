@@ -25,7 +25,10 @@ describe.skipIf(!haveSipp)(haveSipp ? 'npm run bench:sipp -- --quick' : `bench:s
     }
     expect(r.fixed.find((f) => f.contender === 'siplb-stateful-w0')?.proxyP99Us).toBeGreaterThan(0);
     expect(r.steps).toHaveLength(2);
-    expect(r.strict.every((s) => s.failed === 0 && s.completed === s.calls)).toBe(true);
+    // every strict call is accounted for; siplb keeps a call's messages in order (one shard per
+    // Call-ID), while Kamailio's receivers may reorder a 180 after the 200: what the strict run shows
+    expect(r.strict.every((s) => s.completed + s.failed === s.calls)).toBe(true);
+    expect(r.strict.find((s) => s.contender === 'siplb-stateful-w0')?.failed).toBe(0);
     expect(r.conditions.kamailio).toMatch(/kamailio 5\./);
     expect(table).toContain('Targets (issue 4)');
   }, 180_000);
