@@ -46,6 +46,8 @@ async function call(r: Rig, scenario: string, calls: number, rate: number, extra
 
 /** INVITEs each backend received, read after stopping them. */
 async function answered(r: Rig): Promise<number[]> {
+  // the counts come from SIPp's screen, repainted once a second: let it show the last calls first
+  await new Promise((resolve) => setTimeout(resolve, 1500));
   const results = await Promise.all(r.backends.map((b) => b.stop(500)));
   return results.map((x) => x.messages.find((m) => m.name.split('|').includes('INVITE') && m.direction === 'received')?.messages ?? -1);
 }
