@@ -14,7 +14,7 @@ import { DestinationStates } from './proxy/dest-state.js';
 import { flatten } from './proxy/dispatcher.js';
 import { Latency, nowMicros } from './proxy/latency.js';
 import type { DispatchWorkerInit, WorkerStats } from './proxy/worker.js';
-import { WorkerPool } from './transport/pool.js';
+import { WorkerPool, type WorkerRingState } from './transport/pool.js';
 import { UdpTransport, type BoundSocket } from './transport/udp.js';
 
 export interface Log {
@@ -32,6 +32,8 @@ export interface Stats {
   workerRestarts: number;
   /** Datagrams dropped because a worker's ingress ring was full. */
   ringDrops: number;
+  /** Per dispatch worker: its rings seen from the main thread, and what the worker itself reported. */
+  workers: Array<WorkerRingState & { received: number; wakeups: number; egressDrops: number; replied: boolean }>;
 }
 
 export interface Server {
@@ -161,6 +163,10 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       udp: { ...udp.counters },
       workerRestarts: pool?.counters.workerRestarts ?? 0,
       ringDrops: pool?.counters.dropped ?? 0,
+      workers: (pool?.workers() ?? []).map((r) => {
+        const w = ws.find((x) => x.index === r.index);
+        return { ...r, received: w?.rings.received ?? 0, wakeups: w?.rings.wakeups ?? 0, egressDrops: w?.rings.dropped ?? 0, replied: w !== undefined };
+      }),
     };
   };
 

@@ -6,7 +6,7 @@ import { reviveConfig } from '../config/load.js';
 import type { SiplbConfig } from '../config/types.js';
 import type { DestinationRecord } from '../dispatch/list-file.js';
 import { READY, isRingWorkerData } from '../shared/worker-protocol.js';
-import { attachRings, type AttachedRings } from '../transport/worker-side.js';
+import { attachRings, type AttachedRings, type RingStats } from '../transport/worker-side.js';
 import { coreConfig } from './config.js';
 import { ProxyCore } from './core.js';
 import { DestinationStates } from './dest-state.js';
@@ -26,6 +26,7 @@ export interface WorkerStats {
   index: number;
   counters: ReturnType<ProxyCore['counters']['snapshot']>;
   pending: number;
+  rings: RingStats;
 }
 
 if (!parentPort || !isRingWorkerData(workerData)) throw new Error('src/proxy/worker.ts runs as a dispatch worker thread');
@@ -53,6 +54,7 @@ port.on('message', (msg: WorkerRequest) => {
       index: data.index,
       counters: core.counters.snapshot(),
       pending: core.pending,
+      rings: rings.stats,
     };
     port.postMessage(reply);
   }

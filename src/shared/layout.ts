@@ -37,7 +37,7 @@ export const CTRL = Object.freeze({
   NOTIFIES: 18,
   /** Consumer: bytes consumed so far (uint32, wraps). The producer may overwrite bytes behind it. */
   READ_POS: 32,
-  /** 1 while the consumer waits (or is about to) on WRITE_POS; the producer CASes it back to 0. */
+  /** 1 while the consumer waits (or is about to); it waits on this word; the producer CASes it to 0 and notifies it. */
   SLEEPING: 48,
 });
 

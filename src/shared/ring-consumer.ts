@@ -73,6 +73,11 @@ export class RingConsumer {
     this.timer = undefined;
   }
 
+  /** Bytes the producer wrote that this loop has not read yet. */
+  get pendingBytes(): number {
+    return this.ring.pendingBytes;
+  }
+
   /** Reads everything there is now, outside the loop (e.g. a last drain before a ring is dropped). */
   drainNow(): number {
     let total = 0;

@@ -129,7 +129,7 @@ export class DatagramRing {
     if (Atomics.compareExchange(this.i32, CTRL.SLEEPING, 1, 0) !== 1) return false;
     Atomics.add(this.i32, CTRL.NOTIFIES, 1);
     // All waiters, not one: a waiter left behind by a terminated thread must not take the wake.
-    Atomics.notify(this.i32, CTRL.WRITE_POS);
+    Atomics.notify(this.i32, CTRL.SLEEPING);
     return true;
   }
 
@@ -180,17 +180,25 @@ export class DatagramRing {
 
   /**
    * Consumer, when read() found nothing: publish SLEEPING, then look at WRITE_POS again. Returns a
-   * promise that settles on the producer's notify, or null when a record arrived in between (the
-   * flag is cleared again; read instead). The store-then-load here and the producer's
-   * store(WRITE_POS)-then-load(SLEEPING) are both sequentially consistent, so at least one side sees
-   * the other: either we see the new record, or the producer sees the flag and notifies. And
-   * waitAsync itself compares WRITE_POS, so a notify that lands before the wait is not lost.
+   * promise that settles on the producer's notify, or null when a record arrived in between or the
+   * flag was already taken back (read instead).
+   *
+   * Why the wait is on SLEEPING and not on WRITE_POS: the producer wakes once per batch, after the
+   * batch, so its CAS may be for records this consumer has already read. That CAS can land between
+   * our store of 1 and the wait; a wait on WRITE_POS (unchanged) would then sleep with the flag
+   * down, no later write would notify, and the ring would fill and drop until restart (seen under
+   * SIPp load with SIPLB_WORKERS=2; test/unit/shared/ring-wake.test.ts reproduces it). Waiting for
+   * SLEEPING to still be 1 makes that CAS visible: waitAsync answers 'not-equal' at once.
+   * The store-then-load here and the producer's store(WRITE_POS)-then-load(SLEEPING) are both
+   * sequentially consistent, so either we see the new record or the producer sees the flag, CASes
+   * it to 0 and notifies; a CAS before our wait registers fails the wait's compare, one after it
+   * finds the waiter.
    */
   sleep(): Promise<unknown> | null {
     Atomics.store(this.i32, CTRL.SLEEPING, 1);
     const w = Atomics.load(this.i32, CTRL.WRITE_POS);
     if ((w >>> 0) === this.readPos) {
-      const result = waitAsync(this.i32, CTRL.WRITE_POS, w);
+      const result = waitAsync(this.i32, CTRL.SLEEPING, 1);
       if (result.async) return result.value;
     }
     Atomics.store(this.i32, CTRL.SLEEPING, 0);
@@ -210,6 +218,11 @@ export class DatagramRing {
   /** Writes refused because the ring was full, as counted in the SAB (readable from any thread). */
   get dropped(): number {
     return Atomics.load(this.i32, CTRL.DROPPED) >>> 0;
+  }
+
+  /** The consumer's SLEEPING flag (a snapshot from any thread): 1 while it waits or is about to. */
+  get sleeping(): boolean {
+    return Atomics.load(this.i32, CTRL.SLEEPING) !== 0;
   }
 
   /** Atomics.notify calls made by the producer. */

@@ -55,6 +55,20 @@ export interface PoolCounters {
   workerRestarts: number;
 }
 
+/** One worker's rings as the main thread sees them (for stats and the 3 a.m. question "is it stuck?"). */
+export interface WorkerRingState {
+  readonly index: number;
+  readonly ready: boolean;
+  readonly threadId: number;
+  readonly ingressPendingBytes: number;
+  /** The worker published that it waits for a notify. */
+  readonly ingressSleeping: boolean;
+  readonly ingressNotifies: number;
+  readonly ingressDropped: number;
+  readonly egressPendingBytes: number;
+  readonly egressWakeups: number;
+}
+
 interface Slot {
   readonly index: number;
   readonly ingress: DatagramRing;
@@ -140,12 +154,16 @@ export class WorkerPool extends EventEmitter<{ restart: [WorkerRestartEvent]; me
   }
 
   /** Per-worker state for the admin API. */
-  workers(): Array<{ index: number; ready: boolean; threadId: number; ingressPendingBytes: number; egressWakeups: number }> {
+  workers(): WorkerRingState[] {
     return this.slots.map((s) => ({
       index: s.index,
       ready: s.ready,
       threadId: s.worker?.threadId ?? -1,
       ingressPendingBytes: s.ingress.pendingBytes,
+      ingressSleeping: s.ingress.sleeping,
+      ingressNotifies: s.ingress.notifies,
+      ingressDropped: s.ingress.dropped,
+      egressPendingBytes: s.egress.pendingBytes,
       egressWakeups: s.egress.wakeups,
     }));
   }

@@ -51,6 +51,13 @@ describe.each([{ workers: '0' }, { workers: '2' }])('signals (SIPLB_WORKERS=$wor
     const { code, stdout } = await exited;
     expect(code).toBe(0);
     expect(stdout).toMatch(/draining_rejected 1/);
+    if (workers === '2') {
+      // each worker's ring state, for the operator asking "is a worker stuck?"
+      expect(stdout).toMatch(/worker_0 ok received=\d+ wakeups=\d+ ingress_pending_bytes=0 ingress_sleeping=[01] /);
+      expect(stdout).toMatch(/worker_1 ok received=\d+ /);
+    } else {
+      expect(stdout).not.toMatch(/worker_0/);
+    }
     expect(uac.received.find((x) => x.first.startsWith('SIP/2.0 503'))!.text).toContain('sig-2@');
     expect(uac.received.find((x) => x.first === 'SIP/2.0 200 OK')!.text).toContain('sig-1@');
   }, 20_000);
