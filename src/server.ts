@@ -13,6 +13,7 @@ import { type CounterSnapshot, mergeSnapshots } from './proxy/counters.js';
 import { DestinationStates } from './proxy/dest-state.js';
 import { flatten } from './proxy/dispatcher.js';
 import { Latency, nowMicros } from './proxy/latency.js';
+import { OVERLOAD_WINDOW_MS, SharedDelay } from './proxy/overload.js';
 import type { DispatchWorkerInit, WorkerStats } from './proxy/worker.js';
 import { WorkerPool, type WorkerRingState } from './transport/pool.js';
 import { UdpTransport, type BoundSocket } from './transport/udp.js';
@@ -81,6 +82,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
   );
   const latency = new Latency();
   const sockets = await udp.listen();
+  if (config.overloadDelay > 0) udp.startQueueProbe(OVERLOAD_WINDOW_MS / 2);
   // Every call sends to the destinations: give each a connected socket (see connectPeers)
   const family = (a: string): number => (a.includes(':') ? 6 : 4);
   await udp.connectPeers(
@@ -91,19 +93,30 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
   let inline: ProxyCore | undefined;
   let pool: WorkerPool | undefined;
   let ticker: NodeJS.Timeout | undefined;
+  let delayTimer: NodeJS.Timeout | undefined;
 
   if (config.workers === 0) {
-    const core = new ProxyCore(coreConfig(config, records), states, {
-      send(bytes, address, port, socket, origin) {
-        udp.send(socket, bytes, port, address);
-        latency.record(origin);
+    const core = new ProxyCore(
+      coreConfig(config, records),
+      states,
+      {
+        send(bytes, address, port, socket, origin) {
+          udp.send(socket, bytes, port, address);
+          latency.record(origin);
+        },
       },
-    });
+      Date.now,
+      () => udp.queueDelayMs(),
+    );
     inline = core;
     udp.onDatagram((buf, rinfo, socket) => core.onDatagram(buf, { address: rinfo.address, port: rinfo.port, socket }, nowMicros()));
     ticker = setInterval(() => core.tick(), 10);
   } else {
-    const init: DispatchWorkerInit = { config, records, states: states.buffer };
+    // The sockets' queueing delay, for the workers' shedding (they add their ring's wait to it).
+    const socketDelay = new SharedDelay(SharedDelay.create());
+    delayTimer = setInterval(() => socketDelay.set(udp.queueDelayMs()), OVERLOAD_WINDOW_MS / 2);
+    delayTimer.unref();
+    const init: DispatchWorkerInit = { config, records, states: states.buffer, socketDelay: socketDelay.buffer };
     pool = new WorkerPool({
       script: new URL('./proxy/worker.js', import.meta.url),
       workers: config.workers,
@@ -186,6 +199,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     },
     async close() {
       if (ticker) clearInterval(ticker);
+      clearInterval(delayTimer);
       await pool?.close();
       await udp.close();
     },

@@ -189,6 +189,16 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
     description: 'Largest request accepted; a larger one is answered 513 Message Too Large.',
     parse: intIn(512, 65_535, 'bytes'),
   },
+  overloadDelay: {
+    name: 'SIPLB_OVERLOAD_DELAY', type: 'ms, 0-10000', default: '300',
+    description: 'Load shedding: when datagrams wait this long in siplb\'s queues (socket, worker ring), a growing share of new out-of-dialog requests is refused with 503 until they do not; 0 = never.',
+    parse: intIn(0, 10_000, 'ms'),
+  },
+  overloadRetryAfter: {
+    name: 'SIPLB_OVERLOAD_RETRY_AFTER', type: 'seconds, 0-3600', default: '0',
+    description: 'Retry-After of a 503 refused for overload; 0 = none (an upstream proxy that honours it would take this node out for that long).',
+    parse: intIn(0, 3600, 's'),
+  },
   drainTimeout: {
     name: 'SIPLB_DRAIN_TIMEOUT', type: 'ms, 0-600000', default: '5000',
     description: 'On shutdown, how long open transactions get to finish before siplb exits.',

@@ -75,6 +75,10 @@ export interface SiplbConfig {
   readonly noDestReason: string;
   /** SIPLB_MAX_MESSAGE_SIZE, bytes: larger requests are answered 513, larger responses dropped. */
   readonly maxMessageSize: number;
+  /** SIPLB_OVERLOAD_DELAY, ms: queueing delay from which new requests are shed with 503; 0 = never. */
+  readonly overloadDelay: number;
+  /** SIPLB_OVERLOAD_RETRY_AFTER, s: Retry-After of an overload 503; 0 = none. */
+  readonly overloadRetryAfter: number;
   /** SIPLB_DRAIN_TIMEOUT, ms: on shutdown, how long open transactions get to finish. */
   readonly drainTimeout: number;
   /** SIPLB_RR_SECRET: key authenticating our Record-Route token; random per start when unset. */

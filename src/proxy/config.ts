@@ -28,6 +28,9 @@ export interface CoreConfig {
   readonly noDestCode: number;
   readonly noDestReason: string;
   readonly maxMessageSize: number;
+  /** Queueing delay (ms) from which new requests are shed; 0 = never. */
+  readonly overloadDelay: number;
+  readonly overloadRetryAfter: number;
   readonly rrSecret: string;
   readonly serverHeader: string;
   /** Written into our Via and Record-Route. */
@@ -68,6 +71,8 @@ export function coreConfig(c: SiplbConfig, records: readonly DestinationRecord[]
     noDestCode: c.noDestCode,
     noDestReason: c.noDestReason,
     maxMessageSize: c.maxMessageSize,
+    overloadDelay: c.overloadDelay,
+    overloadRetryAfter: c.overloadRetryAfter,
     rrSecret: c.rrSecret,
     serverHeader: c.serverHeader,
     advertise: { host: adv.host, port: adv.port, hostport: `${host}:${adv.port}` },

@@ -12,6 +12,7 @@ import { reasonPhrase, routeMatcher } from '../sip/responses.js';
 import { Counters } from './counters.js';
 import type { DestinationStates } from './dest-state.js';
 import { Dispatcher } from './dispatcher.js';
+import { OverloadGuard, type DelaySample } from './overload.js';
 import { StatefulEngine } from './stateful.js';
 import { TimerWheel } from './timer-wheel.js';
 import type { Output, Peer, RouteTarget } from './types.js';
@@ -38,6 +39,9 @@ export class ProxyCore {
   readonly #routeCache = new Map<string, { target: RouteTarget; expires: number }>();
   readonly #toTag: string;
   readonly #isOurs: (hp: { host: string; port: number }) => boolean;
+  /** Load shedding (overload.ts): refuses a share of new requests while datagrams queue too long. */
+  readonly overload: OverloadGuard;
+  readonly #overloadHeaders: string[] | undefined;
   #draining = false;
   /** Arrival time of the datagram being handled (0 inside timers): tags the sends it causes. */
   #origin = 0;
@@ -47,8 +51,12 @@ export class ProxyCore {
     states: DestinationStates,
     readonly out: Output,
     readonly now: () => number = Date.now,
+    /** Queueing delay in front of this core, ms (overload.ts); none by default (tests, tools). */
+    queueDelay: DelaySample = () => 0,
   ) {
     this.timers = new TimerWheel(now());
+    this.overload = new OverloadGuard(config.overloadDelay, queueDelay);
+    this.#overloadHeaders = config.overloadRetryAfter > 0 ? [`Retry-After: ${config.overloadRetryAfter}`] : undefined;
     this.dispatcher = new Dispatcher(config, states);
     this.#toTag = `slb${Math.random().toString(36).slice(2, 10)}`;
     this.#isOurs = routeMatcher(config.ours);
@@ -86,7 +94,9 @@ export class ProxyCore {
   /** Advances the timer wheel; the host calls it every 10 ms or so. */
   tick(): void {
     this.#origin = 0;
-    this.timers.advance(this.now());
+    const now = this.now();
+    this.timers.advance(now);
+    this.overload.update(now);
   }
 
   /** SIGTERM: from now on new INVITEs get 503; transactions in flight finish. */
@@ -157,8 +167,12 @@ export class ProxyCore {
   #forwardNew(bytes: Uint8Array, m: SipMessage, src: Peer): void {
     let targets: RouteTarget[];
     const cached = this.config.mode === 'stateless' ? this.#cachedTarget(m) : undefined;
-    if (cached) targets = [cached];
-    else targets = this.dispatcher.select(m, src);
+    if (cached) targets = [cached]; // a retransmission (or CANCEL) of a request already forwarded
+    else if (m.methodId !== P.METHOD_CANCEL && !this.overload.admit()) {
+      // before any routing work: a refusal must cost as little as possible
+      this.counters.inc('overload_rejected');
+      return this.reply(bytes, m, src, 503, this.#overloadHeaders);
+    } else targets = this.dispatcher.select(m, src);
     if (targets.length === 0) {
       this.counters.inc('no_destination');
       return this.reply(bytes, m, src, this.config.noDestCode, undefined, this.config.noDestReason);

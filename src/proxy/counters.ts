@@ -30,6 +30,7 @@ export const COUNTER_NAMES = [
   'cancel_matched',
   'cancel_unmatched',
   'draining_rejected',
+  'overload_rejected',
 ] as const;
 
 export type CounterName = (typeof COUNTER_NAMES)[number];

@@ -10,12 +10,16 @@ import { attachRings, type AttachedRings, type RingStats } from '../transport/wo
 import { coreConfig } from './config.js';
 import { ProxyCore } from './core.js';
 import { DestinationStates } from './dest-state.js';
+import { LagWindow, SharedDelay } from './overload.js';
+import { nowMicros, tagOf } from '../shared/clock.js';
 
 /** workerData.init of a dispatch worker. */
 export interface DispatchWorkerInit {
   config: SiplbConfig;
   records: DestinationRecord[];
   states: SharedArrayBuffer;
+  /** The main thread's socket queueing delay (overload.ts SharedDelay). */
+  socketDelay: SharedArrayBuffer;
 }
 
 export type WorkerRequest = { type: 'stats'; id: number } | { type: 'drain' };
@@ -35,13 +39,25 @@ const data = workerData;
 const init = data.init as DispatchWorkerInit;
 const config = reviveConfig(init.config);
 // The ring is drained from the event loop (never during attach), so `core` exists by the first call.
-const rings: AttachedRings = attachRings(data.ingress, data.egress, (payload, meta) => core.onDatagram(payload, meta, meta.tag));
-const core = new ProxyCore(coreConfig(config, init.records), new DestinationStates(init.states), {
-  send(bytes, address, sendPort, socket, origin) {
-    // the arrival tag rides back with the datagram: the main thread records the latency when it sends
-    rings.send(bytes, address, sendPort, socket, origin);
-  },
+const ringLag = new LagWindow();
+const rings: AttachedRings = attachRings(data.ingress, data.egress, (payload, meta) => {
+  ringLag.seen((tagOf(nowMicros()) - meta.tag) >>> 0); // the wait in the ingress ring, µs
+  core.onDatagram(payload, meta, meta.tag);
 });
+const socketDelay = new SharedDelay(init.socketDelay);
+const core = new ProxyCore(
+  coreConfig(config, init.records),
+  new DestinationStates(init.states),
+  {
+    send(bytes, address, sendPort, socket, origin) {
+      // the arrival tag rides back with the datagram: the main thread records the latency when it sends
+      rings.send(bytes, address, sendPort, socket, origin);
+    },
+  },
+  Date.now,
+  // a datagram waits in a socket queue, then in this worker's ring
+  () => socketDelay.get() + ringLag.take(),
+);
 // The coarse clock of every transaction timer (timer-wheel.ts).
 setInterval(() => core.tick(), 10);
 

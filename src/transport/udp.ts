@@ -4,6 +4,7 @@
 // Costs on this machine (DESIGN.md): ~4.5 µs of CPU to receive a datagram, ~6 µs to send one;
 // Node reads and writes one datagram per system call, so these sockets are most of the main
 // thread's work and nothing else on this path may be comparable.
+import { randomBytes } from 'node:crypto';
 import dgram, { type RemoteInfo } from 'node:dgram';
 
 export interface ListenAddress {
@@ -47,6 +48,19 @@ export interface UdpCounters {
   socketErrors: number;
 }
 
+/** A queue probe's length and first byte: no SIP message starts with NUL. */
+const PROBE_BYTES = 16;
+/** An unanswered probe older than this was dropped (a full buffer): it stops counting. */
+const PROBE_LOST_MS = 2000;
+
+interface ProbeState {
+  readonly bytes: Buffer;
+  /** Sequence number -> send time (ms, performance.now), oldest first. */
+  readonly outstanding: Map<number, number>;
+  /** Queueing delay of the last probe that came back, ms. */
+  lastDelay: number;
+}
+
 const DEFAULT_RCVBUF = 4 * 1024 * 1024;
 const DEFAULT_SNDBUF = 1024 * 1024;
 
@@ -58,6 +72,9 @@ export class UdpTransport {
   private readonly connected = new Map<string, dgram.Socket>();
   private readonly extra: dgram.Socket[] = [];
   private handler: DatagramHandler = () => {};
+  private probes: ProbeState[] = [];
+  private probeTimer: NodeJS.Timeout | undefined;
+  private probeSeq = 0;
   // One callback for every send: counting errors this way allocates no closure per datagram.
   private readonly afterSend = (err: Error | null): void => {
     if (err) this.counters.sendErrors++;
@@ -92,6 +109,8 @@ export class UdpTransport {
         });
         this.socks.push(sock);
         sock.on('message', (buf, rinfo) => {
+          // buf[0] is never 0 in SIP: one byte compare before the probe check
+          if (buf[0] === 0 && buf.length === PROBE_BYTES && this.tookProbe(buf, rinfo, index)) return;
           this.counters.received++;
           this.handler(buf, rinfo, index);
         });
@@ -194,7 +213,84 @@ export class UdpTransport {
     }
   }
 
+  /**
+   * Measures how long datagrams wait in each listening socket's receive queue: every `intervalMs`
+   * each socket sends itself a 16-byte probe (NUL, a random nonce, a sequence number) and times
+   * its return. It waits behind everything queued before it, so that time is the queueing delay a
+   * SIP datagram arriving then sees. Probes are recognized by nonce and source port and never
+   * reach the handler or the counters. The probes cost 10 datagrams a second per socket.
+   */
+  startQueueProbe(intervalMs: number): void {
+    if (this.probeTimer !== undefined) return;
+    const nonce = randomBytes(8);
+    this.probes = this.socks.map((_, i) => {
+      const bytes = Buffer.alloc(PROBE_BYTES);
+      nonce.copy(bytes, 4);
+      bytes[0] = 0;
+      bytes.writeUInt16BE(i, 2);
+      return { bytes, outstanding: new Map(), lastDelay: 0 };
+    });
+    this.probeTimer = setInterval(() => this.sendProbes(), intervalMs);
+    this.probeTimer.unref();
+  }
+
+  /**
+   * The worst queueing delay of the listening sockets now, ms: the last probe's, or longer when a
+   * probe sent since has not come back yet (it is still waiting in the queue).
+   */
+  queueDelayMs(): number {
+    const now = performance.now();
+    let worst = 0;
+    for (const p of this.probes) {
+      let d = p.lastDelay;
+      for (const [seq, sentAt] of p.outstanding) {
+        const age = now - sentAt;
+        if (age > PROBE_LOST_MS) {
+          p.outstanding.delete(seq); // lost: the queue was full (RcvbufErrors); it has said so by now
+          continue;
+        }
+        if (age > d) d = age;
+        break; // the oldest live one is the longest wait
+      }
+      if (d > worst) worst = d;
+    }
+    return worst;
+  }
+
+  private sendProbes(): void {
+    const seq = ++this.probeSeq >>> 0;
+    for (const [i, p] of this.probes.entries()) {
+      const b = this.bound[i];
+      const sock = this.socks[i];
+      if (b === undefined || sock === undefined) continue;
+      // A copy per send: dgram reads the bytes late (see send()).
+      const bytes = Buffer.from(p.bytes);
+      bytes.writeUInt32BE(seq, 12);
+      const to = b.host === '0.0.0.0' ? '127.0.0.1' : b.host === '::' ? '::1' : b.host;
+      p.outstanding.set(seq, performance.now());
+      sock.send(bytes, b.port, to, this.afterSend);
+    }
+  }
+
+  private tookProbe(buf: Buffer, rinfo: RemoteInfo, index: number): boolean {
+    const p = this.probes[index];
+    if (p === undefined || rinfo.port !== this.bound[index]?.port || buf.compare(p.bytes, 0, 12, 0, 12) !== 0) return false;
+    const seq = buf.readUInt32BE(12);
+    const sentAt = p.outstanding.get(seq);
+    if (sentAt !== undefined) {
+      p.lastDelay = performance.now() - sentAt;
+      // FIFO: every probe sent before this one has come back or was dropped
+      for (const s of p.outstanding.keys()) {
+        p.outstanding.delete(s);
+        if (s === seq) break;
+      }
+    }
+    return true;
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
     this.connected.clear();
     const socks = [...this.socks.splice(0), ...this.extra.splice(0)];
     this.bound = [];

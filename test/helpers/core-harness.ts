@@ -37,7 +37,7 @@ export interface Harness {
   advance(ms: number): Sent[];
 }
 
-export function harness(env: Record<string, string> = {}, list = DEFAULT_LIST): Harness {
+export function harness(env: Record<string, string> = {}, list = DEFAULT_LIST, opts: { queueDelay?: () => number } = {}): Harness {
   const dir = mkdtempSync(join(tmpdir(), 'siplb-core-'));
   const file = join(dir, 'dispatcher.list');
   writeFileSync(file, list);
@@ -57,6 +57,7 @@ export function harness(env: Record<string, string> = {}, list = DEFAULT_LIST): 
       },
     },
     () => now,
+    opts.queueDelay,
   );
   const take = (): Sent[] => {
     const out = sent.slice(mark);

@@ -99,4 +99,57 @@ describe('UdpTransport', () => {
     await expect(second.listen()).rejects.toThrow(/EADDRINUSE/);
     expect(second.sockets).toEqual([]);
   });
+
+  it('queue probes measure the wait in each socket queue and never reach the handler', async () => {
+    const t = new UdpTransport([
+      { host: '127.0.0.1', port: 0, family: 4 },
+      { host: '::1', port: 0, family: 6 },
+    ]);
+    closers.push(() => t.close());
+    const [v4] = await t.listen();
+    const got: string[] = [];
+    let blockMs = 0;
+    t.onDatagram((buf) => {
+      got.push(buf.toString('latin1'));
+      const until = performance.now() + blockMs;
+      while (performance.now() < until); // a saturated proxy: every datagram costs blockMs
+    });
+    t.startQueueProbe(20);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(t.queueDelayMs()).toBeLessThan(50); // idle: the probes come straight back
+    expect(got).toEqual([]);
+    expect(t.counters.received).toBe(0);
+
+    // 40 datagrams that each hold the loop 10 ms: a probe sent meanwhile waits behind them
+    const c = await client('udp4');
+    blockMs = 10;
+    for (let i = 0; i < 40; i++) c.send(`OPTIONS ${i}`, v4!.port, '127.0.0.1');
+    let worst = 0;
+    const until = Date.now() + 3000;
+    while (got.length < 40 && Date.now() < until) {
+      await new Promise((r) => setImmediate(r));
+      worst = Math.max(worst, t.queueDelayMs());
+    }
+    expect(got).toHaveLength(40);
+    expect(worst).toBeGreaterThan(50);
+    blockMs = 0;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(t.queueDelayMs()).toBeLessThan(50);
+    expect(got.every((g) => g.startsWith('OPTIONS'))).toBe(true);
+  });
+
+  it('ignores a datagram that looks like a probe but is not one of ours', async () => {
+    const t = new UdpTransport([{ host: '127.0.0.1', port: 0, family: 4 }]);
+    closers.push(() => t.close());
+    const [b] = await t.listen();
+    const got: Buffer[] = [];
+    t.onDatagram((buf) => got.push(buf));
+    t.startQueueProbe(20);
+    const c = await client('udp4');
+    c.send(Buffer.alloc(16), b!.port, '127.0.0.1'); // 16 NULs from a stranger: handed on, counted
+    const until = Date.now() + 2000;
+    while (got.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(got).toHaveLength(1);
+    expect(t.counters.received).toBe(1);
+  });
 });

@@ -46,6 +46,8 @@ describe('loadConfig defaults', () => {
       noDestCode: 503,
       noDestReason: 'Service Unavailable',
       maxMessageSize: 65535,
+      overloadDelay: 300,
+      overloadRetryAfter: 0,
       drainTimeout: 5000,
       socketBuffer: 4194304,
       logLevel: 'info',
