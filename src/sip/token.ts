@@ -42,8 +42,37 @@ function mac(secret: string, data: Buffer): Buffer {
   return createHmac('sha256', cachedKey).update(data).digest().subarray(0, MAC_LEN);
 }
 
+// A token depends only on the secret and the two ids, so both directions are cached: a proxy with
+// N destinations signs at most N*N distinct tokens, and each in-dialog request of a call brings one
+// of them back. The profile of a call at 1,500 calls/s had HMAC at 10% of the busy time before.
+// Only tokens that verified are remembered, so forged ones cannot fill the cache; the bound is a
+// backstop for huge lists (cleared when reached, then refilled by use).
+const CACHE_MAX = 4096;
+let cacheSecret: string | undefined;
+const signed = new Map<string, string>();
+const verified = new Map<string, Readonly<TokenDestinations>>();
+
+function cacheFor(secret: string): void {
+  if (cacheSecret === secret) return;
+  cacheSecret = secret;
+  signed.clear();
+  verified.clear();
+}
+
 /** A token naming `dest`. Throws RangeError for an empty primary or an id over 255 bytes. */
 export function signToken(secret: string, dest: TokenDestinations): string {
+  cacheFor(secret);
+  const key = `${dest.primary.length}:${dest.primary}${dest.secondary ?? ''}`; // length-prefixed: no two pairs share a key
+  let token = signed.get(key);
+  if (token === undefined) {
+    token = sign(secret, dest);
+    if (signed.size >= CACHE_MAX) signed.clear();
+    signed.set(key, token);
+  }
+  return token;
+}
+
+function sign(secret: string, dest: TokenDestinations): string {
   const p = Buffer.from(dest.primary, 'utf8');
   const s = Buffer.from(dest.secondary ?? '', 'utf8');
   if (p.length === 0 || p.length > 255 || s.length > 255) {
@@ -60,8 +89,23 @@ export function signToken(secret: string, dest: TokenDestinations): string {
   return data.toString('base64url');
 }
 
-/** The destinations of a token we signed with `secret`; null when it is malformed, altered or foreign. */
-export function verifyToken(secret: string, token: string): TokenDestinations | null {
+/**
+ * The destinations of a token we signed with `secret`; null when it is malformed, altered or
+ * foreign. The result is shared between calls (frozen): do not change it.
+ */
+export function verifyToken(secret: string, token: string): Readonly<TokenDestinations> | null {
+  cacheFor(secret);
+  const hit = verified.get(token);
+  if (hit !== undefined) return hit;
+  const dest = verify(secret, token);
+  if (dest !== null) {
+    if (verified.size >= CACHE_MAX) verified.clear();
+    verified.set(token, Object.freeze(dest));
+  }
+  return dest;
+}
+
+function verify(secret: string, token: string): TokenDestinations | null {
   if (token.length > MAX_TOKEN_CHARS || !BASE64URL.test(token)) return null;
   const data = Buffer.from(token, 'base64url');
   // Node's decoder ignores what it cannot use (stray bits of the last character): only the

@@ -57,4 +57,26 @@ describe('signToken / verifyToken', () => {
     expect(() => signToken(SECRET, { primary: '' })).toThrow(RangeError);
     expect(() => signToken(SECRET, { primary: 'x'.repeat(256) })).toThrow(RangeError);
   });
+
+  it('caches by secret and by pair: no two pairs share a token, a new secret forgets the old ones', () => {
+    const ab = signToken(SECRET, { primary: 'a', secondary: 'b' });
+    const joined = signToken(SECRET, { primary: 'a\nb' });
+    const split = signToken(SECRET, { primary: 'a\n', secondary: 'b' });
+    expect(new Set([ab, joined, split]).size).toBe(3);
+    expect(verifyToken(SECRET, joined)).toEqual({ primary: 'a\nb' });
+    expect(verifyToken(SECRET, split)).toEqual({ primary: 'a\n', secondary: 'b' });
+    expect(signToken(SECRET, { primary: 'a', secondary: 'b' })).toBe(ab);
+    expect(verifyToken(SECRET, ab)).toBe(verifyToken(SECRET, ab)); // the cached, frozen result
+    expect(Object.isFrozen(verifyToken(SECRET, ab))).toBe(true);
+    // a secret rotation: what the old secret signed is refused, also after it was cached
+    expect(verifyToken('rotated secret 0123456789', ab)).toBeNull();
+    expect(signToken('rotated secret 0123456789', { primary: 'a', secondary: 'b' })).not.toBe(ab);
+    expect(verifyToken(SECRET, ab)).not.toBeNull();
+  });
+
+  it('stays right past the cache bound', () => {
+    const tokens = Array.from({ length: 5000 }, (_, i) => [i, signToken(SECRET, { primary: `d${i}` })] as const);
+    for (const [i, t] of tokens) expect(verifyToken(SECRET, t)).toEqual({ primary: `d${i}` });
+    for (const [i, t] of tokens.slice(0, 10)) expect(signToken(SECRET, { primary: `d${i}` })).toBe(t);
+  });
 });
