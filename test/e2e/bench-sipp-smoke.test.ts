@@ -1,5 +1,6 @@
 // The SIPp benchmark's harness must not rot: its --quick run (siplb stateful inline against the
-// tuned Kamailio, a few hundred calls at 200 calls/s, one step search each, one strict run) goes
+// tuned Kamailio, a few hundred calls at 200 calls/s, one step search each, one strict run, a 6 s
+// overload phase each) goes
 // through every stage and writes results that the report can read. Numbers are not judged here:
 // benchmarks, not tests, decide speed (the brief).
 import { execFileSync } from 'node:child_process';
@@ -21,6 +22,7 @@ describe.skipIf(!haveSipp)(haveSipp ? 'npm run bench:sipp -- --quick' : `bench:s
     for (const f of r.fixed) {
       expect(f.completed, f.contender).toBe(f.calls); // every call of the smoke load completes
       expect(f.failed).toBe(0);
+      expect(f.shed).toBeTypeOf('number');
       expect(f.cpuMicrosPerCall).toBeGreaterThan(0); // CPU was read from /proc
     }
     expect(r.fixed.find((f) => f.contender === 'siplb-stateful-w0')?.proxyP99Us).toBeGreaterThan(0);
@@ -29,7 +31,24 @@ describe.skipIf(!haveSipp)(haveSipp ? 'npm run bench:sipp -- --quick' : `bench:s
     // Call-ID), while Kamailio's receivers may reorder a 180 after the 200: what the strict run shows
     expect(r.strict.every((s) => s.completed + s.failed === s.calls)).toBe(true);
     expect(r.strict.find((s) => s.contender === 'siplb-stateful-w0')?.failed).toBe(0);
+    // the overload phase ran for both and placed calls in every stage; its verdicts are not judged
+    expect(r.overload?.map((o) => o.contender).sort()).toEqual(['kamailio-stateful', 'siplb-stateful-w0']);
+    for (const o of r.overload ?? []) {
+      expect(o.R, o.contender).toBe(200);
+      expect(o.A).toMatchObject({ rate: 300, seconds: 2, calls: 600 });
+      expect(o.A.completedPerSecond).toBe(o.A.completed / 2);
+      expect(o.B1).toMatchObject({ rate: 160, seconds: 2, calls: 320 });
+      expect(o.B2).toMatchObject({ rate: 160, seconds: 2, calls: 320 });
+      // every call accounted for: SIPp counted it, or it was still hanging when its caller stopped
+      for (const l of [o.A, o.B1, o.B2]) expect(l.completed + l.failed, o.contender).toBeGreaterThanOrEqual(l.calls);
+      for (const k of ['shed', 'rcvbufErrors', 'sippCpuSeconds'] as const) expect(o[k]).toBeTypeOf('number');
+      expect(o.cpuSeconds).toBeGreaterThan(0); // CPU was read from /proc
+      expect(o.keptRate).toBeTypeOf('boolean');
+      expect(o.recovered).toBe(o.B2.failed === 0 && o.B2.completed === o.B2.calls);
+    }
+    expect(r.overload?.find((o) => o.contender === 'kamailio-stateful')?.shed).toBe(0);
     expect(r.conditions.kamailio).toMatch(/kamailio 5\./);
     expect(table).toContain('Targets (issue 4)');
+    expect(table).toMatch(/siplb-stateful-w0\s+200\/s\s+300\/s x 2 s/);
   }, 180_000);
 });

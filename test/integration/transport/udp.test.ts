@@ -152,4 +152,19 @@ describe('UdpTransport', () => {
     expect(got).toHaveLength(1);
     expect(t.counters.received).toBe(1);
   });
+
+  it('sends to an IP literal at once and still resolves a name', async () => {
+    const t = new UdpTransport([{ host: '127.0.0.1', port: 0, family: 4 }]);
+    closers.push(() => t.close());
+    await t.listen();
+    const c = await client('udp4');
+    const got: string[] = [];
+    c.on('message', (m) => got.push(m.toString()));
+    t.send(0, Buffer.from('literal'), c.address().port, '127.0.0.1');
+    t.send(0, Buffer.from('name'), c.address().port, 'localhost');
+    const until = Date.now() + 2000;
+    while (got.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(got.sort()).toEqual(['literal', 'name']);
+    expect(t.counters.sendErrors).toBe(0);
+  });
 });
