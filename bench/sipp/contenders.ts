@@ -78,3 +78,9 @@ export function proxyLatency(report: string): { p50: number | null; p99: number 
   const m = /p50=(\d+) p99=(\d+) p99\.9=(\d+)/.exec(report);
   return m ? { p50: Number(m[1]), p99: Number(m[2]), p999: Number(m[3]) } : { p50: null, p99: null, p999: null };
 }
+
+/** siplb's overload 503s from its report ("  overload_rejected N", printed only when N > 0); 0 without one. */
+export function overloadRejected(report: string): number {
+  const m = /^\s*overload_rejected (\d+)$/m.exec(report);
+  return m ? Number(m[1]) : 0;
+}

@@ -21,6 +21,8 @@ export interface Summary {
   readonly cpuMicrosPerCall: number | null;
   readonly completed: number;
   readonly failed: number;
+  /** siplb's overload 503s (0 for Kamailio and for results from before load shedding). */
+  readonly shed: number;
   readonly retransmissions: number;
   readonly rcvbufErrors: number;
   readonly rttP50Ms: number | null;
@@ -85,7 +87,7 @@ export function summarize(r: BenchResults): Summary[] {
     [...(groups.get(c) ?? new Map<number, FixedRateResult[]>())].map(([rate, rs]) => ({
       contender: c, rate, rounds: rs.length,
       cpuMicrosPerCall: median(rs.map((x) => x.cpuMicrosPerCall)),
-      completed: sum(rs, (x) => x.completed), failed: sum(rs, (x) => x.failed),
+      completed: sum(rs, (x) => x.completed), failed: sum(rs, (x) => x.failed), shed: sum(rs, (x) => x.shed ?? 0),
       retransmissions: sum(rs, (x) => x.retransmissions), rcvbufErrors: sum(rs, (x) => x.rcvbufErrors),
       rttP50Ms: median(rs.map((x) => x.rttP50Ms)), rttP99Ms: median(rs.map((x) => x.rttP99Ms)),
       proxyP50Us: median(rs.map((x) => x.proxyP50Us)), proxyP99Us: median(rs.map((x) => x.proxyP99Us)),
@@ -174,13 +176,13 @@ export function targets(r: BenchResults): TargetResult[] {
 
 interface Table { readonly head: readonly string[]; readonly align: string; readonly rows: readonly (readonly string[])[] }
 
-function tables(r: BenchResults): { fixed: Table; steps: Table; strict: Table; targets: Table } {
+function tables(r: BenchResults): { fixed: Table; steps: Table; strict: Table; overload: Table; targets: Table } {
   const workers = (c: Contender): string => (c.workers === undefined ? '-' : String(c.workers));
   const fixed = summarize(r).map((s) => {
     const own = [s.proxyP50Us, s.proxyP99Us, s.proxyP999Us];
     return [s.contender.id, s.contender.mode, workers(s.contender), `${s.rate}/s`, fmtNum(s.cpuMicrosPerCall), fmtRatio(s.ratioToKamailio),
       String(s.failed), `${fmtNum(s.rttP50Ms)}/${fmtNum(s.rttP99Ms)}`, own.every((x) => x === null) ? '-' : own.map(fmtNum).join('/'),
-      String(s.retransmissions), String(s.rcvbufErrors)];
+      String(s.retransmissions), String(s.rcvbufErrors), String(s.shed)];
   });
   const steps = r.steps.map((s) => {
     const c = contender(r, s.contender);
@@ -191,10 +193,19 @@ function tables(r: BenchResults): { fixed: Table; steps: Table; strict: Table; t
     const c = contender(r, s.contender);
     return [c.id, c.mode, workers(c), `${s.rate}/s`, String(s.calls), String(s.completed), String(s.failed)];
   });
+  const yes = (ok: boolean): string => (ok ? 'yes' : 'no');
+  const load = (l: { completed: number; calls: number; failed: number }): string => `${l.completed}/${l.calls}, ${l.failed} failed`;
+  const overload = (r.overload ?? []).map((o) => [contender(r, o.contender).id, `${o.R}/s`, `${o.A.rate}/s x ${o.A.seconds} s`, fmtNum(o.A.completedPerSecond), yes(o.keptRate),
+    String(o.A.failed), String(o.shed), String(o.A.retransmissions), `${o.B1.rate}/s: ${load(o.B1)}`, load(o.B2), yes(o.recovered), String(o.rcvbufErrors),
+    `${fmtNum(o.cpuSeconds)}/${fmtNum(o.sippCpuSeconds)}`]);
   return {
-    fixed: { head: ['contender', 'mode', 'workers', 'rate', 'CPU µs/call', 'vs Kamailio', 'failed', 'SIPp ms p50/p99', 'siplb µs p50/p99/p99.9', 'retrans', 'rcvbuf drops'], align: 'lllrrrrrrrr', rows: fixed },
+    fixed: { head: ['contender', 'mode', 'workers', 'rate', 'CPU µs/call', 'vs Kamailio', 'failed', 'SIPp ms p50/p99', 'siplb µs p50/p99/p99.9', 'retrans', 'rcvbuf drops', 'shed'], align: 'lllrrrrrrrrr', rows: fixed },
     steps: { head: ['contender', 'mode', 'workers', 'max clean rate', 'limited by', 'vs Kamailio'], align: 'lllrlr', rows: steps },
     strict: { head: ['contender', 'mode', 'workers', 'rate', 'calls', 'completed', 'failed'], align: 'lllrrrr', rows: strict },
+    overload: {
+      head: ['contender', 'R', 'A: 1.5R', 'A completed/s', '≥ 0.9R', 'A failed', 'shed', 'A retrans', 'B1: 0.8R', 'B2: 0.8R', 'recovered', 'rcvbuf drops', 'CPU s proxy/SIPp A'],
+      align: 'lrrrlrrrrrlrr', rows: overload,
+    },
     targets: { head: ['target', 'config', 'verdict', 'measured'], align: 'llll', rows: targets(r).map((t) => [t.target, t.config, t.verdict, t.detail]) },
   };
 }
@@ -221,10 +232,13 @@ export function header(c: Conditions): string {
   ].join('\n');
 }
 
+const OVERLOAD_TITLE = 'Overload: strict SIPp at 1.5x the highest clean rate R (A), then at 0.8R twice (B1, B2), one proxy throughout';
+
 export function terminalTable(r: BenchResults): string {
   const t = tables(r);
   return [`SIPp benchmark: siplb and Kamailio`, header(r.conditions), '', 'Fixed rates', aligned(t.fixed), '',
-    'Highest zero-failure rate (step search)', aligned(t.steps), '', 'Strict SIPp', aligned(t.strict), '', 'Targets (issue 4)', aligned(t.targets), ''].join('\n');
+    'Highest zero-failure rate (step search)', aligned(t.steps), '', 'Strict SIPp', aligned(t.strict), '', OVERLOAD_TITLE, aligned(t.overload), '',
+    'Targets (issue 4)', aligned(t.targets), ''].join('\n');
 }
 
 /** A section for BENCHMARKS.md (headings from ###); chartRelPath is relative to BENCHMARKS.md. */
@@ -233,7 +247,8 @@ export function markdownReport(r: BenchResults, chartRelPath: string): string {
   const indented = header(r.conditions).split('\n').map((l) => `    ${l}`).join('\n');
   return [`### Results`, '', `Measured ${r.conditions.date} at commit ${r.conditions.commit}, with \`npm run bench:sipp\`:`, '', indented, '',
     `![Median CPU µs per call at each rate and highest zero-failure rate, siplb and Kamailio](${chartRelPath})`, '',
-    '#### Fixed rates', '', 'CPU, SIPp response times and siplb latency are medians over the rounds; failed calls, retransmissions and rcvbuf drops are summed. "vs Kamailio" divides by Kamailio in the same mode at the same rate.', '', markdown(t.fixed), '',
+    '#### Fixed rates', '', `CPU, SIPp response times and siplb latency are medians over the rounds; failed calls, retransmissions, rcvbuf drops and shed calls (siplb's overload 503s) are summed. "vs Kamailio" divides by Kamailio in the same mode at the same rate.`, '', markdown(t.fixed), '',
     '#### Highest zero-failure rate', '', markdown(t.steps), '', '#### Strict SIPp', '', markdown(t.strict), '',
+    '#### Overload', '', `${OVERLOAD_TITLE}.`, '', markdown(t.overload), '',
     '#### Targets (issue 4)', '', markdown(t.targets), ''].join('\n');
 }

@@ -4,21 +4,24 @@
 //      machine drift hits both alike; CPU of the proxy's process tree from /proc per completed call;
 //   2. step search: the highest rate with zero failed calls over a fixed run, per contender, with
 //      the caller's own CPU recorded so the report says when SIPp rather than the proxy was the limit;
-//   3. strict: SIPp with its default behaviours (an out-of-order 180 after the 200 aborts the call).
+//   3. strict: SIPp with its default behaviours (an out-of-order 180 after the 200 aborts the call);
+//   4. overload: 1.5x the step search's highest clean rate R, then 0.8R twice, strict callers
+//      overlapping through one proxy: how much of R still completes, and how soon calls are clean again.
 // Options: --quick (smoke: one pair, few calls), --rates 1000,3000, --seconds N, --rounds N,
-//          --only siplb|kamailio, --no-steps, --no-strict. Output: a table, bench/results/sipp-*.json,
-//          bench/results/sipp-latest.svg.
+//          --only siplb|kamailio, --no-steps, --no-strict, --no-overload, --overload-rate N (R
+//          instead of the step search's; needed with --no-steps). Output: a table,
+//          bench/results/sipp-*.json, bench/results/sipp-latest.svg.
 import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpus, release } from 'node:os';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kamailioContenders, proxyLatency, siplbContenders, start } from './contenders.js';
+import { kamailioContenders, overloadRejected, proxyLatency, siplbContenders, start, type Running } from './contenders.js';
 import { loadAverage, rcvbufErrors, treeCpuSeconds } from './proc.js';
 import { runCaller, sippVersion, startUas } from './sipp.js';
 import { terminalTable } from './report.js';
 import { chart } from './svg.js';
-import type { BenchResults, Contender, FixedRateResult, Step, StepSearch, StrictRun } from './types.js';
+import type { BenchResults, Contender, FixedRateResult, OverloadLoad, OverloadRun, Step, StepSearch, StrictRun } from './types.js';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const argv = process.argv.slice(2);
@@ -57,7 +60,8 @@ let portBase = 24000;
  * SIPp gets its own media ports (7000-19999, clear of SIPp's default 6000) and control port
  * (21000-23399).
  */
-const nextPorts = (): { proxy: number; uac: number; backends: [number, number]; media: [number, number, number]; control: [number, number, number] } => {
+interface Ports { proxy: number; uac: number; backends: [number, number]; media: [number, number, number]; control: [number, number, number] }
+const nextPorts = (): Ports => {
   portBase += 10;
   if (portBase >= 32000) portBase = 24010;
   const slot = (portBase - 24000) / 10; // 0..799
@@ -66,8 +70,8 @@ const nextPorts = (): { proxy: number; uac: number; backends: [number, number]; 
   return { proxy: portBase, uac: portBase + 1, backends: [portBase + 2, portBase + 3], media: [m, m + 6, m + 11], control: [c, c + 1, c + 2] };
 };
 
-async function measure(c: Contender, rate: number, calls: number, strict: boolean, round: number): Promise<FixedRateResult> {
-  const p = nextPorts();
+/** Two SIPp backends and the contender in front of them on `p`'s ports; stop() ends all three. */
+async function setUp(c: Contender, p: Ports): Promise<Running> {
   // Fresh backends for every run: a run that overloaded them leaves thousands of dead calls
   // retransmitting for 32 s, which would fail the next contender's calls.
   const dir = mkdtempSync(join(tmpdir(), 'siplb-bench-list-'));
@@ -80,13 +84,25 @@ async function measure(c: Contender, rate: number, calls: number, strict: boolea
     for (const u of uas) u.kill('SIGKILL');
     throw err;
   });
+  return {
+    pid: proxy.pid,
+    stop: async () => {
+      const report = await proxy.stop();
+      for (const u of uas) u.kill('SIGKILL');
+      return report;
+    },
+  };
+}
+
+async function measure(c: Contender, rate: number, calls: number, strict: boolean, round: number): Promise<FixedRateResult> {
+  const p = nextPorts();
+  const proxy = await setUp(c, p);
   const cpu0 = treeCpuSeconds(proxy.pid);
   const drops0 = rcvbufErrors();
   const res = await runCaller({ scenario: 'uac', strict, target: `127.0.0.1:${p.proxy}`, port: p.uac, mediaPort: p.media[0], controlPort: p.control[0], rate, calls, timeoutS: Math.ceil(calls / rate) + 15 });
   const cpu = treeCpuSeconds(proxy.pid) - cpu0;
   const drops = rcvbufErrors() - drops0;
   const report = await proxy.stop();
-  for (const u of uas) u.kill('SIGKILL');
   const lat = proxyLatency(report);
   return {
     contender: c.id,
@@ -95,6 +111,7 @@ async function measure(c: Contender, rate: number, calls: number, strict: boolea
     calls,
     completed: res.completed,
     failed: Math.max(res.failed, calls - res.completed), // calls still hanging when the run was stopped failed too
+    shed: overloadRejected(report),
     retransmissions: res.retransmissions,
     rcvbufErrors: drops,
     cpuSeconds: cpu,
@@ -116,10 +133,12 @@ async function stepSearch(c: Contender): Promise<StepSearch> {
   const ceiling = quick ? 400 : 8000;
   for (let rate = quick ? 200 : 1000; rate <= ceiling; rate += quick ? 200 : 1000) {
     const r = await measure(c, rate, rate * seconds, false, 0);
-    const step: Step = { rate, completed: r.completed, failed: r.failed, proxyCores: r.cpuSeconds / r.seconds, sippCores: r.sippCpuSeconds / r.seconds };
+    const shed = r.shed ?? 0;
+    const step: Step = { rate, completed: r.completed, failed: r.failed, shed, proxyCores: r.cpuSeconds / r.seconds, sippCores: r.sippCpuSeconds / r.seconds };
     steps.push(step);
-    progress(`  step ${c.id} ${rate}/s: ${r.completed} completed, ${r.failed} failed, proxy ${step.proxyCores.toFixed(2)} cores, sipp ${step.sippCores.toFixed(2)} cores`);
-    if (r.failed > 0 || r.completed < r.calls) {
+    progress(`  step ${c.id} ${rate}/s: ${r.completed} completed, ${r.failed} failed, ${shed} shed, proxy ${step.proxyCores.toFixed(2)} cores, sipp ${step.sippCores.toFixed(2)} cores`);
+    // a shed call was refused even when the lenient caller's retransmitted INVITE got through later
+    if (r.failed > 0 || r.completed < r.calls || shed > 0) {
       limitedBy = step.sippCores > 0.9 ? 'sipp' : 'proxy';
       break;
     }
@@ -130,6 +149,50 @@ async function stepSearch(c: Contender): Promise<StepSearch> {
     }
   }
   return { contender: c.id, steps, maxCleanRate, limitedBy };
+}
+
+/** Seconds each overload caller offers its rate: A (1.5R), then B1 and B2 (0.8R). */
+const OVERLOAD_S = quick ? { A: 2, B1: 2, B2: 2 } : { A: 6, B1: 5, B2: 5 };
+
+async function overloadRun(c: Contender, R: number): Promise<OverloadRun> {
+  const p = nextPorts();
+  const proxy = await setUp(c, p);
+  const cpu0 = treeCpuSeconds(proxy.pid);
+  const drops0 = rcvbufErrors();
+  // Strict callers: a 503 ends the call as failed instead of being retried into a completion.
+  const caller = async (name: string, ports: Ports, rate: number, seconds: number, startS: number): Promise<{ load: OverloadLoad; sippCpuSeconds: number }> => {
+    await new Promise((r) => setTimeout(r, startS * 1000));
+    const calls = rate * seconds;
+    const res = await runCaller({ scenario: 'uac', strict: true, target: `127.0.0.1:${p.proxy}`, port: ports.uac, mediaPort: ports.media[0], controlPort: ports.control[0], rate, calls, timeoutS: seconds + 15 });
+    const failed = Math.max(res.failed, calls - res.completed);
+    progress(`  overload ${c.id} ${name} ${rate}/s from ${startS} s: ${res.completed}/${calls} completed, ${failed} failed, ${res.retransmissions} retransmissions`);
+    return { load: { rate, seconds, calls, completed: res.completed, failed, retransmissions: res.retransmissions }, sippCpuSeconds: res.sippCpuSeconds };
+  };
+  const high = Math.round(1.5 * R);
+  const low = Math.round(0.8 * R);
+  // B1 and B2 take the caller ports of two more slots, so the three SIPps never share a port.
+  const [a, b1, b2] = await Promise.all([
+    caller('A', p, high, OVERLOAD_S.A, 0),
+    caller('B1', nextPorts(), low, OVERLOAD_S.B1, OVERLOAD_S.A),
+    caller('B2', nextPorts(), low, OVERLOAD_S.B2, OVERLOAD_S.A + OVERLOAD_S.B1),
+  ]);
+  const cpu = treeCpuSeconds(proxy.pid) - cpu0;
+  const drops = rcvbufErrors() - drops0;
+  const report = await proxy.stop();
+  const A = { ...a.load, completedPerSecond: a.load.completed / OVERLOAD_S.A };
+  return {
+    contender: c.id,
+    R,
+    A,
+    B1: b1.load,
+    B2: b2.load,
+    shed: overloadRejected(report),
+    rcvbufErrors: drops,
+    cpuSeconds: cpu,
+    sippCpuSeconds: a.sippCpuSeconds,
+    keptRate: A.completedPerSecond >= 0.9 * R,
+    recovered: b2.load.failed === 0 && b2.load.completed === b2.load.calls,
+  };
 }
 
 async function main(): Promise<void> {
@@ -155,7 +218,7 @@ async function main(): Promise<void> {
         for (const c of order) {
           const r = await measure(c, rate, rate * seconds, false, round);
           fixed.push(r);
-          progress(`round ${round} ${rate}/s ${c.id}: ${r.completed}/${r.calls} completed, ${r.failed} failed, ${r.cpuMicrosPerCall} µs/call`);
+          progress(`round ${round} ${rate}/s ${c.id}: ${r.completed}/${r.calls} completed, ${r.failed} failed, ${r.shed ?? 0} shed, ${r.cpuMicrosPerCall} µs/call`);
         }
       }
     }
@@ -168,6 +231,24 @@ async function main(): Promise<void> {
         const r = await measure(c, strictRate, strictRate * seconds, true, 0);
         strict.push({ contender: c.id, rate: strictRate, calls: r.calls, completed: r.completed, failed: r.failed });
         progress(`strict ${c.id} ${strictRate}/s: ${r.completed} completed, ${r.failed} failed`);
+      }
+    }
+    const overload: OverloadRun[] = [];
+    const overloadRate = option('overload-rate', '');
+    if (!flag('no-overload') && flag('no-steps') && !overloadRate && !quick) {
+      progress('overload: skipped: --no-steps leaves no highest clean rate to overload; give --overload-rate N');
+    } else if (!flag('no-overload')) {
+      for (const c of contenders.filter((x) => x.id === 'siplb-stateful-w0' || x.id === 'kamailio-stateful')) {
+        // --quick only keeps the harness running: a fixed small R, whatever its step search found
+        const R = overloadRate ? Number(overloadRate) : quick ? 200 : (steps.find((s) => s.contender === c.id)?.maxCleanRate ?? 0);
+        if (!(R > 0)) {
+          progress(`overload ${c.id}: skipped: no clean rate to overload (${overloadRate ? `--overload-rate ${overloadRate}` : 'no clean step'})`);
+          continue;
+        }
+        progress(`overload ${c.id}: R ${R}/s: ${Math.round(1.5 * R)}/s for ${OVERLOAD_S.A} s, then ${Math.round(0.8 * R)}/s for ${OVERLOAD_S.B1} s and ${OVERLOAD_S.B2} s`);
+        const o = await overloadRun(c, R);
+        overload.push(o);
+        progress(`overload ${c.id}: ${o.A.completedPerSecond.toFixed(0)} completed/s under 1.5R (${o.keptRate ? '>=' : '<'} 0.9R), ${o.shed} shed, ${o.recovered ? 'recovered' : 'not recovered'} at 0.8R`);
       }
     }
     const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout.trim() || 'unknown';
@@ -191,6 +272,7 @@ async function main(): Promise<void> {
       fixed,
       steps,
       strict,
+      overload,
     };
     const out = join(root, 'bench', 'results');
     mkdirSync(out, { recursive: true });

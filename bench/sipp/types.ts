@@ -38,6 +38,10 @@ export interface FixedRateResult {
   readonly calls: number;
   readonly completed: number;
   readonly failed: number;
+  /** siplb's overload 503s (overload_rejected in its stop report); 0 for Kamailio. A lenient caller
+   *  retransmits the INVITE after a 503, so a shed call may still complete. Absent in results
+   *  written before siplb shed load. */
+  readonly shed?: number;
   /** SIPp's retransmission counter of the caller. */
   readonly retransmissions: number;
   /** Kernel receive-buffer drops over the run (RcvbufErrors, /proc/net/snmp, all UDP sockets). */
@@ -61,6 +65,8 @@ export interface Step {
   readonly rate: number;
   readonly completed: number;
   readonly failed: number;
+  /** Overload 503s (FixedRateResult.shed): a step with any is not clean. */
+  readonly shed?: number;
   /** Share of one core used by the proxy / by the SIPp caller over the step (1.0 = one core). */
   readonly proxyCores: number;
   readonly sippCores: number;
@@ -85,10 +91,46 @@ export interface StrictRun {
   readonly failed: number;
 }
 
+/** One strict SIPp caller of the overload phase: `rate` calls/s for `seconds` (calls = rate x seconds). */
+export interface OverloadLoad {
+  readonly rate: number;
+  readonly seconds: number;
+  readonly calls: number;
+  readonly completed: number;
+  readonly failed: number;
+  readonly retransmissions: number;
+}
+
+/**
+ * Load shedding: A offers 1.5R from t=0; B1 offers 0.8R once A's time is up, B2 0.8R after B1's,
+ * all through one proxy, each caller finishing its calls while the next one starts. The proxy must
+ * keep completing 90% of R under A and be back to zero failures by B2.
+ */
+export interface OverloadRun {
+  readonly contender: string;
+  /** Reference rate (calls/s): the contender's highest clean step rate, or --overload-rate. */
+  readonly R: number;
+  readonly A: OverloadLoad & { readonly completedPerSecond: number };
+  readonly B1: OverloadLoad;
+  readonly B2: OverloadLoad;
+  /** siplb's overload 503s over the whole phase; 0 for Kamailio. */
+  readonly shed: number;
+  readonly rcvbufErrors: number;
+  /** Proxy process tree CPU over the phase, and the CPU of caller A. */
+  readonly cpuSeconds: number;
+  readonly sippCpuSeconds: number;
+  /** A.completedPerSecond >= 0.9 R. */
+  readonly keptRate: boolean;
+  /** B2 had no failed call and completed every call. */
+  readonly recovered: boolean;
+}
+
 export interface BenchResults {
   readonly conditions: Conditions;
   readonly contenders: readonly Contender[];
   readonly fixed: readonly FixedRateResult[];
   readonly steps: readonly StepSearch[];
   readonly strict: readonly StrictRun[];
+  /** Absent in results written before the overload phase. */
+  readonly overload?: readonly OverloadRun[];
 }
