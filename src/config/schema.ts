@@ -190,7 +190,7 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
     parse: intIn(512, 65_535, 'bytes'),
   },
   overloadDelay: {
-    name: 'SIPLB_OVERLOAD_DELAY', type: 'ms, 0-10000', default: '300',
+    name: 'SIPLB_OVERLOAD_DELAY', type: 'ms, 0-10000', default: '100',
     description: 'Load shedding: when datagrams wait this long in siplb\'s queues (socket, worker ring), a growing share of new out-of-dialog requests is refused with 503 until they do not; 0 = never.',
     parse: intIn(0, 10_000, 'ms'),
   },

@@ -12,7 +12,7 @@ import { reasonPhrase, routeMatcher } from '../sip/responses.js';
 import { Counters } from './counters.js';
 import type { DestinationStates } from './dest-state.js';
 import { Dispatcher } from './dispatcher.js';
-import { OverloadGuard, type DelaySample } from './overload.js';
+import { OverloadGuard, ShedMemory, type DelaySample } from './overload.js';
 import { StatefulEngine } from './stateful.js';
 import { TimerWheel } from './timer-wheel.js';
 import type { Output, Peer, RouteTarget } from './types.js';
@@ -42,6 +42,7 @@ export class ProxyCore {
   /** Load shedding (overload.ts): refuses a share of new requests while datagrams queue too long. */
   readonly overload: OverloadGuard;
   readonly #overloadHeaders: string[] | undefined;
+  readonly #shed: ShedMemory;
   #draining = false;
   /** Arrival time of the datagram being handled (0 inside timers): tags the sends it causes. */
   #origin = 0;
@@ -57,6 +58,7 @@ export class ProxyCore {
     this.timers = new TimerWheel(now());
     this.overload = new OverloadGuard(config.overloadDelay, queueDelay);
     this.#overloadHeaders = config.overloadRetryAfter > 0 ? [`Retry-After: ${config.overloadRetryAfter}`] : undefined;
+    this.#shed = new ShedMemory(64 * config.t1);
     this.dispatcher = new Dispatcher(config, states);
     this.#toTag = `slb${Math.random().toString(36).slice(2, 10)}`;
     this.#isOurs = routeMatcher(config.ours);
@@ -97,6 +99,7 @@ export class ProxyCore {
     const now = this.now();
     this.timers.advance(now);
     this.overload.update(now);
+    if (this.#shed.size > 0) this.#shed.expire(now);
   }
 
   /** SIGTERM: from now on new INVITEs get 503; transactions in flight finish. */
@@ -143,7 +146,8 @@ export class ProxyCore {
     if (inDialog || (popped && m.routeCount > 1)) {
       if (!popped) {
         // never an open relay: in-dialog requests must come back through our Record-Route
-        if (isAck) return this.counters.inc('drop_in_dialog_not_ours');
+        // the ACK of a non-2xx we answered ourselves (400, 483, 503...) ends there (RFC 3261 17.2.1)
+        if (isAck) return this.counters.inc(m.to.tag === this.#toTag ? 'ack_local_reply' : 'drop_in_dialog_not_ours');
         this.counters.inc('drop_in_dialog_not_ours');
         return this.reply(bytes, m, src, 404);
       }
@@ -168,7 +172,7 @@ export class ProxyCore {
     let targets: RouteTarget[];
     const cached = this.config.mode === 'stateless' ? this.#cachedTarget(m) : undefined;
     if (cached) targets = [cached]; // a retransmission (or CANCEL) of a request already forwarded
-    else if (m.methodId !== P.METHOD_CANCEL && !this.overload.admit()) {
+    else if (m.methodId !== P.METHOD_CANCEL && this.#refuse(m)) {
       // before any routing work: a refusal must cost as little as possible
       this.counters.inc('overload_rejected');
       return this.reply(bytes, m, src, 503, this.#overloadHeaders);
@@ -183,6 +187,17 @@ export class ProxyCore {
     this.#cacheTarget(m, target);
     const fwd = this.buildForward(bytes, m, this.parser.table, src, target, targets[1], statelessBranch(m));
     this.send(fwd.bytes, fwd.address, fwd.port, fwd.socket, 'tx_requests');
+  }
+
+  /** Overload: refuse this new request? A retransmission of a refused one is refused again. */
+  #refuse(m: SipMessage): boolean {
+    if (this.overload.shed === 0 && this.#shed.size === 0) return false;
+    const key = `${m.callId}|${m.cseq.number}`;
+    const now = this.now();
+    if (this.#shed.has(key, now)) return true;
+    if (this.overload.admit()) return false;
+    this.#shed.remember(key, now);
+    return true;
   }
 
   #forwardInDialog(bytes: Uint8Array, m: SipMessage, src: Peer, token: string | undefined): void {

@@ -17,6 +17,7 @@ export const COUNTER_NAMES = [
   'drop_response_no_next_hop',
   'drop_response_broadcast',
   'drop_ack_unmatched',
+  'ack_local_reply',
   'drop_in_dialog_not_ours',
   'drop_keepalive',
   'drop_stray_response',

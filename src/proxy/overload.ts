@@ -11,11 +11,17 @@
 // already paid for, and a refused INVITE costs a parse and one datagram instead of thirteen.
 //
 // The controller runs once per window (100 ms) from the core's clock tick:
-//   delay >= threshold       refuse a larger share of new requests (+10 points, up to 95%)
+//   delay >= threshold       refuse a larger share of new requests: +10 points per multiple of
+//                            the threshold the delay has reached (at most +30), up to 95%
 //   delay <  threshold / 2   refuse a smaller share (-5 points)
 //   in between               hold
 // Up fast and down slower, so a steady overload settles instead of oscillating; down fast enough
-// that 50% shedding is gone one second after the queue empties.
+// that 50% shedding is gone one second after the queue empties. Up in proportion, because the
+// queue must never reach the socket buffer's end (drops: the calls fail anyway, and lost
+// datagrams come back as retransmissions) nor SIP's T1 (500 ms: every caller retransmits).
+//
+// A retransmission of a refused request is refused again without a new draw (ShedMemory): a
+// caller that got 503 for its INVITE must not find a call set up by the copy it sent meanwhile.
 
 export const OVERLOAD_WINDOW_MS = 100;
 const STEP_UP = 0.1;
@@ -49,7 +55,7 @@ export class OverloadGuard {
     this.#next = nowMs + OVERLOAD_WINDOW_MS;
     const d = this.sample();
     this.delayMs = d;
-    if (d >= this.thresholdMs) this.shed = Math.min(MAX_SHED, round2(this.shed + STEP_UP));
+    if (d >= this.thresholdMs) this.shed = Math.min(MAX_SHED, round2(this.shed + STEP_UP * Math.min(3, Math.floor(d / this.thresholdMs))));
     else if (d < this.thresholdMs / 2 && this.shed > 0) this.shed = Math.max(0, round2(this.shed - STEP_DOWN));
   }
 
@@ -60,6 +66,48 @@ export class OverloadGuard {
 }
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+/**
+ * The requests refused lately, by Call-ID and CSeq, for as long as their retransmissions can come
+ * (64*T1). Bounded: past `max` entries the oldest go first (a Map keeps insertion order).
+ */
+export class ShedMemory {
+  readonly #until = new Map<string, number>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly max = 100_000,
+  ) {}
+
+  get size(): number {
+    return this.#until.size;
+  }
+
+  remember(key: string, nowMs: number): void {
+    if (this.#until.size >= this.max) {
+      for (const k of this.#until.keys()) {
+        this.#until.delete(k);
+        if (this.#until.size < this.max * 0.9) break;
+      }
+    }
+    this.#until.set(key, nowMs + this.ttlMs);
+  }
+
+  has(key: string, nowMs: number): boolean {
+    const until = this.#until.get(key);
+    if (until === undefined) return false;
+    if (until >= nowMs) return true;
+    this.#until.delete(key);
+    return false;
+  }
+
+  /** Drops expired entries from the oldest end; called from the clock tick. */
+  expire(nowMs: number): void {
+    for (const [k, until] of this.#until) {
+      if (until >= nowMs) break;
+      this.#until.delete(k);
+    }
+  }
+}
 
 /**
  * A worker's wait in its ingress ring: the longest arrival-to-handling time seen since the last

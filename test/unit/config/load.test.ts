@@ -46,7 +46,7 @@ describe('loadConfig defaults', () => {
       noDestCode: 503,
       noDestReason: 'Service Unavailable',
       maxMessageSize: 65535,
-      overloadDelay: 300,
+      overloadDelay: 100,
       overloadRetryAfter: 0,
       drainTimeout: 5000,
       socketBuffer: 4194304,

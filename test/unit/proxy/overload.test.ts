@@ -1,7 +1,7 @@
 // Load shedding: the controller on its own (a queueing delay the test sets), then through the core
 // with the real parser and rewriting: which requests are refused, with what, and what never is.
 import { describe, expect, it } from 'vitest';
-import { LagWindow, OVERLOAD_WINDOW_MS, OverloadGuard, SharedDelay } from '../../../src/proxy/overload.js';
+import { LagWindow, OVERLOAD_WINDOW_MS, OverloadGuard, SharedDelay, ShedMemory } from '../../../src/proxy/overload.js';
 import { DEST_A, UAC, harness } from '../../helpers/core-harness.js';
 import { headerValues, request, response, startLine } from '../../helpers/sip-messages.js';
 
@@ -33,9 +33,19 @@ describe('OverloadGuard', () => {
     expect(t.g.shed).toBe(0.95);
   });
 
+  it('ramps in proportion to how far over the threshold the delay is (at most +30 points)', () => {
+    const t = guard(100);
+    t.set(250); // 2.5x: +20
+    t.step();
+    expect(t.g.shed).toBe(0.2);
+    t.set(5000); // capped at +30
+    t.step();
+    expect(t.g.shed).toBe(0.5);
+  });
+
   it('holds between half the threshold and the threshold, releases below, 5 points a window', () => {
     const t = guard(100);
-    t.set(500);
+    t.set(100);
     t.step(5); // 0.5
     t.set(50);
     t.step(10);
@@ -58,7 +68,7 @@ describe('OverloadGuard', () => {
 
   it('admits by the random draw against the shed share', () => {
     let r = 0;
-    const g = new OverloadGuard(100, () => 1000, () => r);
+    const g = new OverloadGuard(100, () => 100, () => r);
     for (let i = 0; i < 4; i++) g.update(i * OVERLOAD_WINDOW_MS); // 0.4
     r = 0.39;
     expect(g.admit()).toBe(false);
@@ -70,6 +80,20 @@ describe('OverloadGuard', () => {
     const g = new OverloadGuard(0, () => 1e6);
     for (let i = 0; i < 50; i++) g.update(i * OVERLOAD_WINDOW_MS);
     expect(g.shed).toBe(0);
+  });
+
+  it('ShedMemory remembers refused requests until they expire, oldest dropped first past its bound', () => {
+    const m = new ShedMemory(32_000, 10);
+    m.remember('a|1', 0);
+    expect(m.has('a|1', 32_000)).toBe(true);
+    expect(m.has('a|1', 32_001)).toBe(false);
+    expect(m.size).toBe(0);
+    for (let i = 0; i < 10; i++) m.remember(`c${i}|1`, 1000 + i);
+    m.remember('late|1', 2000);
+    expect(m.has('c0|1', 2000)).toBe(false); // evicted to make room
+    expect(m.has('late|1', 2000)).toBe(true);
+    m.expire(1_000_000);
+    expect(m.size).toBe(0);
   });
 
   it('LagWindow keeps the worst lag of a window, in ms', () => {
@@ -91,7 +115,7 @@ describe.each(['stateful', 'stateless'])('shedding in the core (%s)', (mode) => 
   const saturated = (env: Record<string, string> = {}) => {
     let delay = 1000;
     const h = harness({ SIPLB_MODE: mode, SIPLB_ALG: '4', ...env }, undefined, { queueDelay: () => delay });
-    // busy: queued over the default SIPLB_OVERLOAD_DELAY (300 ms); idle: none
+    // busy: queued over the default SIPLB_OVERLOAD_DELAY (100 ms); idle: none
     return { h, setBusy: (b: number) => (delay = b * 1000) };
   };
   const invite = (i: number) => request({ callId: `ov-${i}@127.0.0.1`, via: [`SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-ov-${i};rport`] });
@@ -148,6 +172,26 @@ describe.each(['stateful', 'stateless'])('shedding in the core (%s)', (mode) => 
       expect(startLine(ping[0]!.bytes)).toBe('SIP/2.0 200 OK');
     }
     expect(h.core.counters.values.overload_rejected).toBe(0);
+  });
+
+  it('refuses a retransmission of a refused INVITE again, and absorbs the ACK of the 503', () => {
+    const { h, setBusy } = saturated();
+    h.advance(2000);
+    let refusedAt = -1;
+    for (let i = 0; i < 100 && refusedAt < 0; i++) if (startLine(h.feed(invite(i), UAC)[0]!.bytes).startsWith('SIP/2.0 503')) refusedAt = i;
+    expect(refusedAt).toBeGreaterThanOrEqual(0);
+    setBusy(0); // the overload is over, but the caller's copy of the refused INVITE is still on its way
+    h.advance(3000);
+    expect(h.core.overload.shed).toBe(0);
+    const again = h.feed(invite(refusedAt), UAC);
+    expect(again.map((s) => startLine(s.bytes))).toEqual(['SIP/2.0 503 Service Unavailable']);
+    const toTag = /;tag=([^;\r\n]+)/.exec(headerValues(again[0]!.bytes, 'To')[0]!)![1]!;
+    const ack = request({ method: 'ACK', callId: `ov-${refusedAt}@127.0.0.1`, to: `<sip:service@127.0.0.1:5060>;tag=${toTag}`, via: [`SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-ov-${refusedAt};rport`], contact: null });
+    expect(h.feed(ack, UAC)).toEqual([]);
+    expect(h.core.counters.values.ack_local_reply).toBe(1);
+    expect(h.core.counters.values.drop_in_dialog_not_ours).toBe(0);
+    // a new call is taken
+    expect(startLine(h.feed(invite(5000), UAC).at(-1)!.bytes)).toMatch(/^INVITE /);
   });
 
   it('adds Retry-After when SIPLB_OVERLOAD_RETRY_AFTER is set', () => {
