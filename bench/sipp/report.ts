@@ -163,6 +163,16 @@ export function targets(r: BenchResults): TargetResult[] {
     if (v === null) return NOT_MEASURED;
     return { verdict: v < TARGETS.p99Us ? 'met' : 'not met', score: v, detail: `p99 ${fmtNum(v)} µs at ${TARGETS.p99Rate}/s` };
   };
+  const overload = (c: Contender): Measured => {
+    const o = r.overload?.find((x) => x.contender === c.id);
+    if (o === undefined) return NOT_MEASURED;
+    const ok = o.keptRate && o.recovered;
+    return {
+      verdict: ok ? 'met' : 'not met',
+      score: ok ? 0 : 1,
+      detail: `R ${o.R}/s: ${fmtNum(o.A.completedPerSecond)}/s completed at ${o.A.rate}/s (${fmtRatio(o.A.completedPerSecond / o.R)} of R), ${o.shed} shed, ${o.A.retransmissions} retransmissions; at 0.8R after 5 s: ${o.B2.failed} failed`,
+    };
+  };
   const rates = TARGETS.rates.join(' and ');
   return [
     ...evaluate(`(a) stateful CPU/call ≤ ${TARGETS.statefulCpuRatio}x Kamailio at ${rates}/s`, siplb('stateful'), cpu(TARGETS.statefulCpuRatio)),
@@ -171,6 +181,7 @@ export function targets(r: BenchResults): TargetResult[] {
     ...evaluate(`(d) strict SIPp: zero failed calls at ${TARGETS.strictRate}/s`, [...siplb('stateful'), ...siplb('stateless')], strict),
     // SIPLB_MODE=stateful and SIPLB_WORKERS=0 are the defaults: (e) is about what a user gets untuned.
     ...evaluate(`(e) default config p99 proxy latency < ${TARGETS.p99Us} µs at ${TARGETS.p99Rate}/s`, siplb('stateful').filter((c) => (c.workers ?? 0) === 0), p99),
+    ...evaluate('(f) overload: at 1.5R ≥ 0.9R completes, none fail 5 s after the load is back to 0.8R', siplb('stateful').filter((c) => (c.workers ?? 0) === 0), overload),
   ];
 }
 

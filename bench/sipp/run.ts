@@ -238,8 +238,8 @@ async function main(): Promise<void> {
     if (!flag('no-overload') && flag('no-steps') && !overloadRate && !quick) {
       progress('overload: skipped: --no-steps leaves no highest clean rate to overload; give --overload-rate N');
     } else if (!flag('no-overload')) {
-      for (const c of contenders.filter((x) => x.id === 'siplb-stateful-w0' || x.id === 'kamailio-stateful')) {
-        // --quick only keeps the harness running: a fixed small R, whatever its step search found
+      // --quick only keeps the harness running: siplb alone, a fixed small R, whatever its steps found
+      for (const c of contenders.filter((x) => x.id === 'siplb-stateful-w0' || (!quick && x.id === 'kamailio-stateful'))) {
         const R = overloadRate ? Number(overloadRate) : quick ? 200 : (steps.find((s) => s.contender === c.id)?.maxCleanRate ?? 0);
         if (!(R > 0)) {
           progress(`overload ${c.id}: skipped: no clean rate to overload (${overloadRate ? `--overload-rate ${overloadRate}` : 'no clean step'})`);

@@ -1,8 +1,7 @@
 // The SIPp benchmark's harness must not rot: its --quick run (siplb stateful inline against the
-// tuned Kamailio, a few hundred calls at 200 calls/s, one step search each, one strict run, a 6 s
-// overload phase each) goes
-// through every stage and writes results that the report can read. Numbers are not judged here:
-// benchmarks, not tests, decide speed (the brief).
+// tuned Kamailio, a few hundred calls at 200 calls/s, one step search each, one strict run, and a
+// 6 s overload phase of siplb) goes through every stage and writes results that the report can
+// read. Numbers are not judged here: benchmarks, not tests, decide speed (the brief).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -31,8 +30,8 @@ describe.skipIf(!haveSipp)(haveSipp ? 'npm run bench:sipp -- --quick' : `bench:s
     // Call-ID), while Kamailio's receivers may reorder a 180 after the 200: what the strict run shows
     expect(r.strict.every((s) => s.completed + s.failed === s.calls)).toBe(true);
     expect(r.strict.find((s) => s.contender === 'siplb-stateful-w0')?.failed).toBe(0);
-    // the overload phase ran for both and placed calls in every stage; its verdicts are not judged
-    expect(r.overload?.map((o) => o.contender).sort()).toEqual(['kamailio-stateful', 'siplb-stateful-w0']);
+    // the overload phase ran (siplb only under --quick) and placed calls in every stage; its verdicts are not judged
+    expect(r.overload?.map((o) => o.contender)).toEqual(['siplb-stateful-w0']);
     for (const o of r.overload ?? []) {
       expect(o.R, o.contender).toBe(200);
       expect(o.A).toMatchObject({ rate: 300, seconds: 2, calls: 600 });
@@ -46,7 +45,6 @@ describe.skipIf(!haveSipp)(haveSipp ? 'npm run bench:sipp -- --quick' : `bench:s
       expect(o.keptRate).toBeTypeOf('boolean');
       expect(o.recovered).toBe(o.B2.failed === 0 && o.B2.completed === o.B2.calls);
     }
-    expect(r.overload?.find((o) => o.contender === 'kamailio-stateful')?.shed).toBe(0);
     expect(r.conditions.kamailio).toMatch(/kamailio 5\./);
     expect(table).toContain('Targets (issue 4)');
     expect(table).toMatch(/siplb-stateful-w0\s+200\/s\s+300\/s x 2 s/);

@@ -98,6 +98,23 @@ describe('SIPp report', () => {
     expect(targets(bare).map((t) => t.verdict)).toEqual(Array(targets(bare).length).fill('not measured'));
   });
 
+  it('judges (f) overload on the default config: kept 90% of R under 1.5R and recovered', () => {
+    const load = (rate: number, seconds: number, completed: number, failed: number) => ({ rate, seconds, calls: rate * seconds, completed, failed, retransmissions: 0 });
+    const run = (completed: number, b2Failed: number) => ({
+      contender: 'siplb-stateful-w0', R: 1000, A: { ...load(1500, 6, completed, 9000 - completed), completedPerSecond: completed / 6 },
+      B1: load(800, 5, 4000, 0), B2: load(800, 5, 4000 - b2Failed, b2Failed), shed: 9000 - completed, rcvbufErrors: 0, cpuSeconds: 5, sippCpuSeconds: 1,
+      keptRate: completed / 6 >= 900, recovered: b2Failed === 0,
+    });
+    const r = results();
+    expect(verdicts(targets(r), '(f)')).toEqual(['default siplb-stateful-w0: not measured']);
+    expect(verdicts(targets({ ...r, overload: [run(5700, 0)] }), '(f)')).toEqual(['default siplb-stateful-w0: met']);
+    expect(targets({ ...r, overload: [run(5700, 0)] }).find((t) => t.target.startsWith('(f)'))?.detail).toBe(
+      'R 1000/s: 950/s completed at 1500/s (0.95x of R), 3300 shed, 0 retransmissions; at 0.8R after 5 s: 0 failed',
+    );
+    expect(verdicts(targets({ ...r, overload: [run(5000, 0)] }), '(f)')).toEqual(['default siplb-stateful-w0: not met']);
+    expect(verdicts(targets({ ...r, overload: [run(5700, 3)] }), '(f)')).toEqual(['default siplb-stateful-w0: not met']);
+  });
+
   it('prints the conditions and one row per contender and rate', () => {
     const out = terminalTable(results());
     for (const s of ['commit abc1234', 'AMD EPYC', '2 cores', 'SIPp 3.7.3', 'Kamailio 5.8.4', 'load average 0.5 at start, 1.5 at end']) expect(out).toContain(s);
