@@ -14,6 +14,7 @@ import { DestinationStates } from './proxy/dest-state.js';
 import { flatten } from './proxy/dispatcher.js';
 import { Latency, nowMicros } from './proxy/latency.js';
 import { OVERLOAD_WINDOW_MS, SharedDelay } from './proxy/overload.js';
+import { warmUp } from './proxy/warmup.js';
 import type { DispatchWorkerInit, WorkerStats } from './proxy/worker.js';
 import { WorkerPool, type WorkerRingState } from './transport/pool.js';
 import { UdpTransport, type BoundSocket } from './transport/udp.js';
@@ -109,6 +110,10 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       () => udp.queueDelayMs(),
     );
     inline = core;
+    if (config.warmupCalls > 0) {
+      const w = warmUp(core.config, states.snapshot(), config.warmupCalls);
+      log.info('warmed up', { thread: 'main', ...w });
+    }
     udp.onDatagram((buf, rinfo, socket) => core.onDatagram(buf, { address: rinfo.address, port: rinfo.port, socket }, nowMicros()));
     ticker = setInterval(() => core.tick(), 10);
   } else {

@@ -199,6 +199,11 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
     description: 'Retry-After of a 503 refused for overload; 0 = none (an upstream proxy that honours it would take this node out for that long).',
     parse: intIn(0, 3600, 's'),
   },
+  warmupCalls: {
+    name: 'SIPLB_WARMUP_CALLS', type: 'integer 0-100000', default: '2000',
+    description: 'Calls carried through a scratch copy of the proxy at start, before the sockets are served, so the first real calls meet optimized code; 0 = none.',
+    parse: intIn(0, 100_000),
+  },
   drainTimeout: {
     name: 'SIPLB_DRAIN_TIMEOUT', type: 'ms, 0-600000', default: '5000',
     description: 'On shutdown, how long open transactions get to finish before siplb exits.',

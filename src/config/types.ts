@@ -79,6 +79,8 @@ export interface SiplbConfig {
   readonly overloadDelay: number;
   /** SIPLB_OVERLOAD_RETRY_AFTER, s: Retry-After of an overload 503; 0 = none. */
   readonly overloadRetryAfter: number;
+  /** SIPLB_WARMUP_CALLS: calls through a scratch core at start (proxy/warmup.ts); 0 = none. */
+  readonly warmupCalls: number;
   /** SIPLB_DRAIN_TIMEOUT, ms: on shutdown, how long open transactions get to finish. */
   readonly drainTimeout: number;
   /** SIPLB_RR_SECRET: key authenticating our Record-Route token; random per start when unset. */

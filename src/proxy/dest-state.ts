@@ -32,6 +32,11 @@ export class DestinationStates {
     return this.#flags.length;
   }
 
+  /** Every destination's flags now, in table order (e.g. for a private copy). */
+  snapshot(): number[] {
+    return Array.from({ length: this.count }, (_, i) => this.flags(i));
+  }
+
   flags(i: number): number {
     return Atomics.load(this.#flags, i);
   }

@@ -11,6 +11,7 @@ import { coreConfig } from './config.js';
 import { ProxyCore } from './core.js';
 import { DestinationStates } from './dest-state.js';
 import { LagWindow, SharedDelay } from './overload.js';
+import { warmUp } from './warmup.js';
 import { nowMicros, tagOf } from '../shared/clock.js';
 
 /** workerData.init of a dispatch worker. */
@@ -45,9 +46,10 @@ const rings: AttachedRings = attachRings(data.ingress, data.egress, (payload, me
   core.onDatagram(payload, meta, meta.tag);
 });
 const socketDelay = new SharedDelay(init.socketDelay);
+const states = new DestinationStates(init.states);
 const core = new ProxyCore(
   coreConfig(config, init.records),
-  new DestinationStates(init.states),
+  states,
   {
     send(bytes, address, sendPort, socket, origin) {
       // the arrival tag rides back with the datagram: the main thread records the latency when it sends
@@ -75,4 +77,6 @@ port.on('message', (msg: WorkerRequest) => {
     port.postMessage(reply);
   }
 });
+// Join the rotation with optimized code (warmup.ts). Datagrams for this shard queue in its ring meanwhile.
+if (config.warmupCalls > 0) warmUp(core.config, states.snapshot(), config.warmupCalls);
 port.postMessage(READY);

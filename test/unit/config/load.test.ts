@@ -48,6 +48,7 @@ describe('loadConfig defaults', () => {
       maxMessageSize: 65535,
       overloadDelay: 100,
       overloadRetryAfter: 0,
+      warmupCalls: 2000,
       drainTimeout: 5000,
       socketBuffer: 4194304,
       logLevel: 'info',
