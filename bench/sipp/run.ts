@@ -99,7 +99,7 @@ async function measure(c: Contender, rate: number, calls: number, strict: boolea
   const proxy = await setUp(c, p);
   const cpu0 = treeCpuSeconds(proxy.pid);
   const drops0 = rcvbufErrors();
-  const res = await runCaller({ scenario: 'uac', strict, target: `127.0.0.1:${p.proxy}`, port: p.uac, mediaPort: p.media[0], controlPort: p.control[0], rate, calls, timeoutS: Math.ceil(calls / rate) + 15 });
+  const res = await runCaller({ scenario: 'uac-refusable', strict, target: `127.0.0.1:${p.proxy}`, port: p.uac, mediaPort: p.media[0], controlPort: p.control[0], rate, calls, timeoutS: Math.ceil(calls / rate) + 15 });
   const cpu = treeCpuSeconds(proxy.pid) - cpu0;
   const drops = rcvbufErrors() - drops0;
   const report = await proxy.stop();
@@ -163,7 +163,7 @@ async function overloadRun(c: Contender, R: number): Promise<OverloadRun> {
   const caller = async (name: string, ports: Ports, rate: number, seconds: number, startS: number): Promise<{ load: OverloadLoad; sippCpuSeconds: number }> => {
     await new Promise((r) => setTimeout(r, startS * 1000));
     const calls = rate * seconds;
-    const res = await runCaller({ scenario: 'uac', strict: true, target: `127.0.0.1:${p.proxy}`, port: ports.uac, mediaPort: ports.media[0], controlPort: ports.control[0], rate, calls, timeoutS: seconds + 15 });
+    const res = await runCaller({ scenario: 'uac-refusable', strict: true, target: `127.0.0.1:${p.proxy}`, port: ports.uac, mediaPort: ports.media[0], controlPort: ports.control[0], rate, calls, timeoutS: seconds + 15 });
     const failed = Math.max(res.failed, calls - res.completed);
     progress(`  overload ${c.id} ${name} ${rate}/s from ${startS} s: ${res.completed}/${calls} completed, ${failed} failed, ${res.retransmissions} retransmissions`);
     return { load: { rate, seconds, calls, completed: res.completed, failed, retransmissions: res.retransmissions }, sippCpuSeconds: res.sippCpuSeconds };
