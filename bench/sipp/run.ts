@@ -227,7 +227,8 @@ async function main(): Promise<void> {
     const strict: StrictRun[] = [];
     if (!flag('no-strict')) {
       const strictRate = quick ? 200 : 4000;
-      for (const c of contenders.filter((x) => x.id === 'siplb-stateful-w0' || x.name === 'kamailio')) {
+      // the default and the one-worker config (the highest clean rate on 2 cores), and Kamailio
+      for (const c of contenders.filter((x) => x.id === 'siplb-stateful-w0' || x.id === 'siplb-stateful-w1' || x.name === 'kamailio')) {
         const r = await measure(c, strictRate, strictRate * seconds, true, 0);
         strict.push({ contender: c.id, rate: strictRate, calls: r.calls, completed: r.completed, failed: r.failed });
         progress(`strict ${c.id} ${strictRate}/s: ${r.completed} completed, ${r.failed} failed`);

@@ -12,7 +12,8 @@
 //
 // The controller runs once per window (100 ms) from the core's clock tick:
 //   delay >= threshold       refuse a larger share of new requests: +10 points per multiple of
-//                            the threshold the delay has reached (at most +30), up to 95%
+//                            the threshold the delay has reached (at most +30), up to 95%;
+//                            starting only in the second window in a row over the threshold
 //   delay <  threshold / 2   refuse a smaller share (-5 points)
 //   in between               hold
 // Up fast and down slower, so a steady overload settles instead of oscillating; down fast enough
@@ -37,6 +38,7 @@ export class OverloadGuard {
   /** The last delay sample, ms. */
   delayMs = 0;
   #next = 0;
+  #overWindows = 0;
 
   /**
    * @param thresholdMs queueing delay from which to shed; 0 turns shedding off.
@@ -55,8 +57,14 @@ export class OverloadGuard {
     this.#next = nowMs + OVERLOAD_WINDOW_MS;
     const d = this.sample();
     this.delayMs = d;
-    if (d >= this.thresholdMs) this.shed = Math.min(MAX_SHED, round2(this.shed + STEP_UP * Math.min(3, Math.floor(d / this.thresholdMs))));
-    else if (d < this.thresholdMs / 2 && this.shed > 0) this.shed = Math.max(0, round2(this.shed - STEP_DOWN));
+    const over = d >= this.thresholdMs;
+    this.#overWindows = over ? this.#overWindows + 1 : 0;
+    // The first refusal waits for a second window over: one stall of the host or of a garbage
+    // collection (up to 100-200 ms on this VM) is not an overload, and refusing calls for it is
+    // worse than the wait. A real overload keeps the queue over for window after window.
+    if (over && (this.shed > 0 || this.#overWindows >= 2)) {
+      this.shed = Math.min(MAX_SHED, round2(this.shed + STEP_UP * Math.min(3, Math.floor(d / this.thresholdMs))));
+    } else if (d < this.thresholdMs / 2 && this.shed > 0) this.shed = Math.max(0, round2(this.shed - STEP_DOWN));
   }
 
   /** Whether to take a new out-of-dialog request (false: answer it 503). */

@@ -25,6 +25,8 @@ describe('OverloadGuard', () => {
     t.step(5);
     expect(t.g.shed).toBe(0);
     t.set(100);
+    t.step(); // one window over is a stall, not an overload
+    expect(t.g.shed).toBe(0);
     t.step();
     expect(t.g.shed).toBe(0.1);
     t.step(3);
@@ -35,8 +37,8 @@ describe('OverloadGuard', () => {
 
   it('ramps in proportion to how far over the threshold the delay is (at most +30 points)', () => {
     const t = guard(100);
-    t.set(250); // 2.5x: +20
-    t.step();
+    t.set(250); // 2.5x: +20, from the second window over
+    t.step(2);
     expect(t.g.shed).toBe(0.2);
     t.set(5000); // capped at +30
     t.step();
@@ -46,7 +48,7 @@ describe('OverloadGuard', () => {
   it('holds between half the threshold and the threshold, releases below, 5 points a window', () => {
     const t = guard(100);
     t.set(100);
-    t.step(5); // 0.5
+    t.step(6); // 0.5
     t.set(50);
     t.step(10);
     expect(t.g.shed).toBe(0.5);
@@ -56,6 +58,17 @@ describe('OverloadGuard', () => {
     t.step(6);
     expect(t.g.shed).toBe(0);
     expect(t.g.admit()).toBe(true);
+  });
+
+  it('ignores a single window over the threshold (a stall), and starts again from scratch after it', () => {
+    const t = guard(100);
+    for (let i = 0; i < 5; i++) {
+      t.set(400);
+      t.step();
+      t.set(10);
+      t.step();
+    }
+    expect(t.g.shed).toBe(0);
   });
 
   it('samples once per window, however often it is ticked', () => {
@@ -69,7 +82,7 @@ describe('OverloadGuard', () => {
   it('admits by the random draw against the shed share', () => {
     let r = 0;
     const g = new OverloadGuard(100, () => 100, () => r);
-    for (let i = 0; i < 4; i++) g.update(i * OVERLOAD_WINDOW_MS); // 0.4
+    for (let i = 0; i < 5; i++) g.update(i * OVERLOAD_WINDOW_MS); // 0.4
     r = 0.39;
     expect(g.admit()).toBe(false);
     r = 0.4;
