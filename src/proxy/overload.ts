@@ -14,7 +14,7 @@
 //   delay >= threshold       refuse a larger share of new requests: +10 points per multiple of
 //                            the threshold the delay has reached (at most +30), up to 95%;
 //                            starting only in the second window in a row over the threshold
-//   delay <  threshold / 2   refuse a smaller share (-5 points)
+//   delay <  threshold / 2   refuse a smaller share (-5 points; -10 under a quarter of it)
 //   in between               hold
 // Up fast and down slower, so a steady overload settles instead of oscillating; down fast enough
 // that 50% shedding is gone one second after the queue empties. Up in proportion, because the
@@ -64,7 +64,10 @@ export class OverloadGuard {
     // worse than the wait. A real overload keeps the queue over for window after window.
     if (over && (this.shed > 0 || this.#overWindows >= 2)) {
       this.shed = Math.min(MAX_SHED, round2(this.shed + STEP_UP * Math.min(3, Math.floor(d / this.thresholdMs))));
-    } else if (d < this.thresholdMs / 2 && this.shed > 0) this.shed = Math.max(0, round2(this.shed - STEP_DOWN));
+    } else if (d < this.thresholdMs / 2 && this.shed > 0) {
+      // an empty queue means the share is too high now: give back twice as fast
+      this.shed = Math.max(0, round2(this.shed - (d < this.thresholdMs / 4 ? 2 * STEP_DOWN : STEP_DOWN)));
+    }
   }
 
   /** Whether to take a new out-of-dialog request (false: answer it 503). */

@@ -60,6 +60,18 @@ describe('OverloadGuard', () => {
     expect(t.g.admit()).toBe(true);
   });
 
+  it('releases twice as fast once the queue is under a quarter of the threshold', () => {
+    const t = guard(100);
+    t.set(100);
+    t.step(6); // 0.5
+    t.set(24);
+    t.step(2);
+    expect(t.g.shed).toBe(0.3);
+    t.set(0);
+    t.step(3);
+    expect(t.g.shed).toBe(0);
+  });
+
   it('ignores a single window over the threshold (a stall), and starts again from scratch after it', () => {
     const t = guard(100);
     for (let i = 0; i < 5; i++) {
