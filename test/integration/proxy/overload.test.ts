@@ -4,6 +4,7 @@
 // 503 with Retry-After and are counted, INVITEs get through again once the burst is over.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startProxy, writeList, type ProxyProcess } from '../../helpers/proxy-process.js';
+import { request } from '../../helpers/sip-messages.js';
 import { Peer, answer } from '../../helpers/udp-peer.js';
 
 const open: Array<Peer | ProxyProcess> = [];
@@ -11,19 +12,9 @@ afterEach(async () => {
   for (const x of open.splice(0)) await ('stop' in x ? x.stop() : x.close());
 });
 
-function invite(proxyPort: number, uacPort: number, id: string): string {
-  return [
-    `INVITE sip:service@127.0.0.1:${proxyPort} SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:${uacPort};branch=z9hG4bK-${id};rport`,
-    'Max-Forwards: 70',
-    `From: <sip:a@127.0.0.1>;tag=${id}`,
-    `To: <sip:service@127.0.0.1>`,
-    `Call-ID: ${id}@127.0.0.1`,
-    'CSeq: 1 INVITE',
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
+/** A new INVITE from the test's caller (no Contact: nothing calls it back). */
+function invite(proxyPort: number, uacPort: number, id: string): Buffer {
+  return request({ ruri: `sip:service@127.0.0.1:${proxyPort}`, via: [`SIP/2.0/UDP 127.0.0.1:${uacPort};branch=z9hG4bK-${id};rport`], from: id, callId: `${id}@127.0.0.1`, contact: null });
 }
 
 describe.each([{ workers: '0' }, { workers: '2' }])('overload shedding (SIPLB_WORKERS=$workers)', ({ workers }) => {
