@@ -55,7 +55,7 @@ export class ProxyCore {
     /** Queueing delay in front of this core, ms (overload.ts); none by default (tests, tools). */
     queueDelay: DelaySample = () => 0,
   ) {
-    this.timers = new TimerWheel(now());
+    this.timers = new TimerWheel(now(), undefined, undefined, now);
     this.overload = new OverloadGuard(config.overloadDelay, queueDelay);
     this.#overloadHeaders = config.overloadRetryAfter > 0 ? [`Retry-After: ${config.overloadRetryAfter}`] : undefined;
     this.#shed = new ShedMemory(64 * config.t1);

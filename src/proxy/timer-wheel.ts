@@ -19,10 +19,18 @@ export class TimerWheel {
   #cursor = 0;
   #size = 0;
 
-  /** `slots * tick` should exceed the longest common timer; longer ones wrap and are re-checked. */
-  constructor(now: number, tick = 10, slots = 4096) {
+  readonly #clock: (() => number) | undefined;
+
+  /**
+   * `slots * tick` should exceed the longest common timer; longer ones wrap and are re-checked.
+   * `clock`: the wheel's time source. With it, a timer set between ticks is due `delay` after the
+   * clock's now, not after the last tick: a thread that stalled (a long task, the start-up
+   * warm-up) before its next tick would otherwise fire every timer set meanwhile early by the stall.
+   */
+  constructor(now: number, tick = 10, slots = 4096, clock?: () => number) {
     this.#tick = tick;
     this.#now = now;
+    this.#clock = clock;
     this.#slots = Array.from({ length: slots }, () => new Set<TimerHandle>());
   }
 
@@ -32,7 +40,8 @@ export class TimerWheel {
 
   /** Schedules `fire` after `delay` ms. */
   set(delay: number, fire: () => void): TimerHandle {
-    const h: TimerHandle = { due: this.#now + Math.max(delay, 0), slot: -1, fire };
+    const base = this.#clock === undefined ? this.#now : Math.max(this.#now, this.#clock());
+    const h: TimerHandle = { due: base + Math.max(delay, 0), slot: -1, fire };
     this.#insert(h);
     return h;
   }

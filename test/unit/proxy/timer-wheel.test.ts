@@ -1,0 +1,48 @@
+// The coarse timer wheel under the transaction timers: firing order, cancel, long timers that
+// wrap, and timers set while the thread has not ticked for a while (a stall, the start-up warm-up).
+import { describe, expect, it } from 'vitest';
+import { TimerWheel } from '../../../src/proxy/timer-wheel.js';
+
+describe('TimerWheel', () => {
+  it('fires due timers in order, not before their tick, and never a cancelled one', () => {
+    let now = 1000;
+    const w = new TimerWheel(now, 10, 64, () => now);
+    const fired: string[] = [];
+    w.set(50, () => fired.push('b'));
+    w.set(20, () => fired.push('a'));
+    const c = w.set(30, () => fired.push('cancelled'));
+    w.clear(c);
+    now += 40;
+    w.advance(now);
+    expect(fired).toEqual(['a']);
+    now += 10;
+    w.advance(now);
+    expect(fired).toEqual(['a', 'b']);
+    expect(w.size).toBe(0);
+  });
+
+  it('keeps a timer longer than one lap until the lap that makes it due', () => {
+    let now = 0;
+    const w = new TimerWheel(now, 10, 8, () => now); // one lap = 80 ms
+    let fired = 0;
+    w.set(200, () => fired++);
+    for (now = 10; now < 200; now += 10) w.advance(now);
+    expect(fired).toBe(0);
+    w.advance((now = 200));
+    expect(fired).toBe(1);
+  });
+
+  it('counts a timer set during a stall from the clock, not from the last tick', () => {
+    let now = 10_000;
+    const w = new TimerWheel(now, 10, 4096, () => now);
+    now += 600; // the thread was busy for 600 ms and has not ticked
+    let firedAt = -1;
+    w.set(1500, () => (firedAt = now));
+    for (let t = 10_000 + 10; t <= 12_200; t += 10) {
+      now = t;
+      w.advance(now);
+    }
+    expect(firedAt).toBeGreaterThanOrEqual(10_000 + 600 + 1500);
+    expect(firedAt).toBeLessThanOrEqual(10_000 + 600 + 1500 + 10);
+  });
+});
