@@ -51,7 +51,21 @@ if (wasmOnly) process.exit(0);
 // last successful build, so an unchanged tree costs a directory walk and no compiler start.
 const stamp = 'dist/.build-stamp';
 const tsInputs = newest(['src', 'bench', 'tsconfig.json', 'tsconfig.build.json', 'package.json'], (p) => !p.includes('bench/results'));
-if (force || tsInputs > mtime(stamp)) {
+/** A source whose .js is gone (a deleted output is not newer than the stamp, but still stale). */
+function missingOutput(dir) {
+  const abs = join(root, dir);
+  if (!existsSync(abs)) return false;
+  for (const entry of readdirSync(abs, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (p !== join('bench', 'results') && missingOutput(p)) return true;
+    } else if (p.endsWith('.ts') && !p.endsWith('.d.ts') && !existsSync(join(root, 'dist', p.replace(/\.ts$/, '.js')))) {
+      return true;
+    }
+  }
+  return false;
+}
+if (force || tsInputs > mtime(stamp) || missingOutput('src') || missingOutput('bench')) {
   console.error('siplb build: compiling TypeScript');
   run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
   mkdirSync(join(root, 'dist'), { recursive: true });
