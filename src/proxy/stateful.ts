@@ -11,6 +11,25 @@ import type { ProxyCore, Forward } from './core.js';
 import { type ClientTx, ServerState, type ServerTx, serverKey } from './transactions.js';
 import type { Peer, RouteTarget } from './types.js';
 
+/**
+ * What a finished transaction no longer holds. It stays 64*T1 (32 s) to absorb retransmissions,
+ * and a heap snapshot after 6,000 calls at 1000/s showed six Buffers per call retained for that
+ * long, each pinning an 8 KB slab of Node's Buffer pool (27 MB of backing stores for 6,000 calls).
+ */
+const RELEASED = Buffer.alloc(0);
+
+/**
+ * The final response a finished transaction keeps for 32 s, in memory of its own: a slice of
+ * Node's Buffer pool would pin the whole 8 KB slab, and with two finals kept per call the slabs
+ * of every call stayed alive (21 MB for 6,000 calls, against about 7 MB copied out).
+ */
+function keep(b: Buffer): Buffer {
+  if (b.buffer.byteLength === b.length) return b;
+  const own = Buffer.allocUnsafeSlow(b.length);
+  b.copy(own);
+  return own;
+}
+
 export class StatefulEngine {
   readonly #servers = new Map<string, ServerTx>();
   readonly #clients = new Map<string, ClientTx>();
@@ -97,11 +116,13 @@ export class StatefulEngine {
     }
     this.#finishClient(c);
     if (status < 300) {
-      const out = forwardResponse(bytes, this.core.parser.table);
+      const out = keep(forwardResponse(bytes, this.core.parser.table));
       this.#toUpstream(tx, out);
       tx.state = tx.isInvite ? ServerState.Accepted : ServerState.Completed;
       tx.lastResponse = out;
       this.#expire(tx);
+      // a 2xx is final for good: no local answer, no failover, and its ACK is end to end
+      this.#release(tx, true);
       return true;
     }
     if (c.isInvite) this.#ack(c, m); // RFC 3261 17.1.1.3: hop-by-hop ACK of a non-2xx
@@ -147,9 +168,12 @@ export class StatefulEngine {
   }
 
   /** Sends `final` upstream and keeps the transaction to absorb retransmissions (Timers G, H, J). */
-  #finish(tx: ServerTx, final: Buffer): void {
+  #finish(tx: ServerTx, response: Buffer): void {
+    const final = keep(response);
     tx.state = ServerState.Completed;
     tx.lastResponse = final;
+    // an INVITE client keeps its request: a retransmitted non-2xx is ACKed again from it
+    this.#release(tx, !tx.isInvite);
     this.#toUpstream(tx, final);
     if (tx.isInvite) {
       const t1 = this.core.config.t1;
@@ -176,6 +200,13 @@ export class StatefulEngine {
     this.core.counters.inc('local_replies');
     this.core.counters.reply(status);
     if (out) this.#finish(tx, out);
+  }
+
+  /** Drops what a final answer made useless: the stored request, the list, and the sent request. */
+  #release(tx: ServerTx, clientToo: boolean): void {
+    tx.request = RELEASED;
+    tx.targets = [];
+    if (clientToo && tx.client?.done) tx.client.sent = RELEASED;
   }
 
   #expire(tx: ServerTx): void {

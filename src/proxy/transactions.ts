@@ -20,7 +20,7 @@ export interface ServerTx {
   isInvite: boolean;
   /** Where responses go (the source of the request; rport forced). */
   peer: Peer;
-  /** The request as received (detached copy) for building local responses. */
+  /** The request as received (detached copy) for building local responses; released (empty) once final. */
   request: Buffer;
   state: ServerState;
   /** Last response sent upstream (provisional or final), replayed on a request retransmission. */
@@ -47,7 +47,7 @@ export interface ClientTx {
   address: string;
   port: number;
   socket: number;
-  /** The request exactly as sent (for retransmission, CANCEL and ACK). */
+  /** The request exactly as sent (for retransmission, CANCEL and ACK); released once no ACK can need it. */
   sent: Buffer;
   isInvite: boolean;
   provisional: boolean;

@@ -89,6 +89,24 @@ describe('stateful INVITE', () => {
     expect(h.advance(5000)).toEqual([]);
   });
 
+  it('still handles retransmissions after the final answer released the stored requests', () => {
+    const h = harness({ ...RR_ALG, SIPLB_FLAGS: '0' }); // no failover: the 500 is final at once
+    const fwd = h.feed(request(), UAC)[1]!;
+    h.feed(answer(fwd, 500), DEST_A);
+    // the destination retransmits its 500: ACKed again, hop by hop, with the INVITE's branch
+    const again = h.feed(answer(fwd, 500), DEST_A);
+    expect(again.map((x) => [startLine(x.bytes).split(' ')[0], x.address])).toEqual([['ACK', DEST_A.address]]);
+    expect(viasOf(again[0]!)[0]).toBe(viasOf(fwd)[0]);
+    // the caller retransmits its INVITE: the 500 is replayed from the finished transaction
+    expect(h.feed(request(), UAC).map((x) => [startLine(x.bytes), x.address])).toEqual([['SIP/2.0 500 Reason', UAC.address]]);
+    // a 2xx-answered INVITE: its retransmission is absorbed with the 200 replayed, a late 200 passed on
+    const fwd2 = h.feed(request({ callId: 'c2@x', via: ['SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-uac-2;rport'] }), UAC)[1]!;
+    h.feed(answer(fwd2, 200), fwd2.address === DEST_A.address ? DEST_A : DEST_B);
+    const replay = h.feed(request({ callId: 'c2@x', via: ['SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-uac-2;rport'] }), UAC);
+    expect(replay.map((x) => startLine(x.bytes))).toEqual(['SIP/2.0 200 Reason']);
+    expect(h.feed(answer(fwd2, 200), DEST_A).map((x) => [startLine(x.bytes), x.address])).toEqual([['SIP/2.0 200 Reason', UAC.address]]);
+  });
+
   it('fails over when the destination never answers, within the final-response timer', () => {
     const h = harness({ ...RR_ALG, SIPLB_FR_TIMER: '2000' });
     h.feed(request(), UAC);
