@@ -34,6 +34,8 @@ export interface Stats {
   workerRestarts: number;
   /** Datagrams dropped because a worker's ingress ring was full. */
   ringDrops: number;
+  /** Load shedding now, the worst of the cores: share of new requests refused (%) and queueing delay (ms). */
+  overload: { shedPercent: number; delayMs: number };
   /** Per dispatch worker: its rings seen from the main thread, and what the worker itself reported. */
   workers: Array<WorkerRingState & { received: number; wakeups: number; egressDrops: number; replied: boolean }>;
 }
@@ -181,6 +183,10 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       udp: { ...udp.counters },
       workerRestarts: pool?.counters.workerRestarts ?? 0,
       ringDrops: pool?.counters.dropped ?? 0,
+      overload: [...(inline ? [inline.overload] : []), ...ws.map((w) => w.overload)].reduce(
+        (a, o) => ({ shedPercent: Math.max(a.shedPercent, Math.round(o.shed * 100)), delayMs: Math.max(a.delayMs, Math.round(o.delayMs)) }),
+        { shedPercent: 0, delayMs: 0 },
+      ),
       workers: (pool?.workers() ?? []).map((r) => {
         const w = ws.find((x) => x.index === r.index);
         return { ...r, received: w?.rings.received ?? 0, wakeups: w?.rings.wakeups ?? 0, egressDrops: w?.rings.dropped ?? 0, replied: w !== undefined };

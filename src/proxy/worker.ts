@@ -32,6 +32,8 @@ export interface WorkerStats {
   counters: ReturnType<ProxyCore['counters']['snapshot']>;
   pending: number;
   rings: RingStats;
+  /** The overload guard now: share refused (0-1) and the last queueing delay sampled (ms). */
+  overload: { shed: number; delayMs: number };
 }
 
 if (!parentPort || !isRingWorkerData(workerData)) throw new Error('src/proxy/worker.ts runs as a dispatch worker thread');
@@ -73,6 +75,7 @@ port.on('message', (msg: WorkerRequest) => {
       counters: core.counters.snapshot(),
       pending: core.pending,
       rings: rings.stats,
+      overload: { shed: core.overload.shed, delayMs: core.overload.delayMs },
     };
     port.postMessage(reply);
   }

@@ -51,6 +51,7 @@ describe.each([{ workers: '0' }, { workers: '2' }])('signals (SIPLB_WORKERS=$wor
     const { code, stdout } = await exited;
     expect(code).toBe(0);
     expect(stdout).toMatch(/draining_rejected 1/);
+    expect(stdout).toMatch(/\n {2}overload_shed_percent 0\n {2}queue_delay_ms \d+\n/); // idle: nothing refused
     if (workers === '0') expect(proxy.stderr()).toMatch(/"thread":"main","calls":2000,"completed":2000,"ms":\d+,"msg":"warmed up"/);
     if (workers === '2') {
       // each worker's ring state, for the operator asking "is a worker stuck?"
