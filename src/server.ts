@@ -121,8 +121,10 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
   } else {
     // The sockets' queueing delay, for the workers' shedding (they add their ring's wait to it).
     const socketDelay = new SharedDelay(SharedDelay.create());
-    delayTimer = setInterval(() => socketDelay.set(udp.queueDelayMs()), OVERLOAD_WINDOW_MS / 2);
-    delayTimer.unref();
+    if (config.overloadDelay > 0) {
+      delayTimer = setInterval(() => socketDelay.set(udp.queueDelayMs()), OVERLOAD_WINDOW_MS / 2);
+      delayTimer.unref();
+    }
     const init: DispatchWorkerInit = { config, records, states: states.buffer, socketDelay: socketDelay.buffer };
     pool = new WorkerPool({
       script: new URL('./proxy/worker.js', import.meta.url),

@@ -6,6 +6,7 @@
 // destination, ACK and BYE along our Record-Route, 200 to the BYE. Same functions, same parser
 // module, so the optimized code serves the real core; nothing is shared with it: the scratch core
 // has its own counters, timers and a private copy of the destination states, and is dropped.
+import { createParser, SipMessage } from '../parser/index.js';
 import { DestinationStates } from './dest-state.js';
 import type { CoreConfig } from './config.js';
 import { ProxyCore } from './core.js';
@@ -16,6 +17,14 @@ const UAC: Peer = { address: '192.0.2.1', port: 5060, socket: 0 };
 
 interface Captured {
   bytes: Uint8Array;
+  address: string;
+  port: number;
+}
+
+interface Forwarded {
+  method: string | undefined;
+  vias: string[];
+  rr: string[];
   address: string;
   port: number;
 }
@@ -39,11 +48,16 @@ export function warmUp(config: CoreConfig, flags: readonly number[], calls: numb
   const socket = config.sockets[0];
   const us = socket?.hostport ?? config.advertise.hostport;
   const uac = socket?.family === 6 ? { ...UAC, address: '2001:db8::1' } : UAC;
-  const feed = (text: string, from: Peer): { text: string; address: string; port: number } | undefined => {
+  // What the scratch core forwarded, read with the project's parser (the destination's side).
+  const parser = createParser();
+  const feed = (text: string, from: Peer): Forwarded | undefined => {
     sink.last = undefined;
     core.onDatagram(Buffer.from(text, 'latin1'), from);
     const out = sink.last as Captured | undefined; // set by the send callback above
-    return out && { text: Buffer.from(out.bytes).toString('latin1'), address: out.address, port: out.port };
+    if (out === undefined) return undefined;
+    const m = parser.parse(out.bytes);
+    if (!(m instanceof SipMessage)) return undefined;
+    return { method: m.method, vias: m.headers('Via'), rr: m.headers('Record-Route'), address: out.address, port: out.port };
   };
   let completed = 0;
   for (let i = 0; i < calls; i++) {
@@ -55,10 +69,9 @@ export function warmUp(config: CoreConfig, flags: readonly number[], calls: numb
       request('INVITE', `sip:service@${us}`, uac, `z9hG4bKw${i}i`, from, to, id, '1 INVITE', [], sdp, `Contact: <sip:caller@${hostport(uac)}>`),
       uac,
     );
-    if (invite === undefined || !invite.text.startsWith('INVITE ')) continue;
+    if (invite?.method !== 'INVITE') continue;
     const dest: Peer = { address: invite.address, port: invite.port, socket: 0 };
-    const vias = lines(invite.text, 'Via');
-    const rr = lines(invite.text, 'Record-Route');
+    const { vias, rr } = invite;
     const toTagged = `${to};tag=d${i}`;
     const contact = `Contact: <sip:ms@${hostport(dest)}>`;
     feed(response(100, 'Trying', vias, [], from, to, id, '1 INVITE'), dest);
@@ -68,8 +81,8 @@ export function warmUp(config: CoreConfig, flags: readonly number[], calls: numb
     const target = `sip:ms@${hostport(dest)}`;
     feed(request('ACK', target, uac, `z9hG4bKw${i}a`, from, toTagged, id, '1 ACK', route), uac);
     const bye = feed(request('BYE', target, uac, `z9hG4bKw${i}b`, from, toTagged, id, '2 BYE', route), uac);
-    if (bye === undefined || !bye.text.startsWith('BYE ')) continue;
-    feed(response(200, 'OK', lines(bye.text, 'Via'), [], from, toTagged, id, '2 BYE'), dest);
+    if (bye?.method !== 'BYE') continue;
+    feed(response(200, 'OK', bye.vias, [], from, toTagged, id, '2 BYE'), dest);
     completed++;
   }
   return { calls, completed, ms: Math.round(performance.now() - t0) };
@@ -109,14 +122,4 @@ function response(status: number, reason: string, vias: string[], rr: string[], 
     'Content-Length: 0',
   ];
   return `${head.join('\r\n')}\r\n\r\n`;
-}
-
-/** The values of every `name:` line of a message we built or forwarded (full names only). */
-function lines(text: string, name: string): string[] {
-  const out: string[] = [];
-  const prefix = `${name.toLowerCase()}:`;
-  for (const line of text.slice(0, text.indexOf('\r\n\r\n')).split('\r\n')) {
-    if (line.toLowerCase().startsWith(prefix)) out.push(line.slice(prefix.length).trim());
-  }
-  return out;
 }

@@ -43,8 +43,9 @@ const init = data.init as DispatchWorkerInit;
 const config = reviveConfig(init.config);
 // The ring is drained from the event loop (never during attach), so `core` exists by the first call.
 const ringLag = new LagWindow();
+const shedding = config.overloadDelay > 0;
 const rings: AttachedRings = attachRings(data.ingress, data.egress, (payload, meta) => {
-  ringLag.seen((tagOf(nowMicros()) - meta.tag) >>> 0); // the wait in the ingress ring, µs
+  if (shedding) ringLag.seen((tagOf(nowMicros()) - meta.tag) >>> 0); // the wait in the ingress ring, µs
   core.onDatagram(payload, meta, meta.tag);
 });
 const socketDelay = new SharedDelay(init.socketDelay);
