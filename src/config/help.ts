@@ -22,6 +22,20 @@ function wrap(text: string, width: number): string[] {
   return lines;
 }
 
+/** Splits a comma-separated value into lines after its commas (a default list longer than a line). */
+function wrapList(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const part of text.split(/(?<=,)/)) {
+    if (line !== '' && line.length + part.length > width) {
+      lines.push(line);
+      line = part;
+    } else line += part;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
+
 function helpDefault(v: ConfigVar): string {
   if (v.computed) return v.default;
   return v.default === '' ? 'empty' : v.default;
@@ -34,7 +48,7 @@ export function configHelp(): string {
     const head = `  ${v.name}  ${v.type}`;
     const def = `(default: ${helpDefault(v)})`;
     if (head.length + 2 + def.length <= WIDTH) out.push(`${head}  ${def}`);
-    else out.push(head, INDENT + def);
+    else out.push(head, ...wrapList(def, WIDTH - INDENT.length).map((l) => INDENT + l));
     for (const line of wrap(v.description, WIDTH - INDENT.length)) out.push(INDENT + line);
   }
   return out.join('\n') + '\n';

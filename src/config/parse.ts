@@ -3,6 +3,7 @@
 // no environment, no file system (load.ts does both, once).
 import { isIPv4, isIPv6 } from 'node:net';
 import { SiplbConfigError } from '../errors.js';
+import { parseCidrList, type CidrList } from '../shared/cidr.js';
 
 /** A parser for one variable's text. */
 export type Parse<T> = (raw: string, name: string) => T;
@@ -181,10 +182,12 @@ export function frozenSet<T>(values: Iterable<T>): ReadonlySet<T> {
 export const failoverCodes: Parse<FailoverCodes> = (raw, name) => {
   const codes: number[] = [];
   const classes: number[] = [];
-  const accepts = 'a comma-separated list of codes 300-699 or classes 3xx-6xx, e.g. 5xx,408';
+  const accepts = 'a comma-separated list of codes 300-599 or classes 3xx-5xx, e.g. 5xx,408';
   for (const item of raw.split(',').map((s) => s.trim().toLowerCase())) {
     if (item === '' && raw.trim() === '') continue;
     const cls = /^([3-6])xx$/.exec(item)?.[1];
+    // RFC 3261 16.7 step 6: after a 6xx the proxy starts no new branch
+    if (item.startsWith('6')) throw new SiplbConfigError(name, `6xx cannot fail over (RFC 3261 16.7: a 6xx ends the search): remove ${JSON.stringify(item)}`);
     if (cls !== undefined) classes.push(Number(cls));
     else if (/^[3-6][0-9][0-9]$/.test(item)) codes.push(Number(item));
     else fail(name, accepts, raw);
@@ -208,4 +211,21 @@ export const hashTemplate: Parse<string> = (raw, name) => {
     fail(name, 'a template of $name tokens and literal text without spaces, e.g. $ci or $fU@$ci', raw);
   }
   return raw;
+};
+
+/** SIPLB_TRUSTED, SIPLB_ALLOW: a comma-separated list of addresses and CIDR blocks; empty = none. */
+export const cidrList: Parse<CidrList> = (raw, name) => {
+  const list = parseCidrList(raw);
+  if ('error' in list) {
+    throw new SiplbConfigError(name, `expected a comma-separated list of IPv4/IPv6 addresses or CIDR blocks (10.0.0.0/8, 2001:db8::/32), got ${JSON.stringify(raw)}: ${list.error}`);
+  }
+  return list;
+};
+
+/** SIPLB_SCANNER_UA: comma-separated substrings, matched case-insensitively; empty = none. */
+export const substringList: Parse<readonly string[]> = (raw, name) => {
+  const items = raw.split(',').map((s) => s.trim().toLowerCase());
+  if (raw.trim() === '') return [];
+  if (items.some((s) => s === '' || CONTROL.test(s))) fail(name, 'a comma-separated list of non-empty words', raw);
+  return items;
 };

@@ -8,6 +8,7 @@ import {
   advertise,
   bitmask,
   bool,
+  cidrList,
   failoverCodes,
   hashTemplate,
   intIn,
@@ -15,6 +16,7 @@ import {
   isWildcard,
   listenList,
   oneOf,
+  substringList,
   text,
   type ListenAddress,
 } from './parse.js';
@@ -23,6 +25,7 @@ import {
   ALGORITHMS,
   DS_FLAG_FAILOVER,
   DS_FLAG_HASH_USER_ONLY,
+  FOREIGN_ROUTE,
   HASH_MODES,
   LOG_LEVELS,
   MARK_FAILED,
@@ -166,8 +169,13 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
   },
   failoverCodes: {
     name: 'SIPLB_FAILOVER_CODES', type: 'codes and classes', default: '5xx,408',
-    description: 'Final responses that fail over to the next destination (needs SIPLB_FLAGS bit 2); empty = timeouts only.',
+    description: 'Final responses that fail over to the next destination (needs SIPLB_FLAGS bit 2); a timeout always does, a 6xx never (RFC 3261 16.7). Empty = timeouts only.',
     parse: failoverCodes,
+  },
+  failoverAfterProvisional: {
+    name: 'SIPLB_FAILOVER_AFTER_PROVISIONAL', type: 'boolean', default: 'false',
+    description: 'Fail over when a destination that already answered with a provisional (180 Ringing) reaches SIPLB_FR_INV_TIMER; off, the callee simply did not answer and the caller gets 408.',
+    parse: bool,
   },
   markFailed: {
     name: 'SIPLB_MARK_FAILED', type: 'i, t, ip, tp or empty', default: '',
@@ -188,6 +196,46 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
     name: 'SIPLB_MAX_MESSAGE_SIZE', type: 'bytes, 512-65535', default: '65535',
     description: 'Largest request accepted; a larger one is answered 513 Message Too Large.',
     parse: intIn(512, 65_535, 'bytes'),
+  },
+  foreignRoute: {
+    name: 'SIPLB_FOREIGN_ROUTE', type: 'reject, drop', default: 'reject',
+    description: 'A new request (no To tag) whose Route names another host is never followed: reject answers 403, drop discards it silently.',
+    parse: oneOf(FOREIGN_ROUTE),
+  },
+  allow: {
+    name: 'SIPLB_ALLOW', type: 'CIDR list', default: '',
+    description: 'Sources that may start calls (new out-of-dialog requests), e.g. 192.0.2.0/24,2001:db8::/32; others get 403. Empty = anyone. In-dialog requests are judged by their Record-Route token instead.',
+    parse: cidrList,
+  },
+  trusted: {
+    name: 'SIPLB_TRUSTED', type: 'CIDR list', default: '127.0.0.0/8,::1',
+    description: 'Sources exempt from flood control (upstream SBCs, trunks, load generators); the destinations of the list are always exempt.',
+    parse: cidrList,
+  },
+  floodLimit: {
+    name: 'SIPLB_FLOOD_LIMIT', type: 'integer 0-10000000', default: '1000',
+    description: 'Flood control: most datagrams one source may send per SIPLB_FLOOD_WINDOW; past it the source is blocked for SIPLB_FLOOD_BLOCK and its datagrams are dropped unanswered, before parsing. 0 = off.',
+    parse: intIn(0, 10_000_000),
+  },
+  floodWindow: {
+    name: 'SIPLB_FLOOD_WINDOW', type: 'ms, 100-60000', default: '1000',
+    description: 'Sliding window over which SIPLB_FLOOD_LIMIT counts.',
+    parse: intIn(100, 60_000, 'ms'),
+  },
+  floodBlock: {
+    name: 'SIPLB_FLOOD_BLOCK', type: 's, 1-86400', default: '60',
+    description: 'How long a flooding source stays blocked; one still over the limit when it ends is blocked again.',
+    parse: intIn(1, 86_400, 's'),
+  },
+  scannerUserAgents: {
+    name: 'SIPLB_SCANNER_UA', type: 'comma-separated words', default: 'friendly-scanner,sipvicious,sipcli,vaxsipuseragent,sundayddr,iwar,sip-scan,sivus,pplsip,siparmyknife,smap',
+    description: 'Requests whose User-Agent contains one of these (any case) are dropped unanswered: known SIP scanners. Empty = none.',
+    parse: substringList,
+  },
+  maxTransactions: {
+    name: 'SIPLB_MAX_TRANSACTIONS', type: 'integer 100-10000000', default: '250000',
+    description: 'Per dispatch thread: most transactions held (stateful, finished ones kept 32 s included) or routes cached (stateless); past it new requests get 503 and nothing in flight is dropped.',
+    parse: intIn(100, 10_000_000),
   },
   overloadDelay: {
     name: 'SIPLB_OVERLOAD_DELAY', type: 'ms, 0-10000', default: '100',

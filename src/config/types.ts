@@ -1,6 +1,7 @@
 // The validated configuration: one field per SIPLB_* variable (schema.ts maps them), every default
 // applied, deep-frozen by loadConfig(). Workers get it at start; nothing reads the environment later.
 import type { AdvertiseAddress, FailoverCodes, ListenAddress } from './parse.js';
+import type { CidrList } from '../shared/cidr.js';
 
 export type { AdvertiseAddress, FailoverCodes, ListenAddress } from './parse.js';
 
@@ -16,6 +17,10 @@ export const DS_FLAG_FAILOVER = 2;
 /** ds_mark_dst letters: inactive or trying, optionally probing; '' leaves the state alone. */
 export const MARK_FAILED = ['', 'i', 't', 'ip', 'tp'] as const;
 export type MarkFailed = (typeof MARK_FAILED)[number];
+
+/** SIPLB_FOREIGN_ROUTE: what a new request whose Route is not ours gets. */
+export const FOREIGN_ROUTE = ['reject', 'drop'] as const;
+export type ForeignRoute = (typeof FOREIGN_ROUTE)[number];
 
 export const HASH_MODES = ['rehash', 'kamailio'] as const;
 export type HashMode = (typeof HASH_MODES)[number];
@@ -67,6 +72,8 @@ export interface SiplbConfig {
   readonly t2: number;
   /** SIPLB_FAILOVER_CODES: final responses that fail over; test with isFailoverStatus(). */
   readonly failoverCodes: FailoverCodes;
+  /** SIPLB_FAILOVER_AFTER_PROVISIONAL: an INVITE branch that rang and timed out fails over too. */
+  readonly failoverAfterProvisional: boolean;
   /** SIPLB_MARK_FAILED: ds_mark_dst state given to a destination a call failed over from. */
   readonly markFailed: MarkFailed;
   /** SIPLB_NO_DEST_CODE: status sent when no destination is left. */
@@ -75,6 +82,22 @@ export interface SiplbConfig {
   readonly noDestReason: string;
   /** SIPLB_MAX_MESSAGE_SIZE, bytes: larger requests are answered 513, larger responses dropped. */
   readonly maxMessageSize: number;
+  /** SIPLB_FOREIGN_ROUTE: a new request with a Route not ours is answered 403 or dropped. */
+  readonly foreignRoute: ForeignRoute;
+  /** SIPLB_ALLOW: sources that may start calls; no blocks = anyone. */
+  readonly allow: CidrList;
+  /** SIPLB_TRUSTED: sources exempt from flood control. */
+  readonly trusted: CidrList;
+  /** SIPLB_FLOOD_LIMIT: datagrams per source per window before it is blocked; 0 = off. */
+  readonly floodLimit: number;
+  /** SIPLB_FLOOD_WINDOW, ms: the sliding window of floodLimit. */
+  readonly floodWindow: number;
+  /** SIPLB_FLOOD_BLOCK, s: how long a flooding source stays blocked. */
+  readonly floodBlock: number;
+  /** SIPLB_SCANNER_UA: lower-case User-Agent substrings of scanners, dropped silently. */
+  readonly scannerUserAgents: readonly string[];
+  /** SIPLB_MAX_TRANSACTIONS: per thread, most server transactions (or stateless routes) held. */
+  readonly maxTransactions: number;
   /** SIPLB_OVERLOAD_DELAY, ms: queueing delay from which new requests are shed with 503; 0 = never. */
   readonly overloadDelay: number;
   /** SIPLB_OVERLOAD_RETRY_AFTER, s: Retry-After of an overload 503; 0 = none. */

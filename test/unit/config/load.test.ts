@@ -21,7 +21,7 @@ describe('loadConfig defaults', () => {
   const config = loadConfig({});
 
   it('applies every documented default', () => {
-    const { rrSecret, failoverCodes, ...rest } = config;
+    const { rrSecret, failoverCodes, allow, trusted, ...rest } = config;
     expect(rest).toEqual({
       listen: [{ transport: 'udp', host: '127.0.0.1', address: '127.0.0.1', port: 5060, family: 4 }],
       advertise: { host: '127.0.0.1', port: 5060 },
@@ -46,6 +46,13 @@ describe('loadConfig defaults', () => {
       noDestCode: 503,
       noDestReason: 'Service Unavailable',
       maxMessageSize: 65535,
+      failoverAfterProvisional: false,
+      foreignRoute: 'reject',
+      floodLimit: 1000,
+      floodWindow: 1000,
+      floodBlock: 60,
+      scannerUserAgents: ['friendly-scanner', 'sipvicious', 'sipcli', 'vaxsipuseragent', 'sundayddr', 'iwar', 'sip-scan', 'sivus', 'pplsip', 'siparmyknife', 'smap'],
+      maxTransactions: 250000,
       overloadDelay: 100,
       overloadRetryAfter: 0,
       warmupCalls: 2000,
@@ -57,6 +64,8 @@ describe('loadConfig defaults', () => {
     expect([...failoverCodes.codes]).toEqual([408]);
     expect([...failoverCodes.classes]).toEqual([5]);
     expect(rrSecret.length).toBeGreaterThanOrEqual(16);
+    expect(allow.blocks).toEqual([]);
+    expect(trusted.blocks.map((b) => b.prefix)).toEqual([8, 128]);
   });
 
   it('has one field per documented variable', () => {
@@ -118,11 +127,11 @@ describe('SIPLB_LIST_FILE and SIPLB_FAILOVER_CODES', () => {
   });
 
   it('parses codes and classes into sets the predicate reads', () => {
-    const { failoverCodes } = loadConfig({ SIPLB_FAILOVER_CODES: '5XX, 408,6xx,480' });
+    const { failoverCodes } = loadConfig({ SIPLB_FAILOVER_CODES: '5XX, 408,3xx,480' });
     expect([...failoverCodes.codes]).toEqual([408, 480]);
-    expect([...failoverCodes.classes]).toEqual([5, 6]);
-    expect([503, 599, 408, 480, 603].every((s) => isFailoverStatus(failoverCodes, s))).toBe(true);
-    expect([200, 404, 486, 487, 302].some((s) => isFailoverStatus(failoverCodes, s))).toBe(false);
+    expect([...failoverCodes.classes]).toEqual([5, 3]);
+    expect([503, 599, 408, 480, 302].every((s) => isFailoverStatus(failoverCodes, s))).toBe(true);
+    expect([200, 404, 486, 487, 603].some((s) => isFailoverStatus(failoverCodes, s))).toBe(false);
   });
 
   it('empty failover codes mean timeouts only', () => {

@@ -60,6 +60,17 @@ const good: Array<[string, string, keyof SiplbConfig, unknown]> = [
   ['SIPLB_LOG_LEVEL', 'silent', 'logLevel', 'silent'],
   ['SIPLB_SERVER_HEADER', '', 'serverHeader', ''],
   ['SIPLB_SERVER_HEADER', 'acme-lb/2.0', 'serverHeader', 'acme-lb/2.0'],
+  ['SIPLB_FAILOVER_AFTER_PROVISIONAL', 'yes', 'failoverAfterProvisional', true],
+  ['SIPLB_FOREIGN_ROUTE', 'DROP', 'foreignRoute', 'drop'],
+  ['SIPLB_ALLOW', '', 'allow', { text: '', blocks: [] }],
+  ['SIPLB_ALLOW', '192.0.2.0/24', 'allow', { text: '192.0.2.0/24', blocks: [{ v6: false, words: [0, 0, 0, 0xc0000200], prefix: 24 }] }],
+  ['SIPLB_TRUSTED', '[::1], 10.1.2.3', 'trusted', { text: '[::1], 10.1.2.3', blocks: [{ v6: true, words: [0, 0, 0, 1], prefix: 128 }, { v6: false, words: [0, 0, 0, 0x0a010203], prefix: 32 }] }],
+  ['SIPLB_FLOOD_LIMIT', '0', 'floodLimit', 0],
+  ['SIPLB_FLOOD_WINDOW', '2000', 'floodWindow', 2000],
+  ['SIPLB_FLOOD_BLOCK', '120', 'floodBlock', 120],
+  ['SIPLB_SCANNER_UA', '', 'scannerUserAgents', []],
+  ['SIPLB_SCANNER_UA', 'Friendly-Scanner, sipcli', 'scannerUserAgents', ['friendly-scanner', 'sipcli']],
+  ['SIPLB_MAX_TRANSACTIONS', '1000', 'maxTransactions', 1000],
 ];
 
 // [variable, raw value, text the message must contain besides the variable name]
@@ -110,7 +121,9 @@ const bad: Array<[string, string, string]> = [
   ['SIPLB_FR_INV_TIMER', '600001', 'from 100 to 600000 (ms)'],
   ['SIPLB_T1', '10', 'from 50 to 10000 (ms)'],
   ['SIPLB_T2', '60001', 'from 100 to 60000 (ms)'],
-  ['SIPLB_FAILOVER_CODES', '5xx,abc', 'codes 300-699 or classes 3xx-6xx'],
+  ['SIPLB_FAILOVER_CODES', '5xx,abc', 'codes 300-599 or classes 3xx-5xx'],
+  ['SIPLB_FAILOVER_CODES', '5xx,6xx', '6xx cannot fail over'],
+  ['SIPLB_FAILOVER_CODES', '603', 'remove "603"'],
   ['SIPLB_FAILOVER_CODES', '200', 'got "200"'],
   ['SIPLB_FAILOVER_CODES', '2xx', 'got "2xx"'],
   ['SIPLB_FAILOVER_CODES', '5xx,,408', 'got "5xx,,408"'],
@@ -133,6 +146,17 @@ const bad: Array<[string, string, string]> = [
   ['SIPLB_LOG_LEVEL', 'verbose', 'expected one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
   ['SIPLB_SERVER_HEADER', 'siplb\r\n', 'without control characters'],
   ['SIPLB_SERVER_HEADER', 'x'.repeat(257), 'at most 256 characters'],
+  ['SIPLB_FAILOVER_AFTER_PROVISIONAL', 'sometimes', 'expected a boolean'],
+  ['SIPLB_FOREIGN_ROUTE', 'follow', 'expected one of reject, drop'],
+  ['SIPLB_ALLOW', '10.0.0.0/33', 'prefix length outside 0-32'],
+  ['SIPLB_ALLOW', 'example.com', 'is not an IPv4 or IPv6 address'],
+  ['SIPLB_TRUSTED', '10.0.0.1,,10.0.0.2', 'an empty item'],
+  ['SIPLB_TRUSTED', '2001:db8::/129', 'prefix length outside 0-128'],
+  ['SIPLB_FLOOD_LIMIT', '-5', 'from 0 to 10000000'],
+  ['SIPLB_FLOOD_WINDOW', '50', 'from 100 to 60000 (ms)'],
+  ['SIPLB_FLOOD_BLOCK', '0', 'from 1 to 86400 (s)'],
+  ['SIPLB_SCANNER_UA', 'a,,b', 'non-empty words'],
+  ['SIPLB_MAX_TRANSACTIONS', '99', 'from 100 to 10000000'],
 ];
 
 function errorOf(env: Record<string, string>): SiplbConfigError {
