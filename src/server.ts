@@ -36,6 +36,8 @@ export interface Stats {
   ringDrops: number;
   /** Load shedding now, the worst of the cores: share of new requests refused (%) and queueing delay (ms). */
   overload: { shedPercent: number; delayMs: number };
+  /** Bytes: the process's resident set, and the V8 heap in use of the main thread and of each dispatch worker. */
+  memory: { rss: number; heapUsed: number; workersHeapUsed: number };
   /** Per dispatch worker: its rings seen from the main thread, and what the worker itself reported. */
   workers: Array<WorkerRingState & { received: number; wakeups: number; egressDrops: number; replied: boolean }>;
 }
@@ -189,6 +191,11 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
         (a, o) => ({ shedPercent: Math.max(a.shedPercent, Math.round(o.shed * 100)), delayMs: Math.max(a.delayMs, Math.round(o.delayMs)) }),
         { shedPercent: 0, delayMs: 0 },
       ),
+      memory: {
+        rss: process.memoryUsage.rss(),
+        heapUsed: process.memoryUsage().heapUsed,
+        workersHeapUsed: ws.reduce((n, w) => n + w.heapUsed, 0),
+      },
       workers: (pool?.workers() ?? []).map((r) => {
         const w = ws.find((x) => x.index === r.index);
         return { ...r, received: w?.rings.received ?? 0, wakeups: w?.rings.wakeups ?? 0, egressDrops: w?.rings.dropped ?? 0, replied: w !== undefined };

@@ -28,6 +28,7 @@ export function formatStats(s: Stats): string {
   lines.push(`  udp_received ${s.udp.received}`, `  udp_sent ${s.udp.sent}`, `  udp_send_errors ${s.udp.sendErrors}`);
   lines.push(`  worker_restarts ${s.workerRestarts}`, `  ring_drops ${s.ringDrops}`, `  pending_transactions ${s.pending}`);
   lines.push(`  overload_shed_percent ${s.overload.shedPercent}`, `  queue_delay_ms ${s.overload.delayMs}`);
+  lines.push(`  rss_bytes ${s.memory.rss}`, `  heap_used_bytes ${s.memory.heapUsed}`, `  workers_heap_used_bytes ${s.memory.workersHeapUsed}`);
   for (const w of s.workers) {
     lines.push(
       `  worker_${w.index} ${w.replied ? 'ok' : 'no-reply'} received=${w.received} wakeups=${w.wakeups} ingress_pending_bytes=${w.ingressPendingBytes} ` +

@@ -1,6 +1,7 @@
 // A dispatch worker: one ProxyCore fed from its ingress ring, sending through its egress ring. It
 // joins the rotation when it posts READY (STYLE.md habit 4); the main thread replaces it if it dies.
 // Control messages (postMessage, never per datagram): stats, drain.
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { reviveConfig } from '../config/load.js';
 import type { SiplbConfig } from '../config/types.js';
@@ -32,6 +33,8 @@ export interface WorkerStats {
   counters: ReturnType<ProxyCore['counters']['snapshot']>;
   pending: number;
   rings: RingStats;
+  /** This thread's V8 heap in use, bytes. */
+  heapUsed: number;
   /** The overload guard now: share refused (0-1) and the last queueing delay sampled (ms). */
   overload: { shed: number; delayMs: number };
 }
@@ -76,6 +79,7 @@ port.on('message', (msg: WorkerRequest) => {
       counters: core.counters.snapshot(),
       pending: core.pending,
       rings: rings.stats,
+      heapUsed: getHeapStatistics().used_heap_size,
       overload: { shed: core.overload.shed, delayMs: core.overload.delayMs },
     };
     port.postMessage(reply);
