@@ -21,6 +21,10 @@ class ParserReader extends Reader {
   check(): void {
     if (this.parser.generation !== this.generation) throw new SiplbStaleMessageError();
   }
+  override parseUri(off: number, len: number): boolean {
+    this.check();
+    return this.parser.parseUriAt(off, len);
+  }
 }
 
 export class SipParser {

@@ -146,6 +146,47 @@ export class SipMessage {
   get routeCount(): number {
     return this.#r.int(C.F_ROUTE_COUNT);
   }
+  /**
+   * Offset and length of every Route value in order, as pairs in one array: [off0, len0, off1,
+   * len1, ...]. Each is a route-param as written (name-addr and its header params).
+   */
+  routeSpans(): number[] {
+    const t = this.#r.table;
+    const out: number[] = [];
+    const n = this.#r.int(C.F_HDR_COUNT);
+    for (let i = 0; i < n; i++) {
+      const b = C.HDR_BASE + i * C.HDR_STRIDE;
+      if (t[b + C.H_ID] !== C.HDR_ROUTE) continue;
+      const count = t[b + C.H_VAL_COUNT]!;
+      if (count < 0) {
+        out.push(t[b + C.H_VALUE_OFF]!, t[b + C.H_VALUE_LEN]!);
+        continue;
+      }
+      const first = t[b + C.H_FIRST_VAL]!;
+      for (let v = first; v < first + count; v++) out.push(t[C.VAL_BASE + v * 2]!, t[C.VAL_BASE + v * 2 + 1]!);
+    }
+    return out;
+  }
+  /**
+   * The URI inside the name-addr at [off, off + len) (a Route or Record-Route value: the part
+   * between < and >, or the whole value without them), parsed into the parser's scratch block:
+   * valid until the next uriAt() or parse. Undefined when it is not a URI (or the message is detached).
+   */
+  uriAt(off: number, len: number): UriView | undefined {
+    const r = this.#r;
+    const bytes = r.bytes;
+    const end = off + len;
+    const lt = bytes.indexOf(0x3c, off);
+    let a = off;
+    let b = end;
+    if (lt >= 0 && lt < end) {
+      const gt = bytes.indexOf(0x3e, lt);
+      if (gt < 0 || gt >= end) return undefined;
+      a = lt + 1;
+      b = gt;
+    }
+    return r.parseUri(a, b - a) ? new UriView(r, C.F_URI_SCRATCH) : undefined;
+  }
   /** Top Record-Route URI, or undefined. */
   get recordRoute(): UriView | undefined {
     return this.#r.int(C.F_RR1 + C.U_OFF) < 0 ? undefined : new UriView(this.#r, C.F_RR1);

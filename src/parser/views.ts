@@ -33,6 +33,14 @@ export abstract class Reader {
   /** Throws SiplbStaleMessageError when the table no longer describes this message. */
   abstract check(): void;
 
+  /**
+   * Parses [off, off + len) of the message as a URI into the F_URI_SCRATCH block; false when it is
+   * not a URI, or when this reader has no parser behind it (a detached message).
+   */
+  parseUri(_off: number, _len: number): boolean {
+    return false;
+  }
+
   /** Slot value. */
   int(slot: number): number {
     this.check();

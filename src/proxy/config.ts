@@ -4,6 +4,7 @@
 import { isFailoverStatus } from '../config/parse.js';
 import { DS_FLAG_FAILOVER, DS_FLAG_HASH_USER_ONLY, type SiplbConfig } from '../config/types.js';
 import type { DestinationRecord } from '../dispatch/list-file.js';
+import type { CidrList } from '../shared/cidr.js';
 import { targetsFrom } from './dispatcher.js';
 import type { RouteTarget } from './types.js';
 
@@ -25,12 +26,20 @@ export interface CoreConfig {
   readonly t2: number;
   readonly isFailoverCode: (status: number) => boolean;
   readonly markFailed: string;
+  /** SIPLB_FAILOVER_AFTER_PROVISIONAL: a branch that rang and then timed out fails over too. */
+  readonly failoverAfterProvisional: boolean;
   readonly noDestCode: number;
   readonly noDestReason: string;
   readonly maxMessageSize: number;
   /** Queueing delay (ms) from which new requests are shed; 0 = never. */
   readonly overloadDelay: number;
   readonly overloadRetryAfter: number;
+  readonly foreignRoute: 'reject' | 'drop';
+  readonly allow: CidrList;
+  /** Lower-case User-Agent substrings of scanners (dropped silently). */
+  readonly scannerUserAgents: readonly string[];
+  /** Most server transactions (stateful) or cached routes (stateless) this core holds. */
+  readonly maxTransactions: number;
   readonly rrSecret: string;
   readonly serverHeader: string;
   /** Written into our Via and Record-Route. */
@@ -68,11 +77,16 @@ export function coreConfig(c: SiplbConfig, records: readonly DestinationRecord[]
     t2: c.t2,
     isFailoverCode: (status) => isFailoverStatus(c.failoverCodes, status),
     markFailed: c.markFailed,
+    failoverAfterProvisional: c.failoverAfterProvisional,
     noDestCode: c.noDestCode,
     noDestReason: c.noDestReason,
     maxMessageSize: c.maxMessageSize,
     overloadDelay: c.overloadDelay,
     overloadRetryAfter: c.overloadRetryAfter,
+    foreignRoute: c.foreignRoute,
+    allow: c.allow,
+    scannerUserAgents: c.scannerUserAgents,
+    maxTransactions: c.maxTransactions,
     rrSecret: c.rrSecret,
     serverHeader: c.serverHeader,
     advertise: { host: adv.host, port: adv.port, hostport: `${host}:${adv.port}` },

@@ -3,42 +3,48 @@
 // dispatcher and in-dialog requests through our own Record-Route, and forwards responses by Via.
 // Transaction state (stateful mode) lives in StatefulEngine; stateless forwarding (RFC 3261 16.11)
 // is here.
+//
+// Never an open relay: a new request goes only to a destination the dispatcher chose, whatever
+// Route or Request-URI it brings; an in-dialog request only through our own Record-Route with a
+// token bound to its dialog, and from outside the destination sets only to a destination that
+// token names; a response only back down a Via branch we made.
 import { createParser, type SipMessage, type SipParser } from '../parser/index.js';
 import * as P from '../parser/constants.generated.js';
 import { buildResponse, forwardRequest, forwardResponse } from '../sip/rewrite.js';
-import { statefulBranch, statelessBranch } from '../sip/branch.js';
+import { type ResponseHop, statefulBranch, statelessBranch, verifyStatelessBranch } from '../sip/branch.js';
+import { deriveKeys, type ProxyKeys } from '../sip/keys.js';
+import { localTag } from '../sip/local-tag.js';
+import { entry, findHeader } from '../sip/splice.js';
 import { signToken, verifyToken } from '../sip/token.js';
 import { reasonPhrase, routeMatcher } from '../sip/responses.js';
+import { cidrMatcher } from '../shared/cidr.js';
 import { Counters } from './counters.js';
 import type { DestinationStates } from './dest-state.js';
 import { Dispatcher } from './dispatcher.js';
 import { OverloadGuard, ShedMemory, type DelaySample } from './overload.js';
+import { RouteCache } from './route-cache.js';
+import { analyseRoutes, nextHop, type HostPort, type RouteInfo } from './routing.js';
 import { StatefulEngine } from './stateful.js';
 import { TimerWheel } from './timer-wheel.js';
-import type { Output, Peer, RouteTarget } from './types.js';
+import type { Forward, Output, Peer, RouteTarget, StatefulHost } from './types.js';
 import type { CoreConfig } from './config.js';
 
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 
-/** What the core decided for a request it forwards. */
-export interface Forward {
-  bytes: Buffer;
-  address: string;
-  port: number;
-  socket: number;
-  branch: string;
-}
-
-export class ProxyCore {
+export class ProxyCore implements StatefulHost {
   readonly counters = new Counters();
   readonly parser: SipParser = createParser();
   readonly timers: TimerWheel;
   readonly dispatcher: Dispatcher;
+  /** The MAC keys of what we sign into messages (token, stateless branch, local To tag). */
+  readonly keys: ProxyKeys;
   readonly #stateful: StatefulEngine | undefined;
-  /** Stateless mode: (Call-ID, CSeq) -> destination for 64*T1, so retransmissions, CANCEL and the ACK of a non-2xx follow the INVITE whatever the algorithm. */
-  readonly #routeCache = new Map<string, { target: RouteTarget; expires: number }>();
-  readonly #toTag: string;
-  readonly #isOurs: (hp: { host: string; port: number }) => boolean;
+  /** Stateless mode: where each new request went, for its retransmissions, CANCEL and non-2xx ACK. */
+  readonly #routes: RouteCache;
+  readonly #isOurs: (hp: HostPort) => boolean;
+  /** SIPLB_ALLOW: who may start calls; undefined = anyone. */
+  readonly #allowed: ((address: string) => boolean) | undefined;
+  readonly #scanners: readonly string[];
   /** Load shedding (overload.ts): refuses a share of new requests while datagrams queue too long. */
   readonly overload: OverloadGuard;
   readonly #overloadHeaders: string[] | undefined;
@@ -59,9 +65,12 @@ export class ProxyCore {
     this.overload = new OverloadGuard(config.overloadDelay, queueDelay);
     this.#overloadHeaders = config.overloadRetryAfter > 0 ? [`Retry-After: ${config.overloadRetryAfter}`] : undefined;
     this.#shed = new ShedMemory(64 * config.t1);
+    this.#routes = new RouteCache(64 * config.t1, config.maxTransactions);
     this.dispatcher = new Dispatcher(config, states);
-    this.#toTag = `slb${Math.random().toString(36).slice(2, 10)}`;
+    this.keys = deriveKeys(config.rrSecret);
     this.#isOurs = routeMatcher(config.ours);
+    this.#allowed = config.allow.blocks.length > 0 ? cidrMatcher(config.allow) : undefined;
+    this.#scanners = config.scannerUserAgents;
     if (config.mode === 'stateful') this.#stateful = new StatefulEngine(this);
   }
 
@@ -81,11 +90,19 @@ export class ProxyCore {
         this.counters.inc('drop_malformed_response');
         return;
       }
-      if (this.#stateful?.onResponse(bytes, m)) return;
+      if (this.#stateful) {
+        // stateful: only a live client transaction of ours takes a response (RFC 3261 17.1.3)
+        if (!this.#stateful.onResponse(bytes, m)) this.counters.inc(this.#isUs(m.via?.host, m.via?.port ?? 0) ? 'drop_response_no_transaction' : 'drop_response_not_ours');
+        return;
+      }
       this.forwardResponseByVia(bytes, m);
       return;
     }
     this.counters.inc('rx_requests');
+    if (this.#isScanner()) {
+      this.counters.inc('scanner_dropped'); // silence: an answer tells a scanner it found a SIP server
+      return;
+    }
     if (code !== 0) {
       this.#rejectMalformed(bytes, m, code, src);
       return;
@@ -100,6 +117,7 @@ export class ProxyCore {
     this.timers.advance(now);
     this.overload.update(now);
     if (this.#shed.size > 0) this.#shed.expire(now);
+    if (this.#routes.size > 0) this.#routes.expire(now);
   }
 
   /** SIGTERM: from now on new INVITEs get 503; transactions in flight finish. */
@@ -126,56 +144,56 @@ export class ProxyCore {
       if (isAck) return this.counters.inc('drop_ack_unmatched');
       return this.reply(bytes, m, src, 483); // RFC 3261 16.3 step 3
     }
-    const proxyRequire = m.headers('Proxy-Require');
-    if (proxyRequire.length > 0 && !isAck && method !== P.METHOD_CANCEL) {
-      return this.reply(bytes, m, src, 420, [`Unsupported: ${proxyRequire.join(', ')}`]); // RFC 3261 16.3 step 5
+    if (!isAck && method !== P.METHOD_CANCEL && findHeader(this.parser.table, P.HDR_PROXY_REQUIRE) >= 0) {
+      return this.reply(bytes, m, src, 420, [`Unsupported: ${m.headers('Proxy-Require').join(', ')}`]); // RFC 3261 16.3 step 5
     }
-    const ruri = m.requestUri!;
-    const scheme = ruri.schemeKind;
+    const scheme = m.requestUri!.schemeKind;
     if (scheme !== 'sip' && scheme !== 'tel') {
       // RFC 3261 16.3 step 2; sips: would need TLS end to end (26.2), never downgraded to UDP
       return isAck ? this.counters.inc('drop_ack_unmatched') : this.reply(bytes, m, src, 416);
     }
+    const routes = analyseRoutes(m, this.#isOurs);
+    if (m.to.tag !== undefined) return this.#onInDialog(bytes, m, src, routes);
 
-    // Route pre-processing (RFC 3261 16.4): our own top Route is removed.
-    const route = m.route;
-    const popped = route !== undefined && this.#isOurs({ host: route.host ?? '', port: route.port });
-    const token = popped ? param(route.params, 'slb') : undefined;
-    const inDialog = m.to.tag !== undefined;
-
-    if (inDialog || (popped && m.routeCount > 1)) {
-      if (!popped) {
-        // never an open relay: in-dialog requests must come back through our Record-Route
-        // the ACK of a non-2xx we answered ourselves (400, 483, 503...) ends there (RFC 3261 17.2.1)
-        if (isAck) return this.counters.inc(m.to.tag === this.#toTag ? 'ack_local_reply' : 'drop_in_dialog_not_ours');
-        this.counters.inc('drop_in_dialog_not_ours');
-        return this.reply(bytes, m, src, 404);
-      }
-      return this.#forwardInDialog(bytes, m, src, token);
-    }
+    // ---- a new request: it goes only where the dispatcher says ----
     if (isAck) return this.counters.inc('drop_ack_unmatched'); // an ACK of nothing we routed
+    if (routes.kind === 'foreign' || (routes.kind === 'ours' && routes.rest > 0)) {
+      // a Route past us on a new request names a host of the sender's choosing: never followed
+      this.counters.inc('relay_foreign_route');
+      if (cfg.foreignRoute === 'drop') return;
+      return this.reply(bytes, m, src, 403);
+    }
     if (method === P.METHOD_CANCEL && this.#stateful) {
       this.counters.inc('cancel_unmatched');
       return this.reply(bytes, m, src, 481); // RFC 3261 9.2: no matching transaction
     }
+    const ruri = m.requestUri!;
+    if (method === P.METHOD_OPTIONS && ruri.user === undefined && this.#isUs(ruri.host, ruri.port)) {
+      return this.reply(bytes, m, src, 200); // OPTIONS pinging the proxy itself
+    }
+    if (this.#allowed !== undefined && !this.#allowed(src.address)) {
+      this.counters.inc('source_denied'); // SIPLB_ALLOW
+      return this.reply(bytes, m, src, 403);
+    }
     if (this.#draining && method === P.METHOD_INVITE) {
       this.counters.inc('draining_rejected');
       return this.reply(bytes, m, src, 503);
-    }
-    if (method === P.METHOD_OPTIONS && ruri.user === undefined && this.#isUs(ruri.host, ruri.port)) {
-      return this.reply(bytes, m, src, 200); // OPTIONS pinging the proxy itself
     }
     this.#forwardNew(bytes, m, src);
   }
 
   #forwardNew(bytes: Uint8Array, m: SipMessage, src: Peer): void {
     let targets: RouteTarget[];
-    const cached = this.config.mode === 'stateless' ? this.#cachedTarget(m) : undefined;
+    const cached = this.#stateful ? undefined : this.#routes.get(m.callId, m.cseqNumber, this.now());
     if (cached) targets = [cached]; // a retransmission (or CANCEL) of a request already forwarded
     else if (m.methodId !== P.METHOD_CANCEL && this.#refuse(m)) {
       // before any routing work: a refusal must cost as little as possible
       this.counters.inc('overload_rejected');
       return this.reply(bytes, m, src, 503, this.#overloadHeaders);
+    } else if (this.#stateful ? this.#stateful.full : this.#routes.full) {
+      // SIPLB_MAX_TRANSACTIONS: new work waits; what is in flight keeps its state
+      this.counters.inc('tx_limit_rejected');
+      return this.reply(bytes, m, src, 503);
     } else targets = this.dispatcher.select(m, src);
     if (targets.length === 0) {
       this.counters.inc('no_destination');
@@ -184,8 +202,8 @@ export class ProxyCore {
     this.counters.inc('fwd_new');
     if (this.#stateful) return this.#stateful.startNew(bytes, m, src, targets);
     const target = targets[0]!;
-    this.#cacheTarget(m, target);
-    const fwd = this.buildForward(bytes, m, this.parser.table, src, target, targets[1], statelessBranch(m));
+    this.#routes.set(m.callId, m.cseqNumber, target, this.now());
+    const fwd = this.buildForward(bytes, m, this.parser.table, src, target, targets[1], this.#statelessBranch(m, src));
     this.send(fwd.bytes, fwd.address, fwd.port, fwd.socket, 'tx_requests');
   }
 
@@ -200,42 +218,97 @@ export class ProxyCore {
     return true;
   }
 
-  #forwardInDialog(bytes: Uint8Array, m: SipMessage, src: Peer, token: string | undefined): void {
-    // next hop: the next Route (loose routing), else the Request-URI (RFC 3261 16.12)
-    const hop = m.routeCount > 1 ? this.#secondRoute(m) : { host: m.requestUri!.host ?? '', port: m.requestUri!.port };
-    let address = stripBrackets(hop.host);
-    let port = hop.port || 5060;
-    // In-dialog failover: the token names the destination chosen for the dialog and a second one.
-    const dest = token ? verifyToken(this.config.rrSecret, token) : null;
-    if (dest) {
-      const primary = this.dispatcher.byId(dest.primary);
-      const secondary = dest.secondary !== undefined ? this.dispatcher.byId(dest.secondary) : undefined;
-      if (primary && secondary && !this.dispatcher.usable(primary) && this.dispatcher.usable(secondary)) {
-        const goingToPrimary = address === primary.address && port === primary.port;
-        if (goingToPrimary) {
-          address = secondary.address;
-          port = secondary.port;
-          this.counters.inc('in_dialog_failover');
-        }
+  // ---- in-dialog requests ----
+
+  #onInDialog(bytes: Uint8Array, m: SipMessage, src: Peer, routes: RouteInfo): void {
+    const isAck = m.methodId === P.METHOD_ACK;
+    if (routes.kind !== 'ours' && routes.kind !== 'strict') {
+      if (isAck) {
+        // the ACK of a non-2xx: of one we answered ourselves (RFC 3261 17.2.1), or, stateless, of
+        // one a destination answered (it follows the INVITE; RFC 3261 16.11)
+        if (m.to.tag === this.localTag(m)) return this.counters.inc('ack_local_reply');
+        const cached = this.#stateful ? undefined : this.#routes.get(m.callId, m.cseqNumber, this.now());
+        if (cached) return this.#forwardAck(bytes, m, src, cached, routes);
       }
+      // never an open relay: an in-dialog request comes back through our Record-Route or not at all
+      return this.#deny(bytes, m, src, 'relay_no_route');
     }
-    if (!isIpLiteral(address)) {
-      if (m.methodId === P.METHOD_ACK) return this.counters.inc('drop_in_dialog_not_ours');
-      return this.reply(bytes, m, src, 500, undefined, 'Next Hop Not Resolvable');
+    const token = routes.token;
+    if (token === undefined || token === '') return this.#deny(bytes, m, src, 'relay_token_missing');
+    const check = verifyToken(this.keys.token, token, m.callId, m.from.tag ?? '', m.to.tag ?? '');
+    if (!check.ok) return this.#deny(bytes, m, src, check.reason === 'garbled' ? 'relay_token_garbled' : 'relay_token_invalid');
+
+    let address: string;
+    let port: number;
+    if (this.dispatcher.isDestination(src.address, src.port)) {
+      // from a destination: towards the caller, as loose routing says (RFC 3261 16.12)
+      const hop = nextHop(m, routes);
+      if (hop === undefined) return this.#deny(bytes, m, src, 'relay_token_invalid');
+      address = stripBrackets(hop.host);
+      port = hop.port || 5060;
+      if (!isIpLiteral(address)) {
+        if (isAck) return this.counters.inc('drop_in_dialog_unresolvable');
+        return this.reply(bytes, m, src, 500, undefined, 'Next Hop Not Resolvable');
+      }
+    } else {
+      // from outside: only to a destination the token names, whatever the Request-URI says; the
+      // second one when the first is down (in-dialog failover)
+      const primary = this.dispatcher.byId(check.dest.primary);
+      const secondary = check.dest.secondary !== undefined ? this.dispatcher.byId(check.dest.secondary) : undefined;
+      let target = primary;
+      if (secondary && (!primary || !this.dispatcher.usable(primary)) && this.dispatcher.usable(secondary)) {
+        target = secondary;
+        if (primary) this.counters.inc('in_dialog_failover');
+      }
+      if (!target) {
+        // the dialog's destinations have left the list: nothing of it is reachable any more
+        this.counters.inc('relay_destination_gone');
+        return isAck ? undefined : this.reply(bytes, m, src, 481);
+      }
+      if (routes.rest > 0) {
+        // a Route after ours must be the destination's own (a router layer that record-routes)
+        const hop = nextHop(m, routes);
+        const named = hop && (isTarget(hop, primary) || isTarget(hop, secondary));
+        if (!named) return this.#deny(bytes, m, src, 'relay_foreign_route');
+      }
+      address = target.address;
+      port = target.port;
     }
+    if (isAck) return this.#forwardAck(bytes, m, src, { address, port }, routes);
     this.counters.inc('fwd_in_dialog');
     const socket = this.#socketFor(address, src.socket);
-    const via = this.#viaFor(m.methodId === P.METHOD_ACK || !this.#stateful ? statelessBranch(m) : statefulBranch(), socket);
+    const branch = this.#stateful ? statefulBranch() : this.#statelessBranch(m, src);
     const out = forwardRequest(bytes, this.parser.table, {
-      via: via.value,
+      via: this.#via(branch, socket),
       stampTopVia: this.#stamp(m, src),
       maxForwards: (m.maxForwards ?? 71) - 1,
-      popRoute: true,
+      popRoute: routes.kind === 'ours',
+      popLastRoute: routes.kind === 'strict',
+      ...(routes.kind === 'strict' ? { requestUri: routes.requestUri } : {}),
     });
-    if (this.#stateful && m.methodId !== P.METHOD_ACK) {
-      return this.#stateful.startInDialog(bytes, m, src, { bytes: out, address, port, socket, branch: via.branch });
-    }
+    if (this.#stateful) return this.#stateful.startInDialog(bytes, m, src, { bytes: out, address, port, socket, branch });
     this.send(out, address, port, socket, 'tx_requests');
+  }
+
+  /** ACK is forwarded statelessly in both modes (it has no response), with the branch 16.11 asks for. */
+  #forwardAck(bytes: Uint8Array, m: SipMessage, src: Peer, to: { address: string; port: number }, routes: RouteInfo): void {
+    this.counters.inc('fwd_in_dialog');
+    const socket = this.#socketFor(to.address, src.socket);
+    const out = forwardRequest(bytes, this.parser.table, {
+      via: this.#via(this.#statelessBranch(m, src), socket),
+      stampTopVia: this.#stamp(m, src),
+      maxForwards: (m.maxForwards ?? 71) - 1,
+      popRoute: routes.kind === 'ours',
+      popLastRoute: routes.kind === 'strict',
+      ...(routes.kind === 'strict' ? { requestUri: routes.requestUri } : {}),
+    });
+    this.send(out, to.address, to.port, socket, 'tx_requests');
+  }
+
+  /** An in-dialog request we will not route: 403 (an ACK is dropped: it is never answered). */
+  #deny(bytes: Uint8Array, m: SipMessage, src: Peer, reason: 'relay_no_route' | 'relay_token_missing' | 'relay_token_garbled' | 'relay_token_invalid' | 'relay_foreign_route'): void {
+    this.counters.inc(reason);
+    if (m.methodId !== P.METHOD_ACK) this.reply(bytes, m, src, 403);
   }
 
   /** The request for `target`, with our Via and, for dialog-creating requests, our Record-Route. */
@@ -249,18 +322,20 @@ export class ProxyCore {
     branch: string,
   ): Forward {
     const socket = this.#socketFor(target.address, src.socket);
-    const via = this.#viaFor(branch, socket);
     const ruri = this.dispatcher.rewriteRequestUri(m, target);
-    const rr =
-      this.config.recordRoute && isDialogCreating(m.methodId)
-        ? this.#recordRoute(signToken(this.config.rrSecret, { primary: target.id, ...(second ? { secondary: second.id } : {}) }), socket)
-        : undefined;
+    let rr: string | undefined;
+    if (this.config.recordRoute && isDialogCreating(m.methodId)) {
+      const dest = second ? { primary: target.id, secondary: second.id } : { primary: target.id };
+      rr = this.#recordRoute(signToken(this.keys.token, dest, { callId: m.callId, callerTag: m.from.tag ?? '' }), socket);
+    }
+    // a new request reaching here has no Route, or only ours (a UA with us as outbound proxy): ours goes
+    const route = m.route;
     const out = forwardRequest(bytes, table, {
-      via: via.value,
+      via: this.#via(branch, socket),
       stampTopVia: this.#stamp(m, src),
       maxForwards: (m.maxForwards ?? 71) - 1,
-      popRoute: false,
-      ...(rr ? { recordRoute: rr } : {}),
+      popRoute: route !== undefined && this.#isUs(route.host, route.port),
+      ...(rr !== undefined ? { recordRoute: rr } : {}),
       ...(ruri !== undefined ? { requestUri: ruri } : {}),
     });
     return { bytes: out, address: target.address, port: target.port, socket, branch };
@@ -268,20 +343,24 @@ export class ProxyCore {
 
   // ---- responses ----
 
-  /** Stateless response forwarding (RFC 3261 16.7 step 3, 18.2.2): our Via off, to the next one. */
+  /**
+   * Stateless response forwarding (RFC 3261 16.7 step 3, 18.2.2): our Via off, to the next one,
+   * but only down a branch we made for that hop (branch.ts): a forged response is dropped.
+   */
   forwardResponseByVia(bytes: Uint8Array, m: SipMessage): void {
     const top = m.via;
     if (!top || !this.#isUs(top.host, top.port)) return this.counters.inc('drop_response_not_ours');
     const next = m.via2;
     if (!next) return this.counters.inc('drop_response_no_next_hop');
-    const address = stripBrackets(next.received ?? next.host);
-    const rport = next.rport;
-    const port = typeof rport === 'number' ? rport : next.port || 5060;
-    if (address === '255.255.255.255') return this.counters.inc('drop_response_broadcast'); // RFC 4475 3.3.10
-    if (!isIpLiteral(address)) return this.counters.inc('drop_response_no_next_hop');
+    const hop = responseHop(next.host, next.port, next.received, next.rport);
+    if (hop.address === '255.255.255.255') return this.counters.inc('drop_response_broadcast'); // RFC 4475 3.3.10
+    if (!isIpLiteral(hop.address)) return this.counters.inc('drop_response_no_next_hop');
+    if (top.branch === undefined || !verifyStatelessBranch(top.branch, this.keys.branch, m.callId, hop)) {
+      return this.counters.inc('drop_response_forged');
+    }
     const out = forwardResponse(bytes, this.parser.table);
     this.counters.inc('fwd_responses');
-    this.send(out, address, port, this.#socketFor(address, 0), 'tx_responses');
+    this.send(out, hop.address, hop.port, this.#socketFor(hop.address, 0), 'tx_responses');
   }
 
   // ---- local answers ----
@@ -290,7 +369,7 @@ export class ProxyCore {
   reply(bytes: Uint8Array, m: SipMessage, src: Peer, status: number, headers?: string[], reason?: string): void {
     if (m.methodId === P.METHOD_ACK) return; // ACK is never answered
     const out = buildResponse(bytes, this.parser.table, status, reason ?? reasonPhrase(status), {
-      ...(status > 100 ? { toTag: this.#toTag } : {}),
+      ...(status > 100 ? { toTag: this.localTag(m) } : {}),
       ...(headers ? { headers } : {}),
       ...(this.config.serverHeader ? { server: this.config.serverHeader } : {}),
     });
@@ -299,6 +378,11 @@ export class ProxyCore {
     this.counters.reply(status);
     const to = this.#responseTarget(m, src);
     this.send(out, to.address, to.port, src.socket, 'tx_responses');
+  }
+
+  /** The To tag of our own final answers to the transaction of `m` (sip/local-tag.ts). */
+  localTag(m: SipMessage): string {
+    return localTag(this.keys.tag, m.callId, m.from.tag, m.cseqNumber);
   }
 
   send(bytes: Uint8Array, address: string, port: number, socket: number, counter: 'tx_requests' | 'tx_responses'): void {
@@ -313,6 +397,18 @@ export class ProxyCore {
     const s = code === P.ERR_CSEQ_METHOD && m.methodId === P.METHOD_OTHER ? 501 : status;
     if (m.methodId === P.METHOD_ACK || !m.via) return this.counters.inc('drop_malformed_request');
     this.reply(bytes, m, src, s, undefined, s === 501 ? undefined : P.ERRORS[code]?.[1]);
+  }
+
+  /** SIPLB_SCANNER_UA: the User-Agent of the datagram in the parser names a known scanner. */
+  #isScanner(): boolean {
+    if (this.#scanners.length === 0) return false;
+    const t = this.parser.table;
+    const i = findHeader(t, P.HDR_USER_AGENT);
+    if (i < 0) return false;
+    const off = t[entry(i) + P.H_VALUE_OFF]!;
+    const ua = this.parser.memory.toString('latin1', off, off + t[entry(i) + P.H_VALUE_LEN]!).toLowerCase();
+    for (const s of this.#scanners) if (ua.includes(s)) return true;
+    return false;
   }
 
   #responseTarget(m: SipMessage, src: Peer): { address: string; port: number } {
@@ -334,9 +430,17 @@ export class ProxyCore {
     return stamp;
   }
 
-  #viaFor(branch: string, socket: number): { value: string; branch: string } {
+  /** The stateless branch for `m`, bound to where its responses will go once #stamp is applied. */
+  #statelessBranch(m: SipMessage, src: Peer): string {
+    const via = m.via!;
+    const stamp = this.#stamp(m, src);
+    const hop = responseHop(via.host, via.port, stamp.received ?? via.received, stamp.rport ?? via.rport);
+    return statelessBranch(m, this.keys.branch, hop);
+  }
+
+  #via(branch: string, socket: number): string {
     const hp = this.config.sockets[socket]?.hostport ?? this.config.advertise.hostport;
-    return { value: `SIP/2.0/UDP ${hp};branch=${branch}`, branch };
+    return `SIP/2.0/UDP ${hp};branch=${branch}`;
   }
 
   /**
@@ -352,15 +456,6 @@ export class ProxyCore {
     return host !== undefined && this.#isOurs({ host, port });
   }
 
-  #secondRoute(m: SipMessage): { host: string; port: number } {
-    const routes = m.headers('Route');
-    const second = routes[1] ?? '';
-    const lt = second.indexOf('<');
-    const uri = lt >= 0 ? second.slice(lt + 1, second.indexOf('>', lt)) : second;
-    const hostport = /^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;>?]+)(?::(\d+))?/i.exec(uri);
-    return { host: hostport?.[1] ?? '', port: Number(hostport?.[2] ?? 0) };
-  }
-
   /** The socket to send to `address` from: the preferred one if its family fits, else the first that does. */
   #socketFor(address: string, preferred: number): number {
     const family = address.includes(':') ? 6 : 4;
@@ -369,29 +464,15 @@ export class ProxyCore {
     const i = socks.findIndex((s) => s.family === family);
     return i < 0 ? preferred : i;
   }
+}
 
-  #cachedTarget(m: SipMessage): RouteTarget | undefined {
-    const key = `${m.callId}|${m.cseq.number}`;
-    const hit = this.#routeCache.get(key);
-    if (!hit) return undefined;
-    if (hit.expires < this.now()) {
-      this.#routeCache.delete(key);
-      return undefined;
-    }
-    return hit.target;
-  }
+/** Where responses go by a Via's values (RFC 3261 18.2.2, RFC 3581 4): received or host, rport or port. */
+function responseHop(host: string, port: number, received: string | undefined, rport: number | null | undefined): ResponseHop {
+  return { address: stripBrackets(received ?? host), port: typeof rport === 'number' ? rport : port || 5060 };
+}
 
-  #cacheTarget(m: SipMessage, target: RouteTarget): void {
-    if (this.#routeCache.size > 100_000) {
-      // bounded: drop the oldest entries (Map keeps insertion order)
-      const now = this.now();
-      for (const [k, v] of this.#routeCache) {
-        if (this.#routeCache.size <= 90_000 && v.expires > now) break;
-        this.#routeCache.delete(k);
-      }
-    }
-    this.#routeCache.set(`${m.callId}|${m.cseq.number}`, { target, expires: this.now() + 64 * this.config.t1 });
-  }
+function isTarget(hop: HostPort, t: RouteTarget | undefined): boolean {
+  return t !== undefined && stripBrackets(hop.host).toLowerCase() === t.address && (hop.port || 5060) === t.port;
 }
 
 function isKeepalive(b: Uint8Array): boolean {
@@ -413,15 +494,4 @@ export function isIpLiteral(a: string): boolean {
 
 function isDialogCreating(method: number): boolean {
   return method === P.METHOD_INVITE || method === P.METHOD_SUBSCRIBE || method === P.METHOD_REFER || method === P.METHOD_NOTIFY;
-}
-
-/** Value of `name` in a ";a=b;c" parameter string. */
-export function param(params: string | undefined, name: string): string | undefined {
-  if (!params) return undefined;
-  for (const p of params.split(';')) {
-    const eq = p.indexOf('=');
-    const k = (eq < 0 ? p : p.slice(0, eq)).trim().toLowerCase();
-    if (k === name) return eq < 0 ? '' : p.slice(eq + 1).trim();
-  }
-  return undefined;
 }

@@ -7,6 +7,7 @@ import { compileTemplate, hashKey, type CompiledTemplate } from '../dispatch/key
 import { buildSets, type Destination, type DestinationSet } from '../dispatch/sets.js';
 import type { DestinationRecord } from '../dispatch/list-file.js';
 import { rewriteUser } from '../dispatch/rewrite.js';
+import { canonicalHost } from '../sip/responses.js';
 import type { CoreConfig } from './config.js';
 import type { DestinationStates } from './dest-state.js';
 import type { Peer, RouteTarget } from './types.js';
@@ -35,6 +36,8 @@ export class Dispatcher {
   readonly #runtime = new Map<number, SetRuntime>();
   readonly #targetOf = new Map<string, RouteTarget>();
   readonly #template: CompiledTemplate | undefined;
+  /** `address|port` of every destination of every set: who may route in-dialog requests towards a caller. */
+  readonly #destinations: ReadonlySet<string>;
 
   constructor(
     private readonly config: CoreConfig,
@@ -43,6 +46,12 @@ export class Dispatcher {
     this.#sets = buildSets(config.records);
     flatten(this.#sets).forEach((d, i) => this.#targetOf.set(d.id, config.targets[i]!));
     this.#template = config.alg === 7 ? compileTemplate(config.hashTemplate) : undefined;
+    this.#destinations = new Set(config.targets.map((t) => `${canonicalHost(t.address)}|${t.port}`));
+  }
+
+  /** True when `address` and `port` (a datagram's source, as Node reports it) are a destination of the list. */
+  isDestination(address: string, port: number): boolean {
+    return this.#destinations.has(`${address}|${port}`);
   }
 
   /** The ordered destinations for a new request (first = chosen), empty when none is usable. */

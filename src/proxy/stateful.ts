@@ -1,15 +1,16 @@
 // Transaction-stateful forwarding (RFC 3261 16 and 17, UDP): retransmissions are absorbed upstream
 // and generated downstream, INVITEs get 100 Trying, CANCEL is answered and carried to the pending
-// branch, the ACK of a non-2xx is generated hop by hop, and a 5xx, 408 or silence moves the
-// transaction to the next destination of its list (DISPATCHER.md, failover).
+// branches, the ACK of a non-2xx is generated hop by hop, and a 5xx, 408 or silence moves the
+// transaction to the next destination of its list (failover, Kamailio's ds_next_dst). Every branch
+// is kept until the server transaction ends: a 2xx from any of them is relayed and cancels the
+// others; the caller gets the best final response of all of them (RFC 3261 16.7).
 import { createParser, type SipMessage, type SipParser } from '../parser/index.js';
 import * as P from '../parser/constants.generated.js';
-import { buildAck, buildCancel, buildResponse, forwardResponse } from '../sip/rewrite.js';
+import { buildAck, buildCancel, buildResponse, forwardResponse, withStatus } from '../sip/rewrite.js';
 import { statefulBranch } from '../sip/branch.js';
 import { reasonPhrase } from '../sip/responses.js';
-import type { ProxyCore, Forward } from './core.js';
-import { type ClientTx, ServerState, type ServerTx, serverKey } from './transactions.js';
-import type { Peer, RouteTarget } from './types.js';
+import { betterFinal, type ClientTx, ServerState, type ServerTx, serverKey } from './transactions.js';
+import type { Forward, Peer, RouteTarget, StatefulHost } from './types.js';
 
 /**
  * What a finished transaction no longer holds. It stays 64*T1 (32 s) to absorb retransmissions,
@@ -36,7 +37,7 @@ export class StatefulEngine {
   /** Parses stored requests (failover, CANCEL, ACK) without disturbing the datagram in hand. */
   readonly #reparser: SipParser = createParser();
 
-  constructor(private readonly core: ProxyCore) {}
+  constructor(private readonly core: StatefulHost) {}
 
   /** Transactions still waiting for a final response. */
   get pending(): number {
@@ -45,20 +46,25 @@ export class StatefulEngine {
     return n;
   }
 
+  /** SIPLB_MAX_TRANSACTIONS reached: no new transaction until some expire. */
+  get full(): boolean {
+    return this.#servers.size >= this.core.config.maxTransactions;
+  }
+
   /** Retransmissions, the ACK of a non-2xx and CANCEL of a held INVITE. True when handled. */
   onRequest(bytes: Uint8Array, m: SipMessage, src: Peer): boolean {
-    const method = m.method ?? '';
-    const key = keyOf(m, method === 'CANCEL' ? 'INVITE' : method);
+    const method = m.methodId;
+    const key = keyOf(m, method === P.METHOD_CANCEL ? 'INVITE' : (m.method ?? ''));
     const tx = this.#servers.get(key);
-    if (method === 'CANCEL') {
+    if (method === P.METHOD_CANCEL) {
       if (!tx) return false;
       this.core.counters.inc('cancel_matched');
       this.core.reply(bytes, m, src, 200); // RFC 3261 16.10: the CANCEL itself is answered here
-      if (tx.state === ServerState.Proceeding && !tx.canceled) this.#cancel(tx);
+      if (tx.state === ServerState.Proceeding && !tx.canceled) this.#cancelAll(tx);
       return true;
     }
     if (!tx) return false;
-    if (method === 'ACK') {
+    if (method === P.METHOD_ACK) {
       if (tx.state !== ServerState.Completed) return false; // the ACK of a 2xx: in-dialog, routed on
       this.core.timers.clear(tx.retransmit); // RFC 3261 17.2.1: Completed -> Confirmed
       tx.retransmit = undefined;
@@ -67,7 +73,7 @@ export class StatefulEngine {
     }
     // a retransmission: answer with what we last sent, never forward it again
     this.core.counters.inc('retrans_absorbed');
-    if (tx.lastResponse) this.core.send(tx.lastResponse, tx.peer.address, tx.peer.port, tx.peer.socket, 'tx_responses');
+    if (tx.lastResponse) this.#toUpstream(tx, tx.lastResponse);
     return true;
   }
 
@@ -83,71 +89,85 @@ export class StatefulEngine {
     this.#send(tx, fwd, undefined);
   }
 
-  /** A response whose top Via is one of our client transactions. False: forward it statelessly. */
+  /** A response whose top Via branch is one of our client transactions; false when it is not. */
   onResponse(bytes: Uint8Array, m: SipMessage): boolean {
     const branch = m.via?.branch;
     if (branch === undefined) return false;
-    if (m.cseq.method === 'CANCEL') return this.#clients.has(branch); // answers to our CANCELs end here
     const c = this.#clients.get(branch);
     if (!c) return false;
+    if (m.cseq.method === 'CANCEL') return true; // answers to our CANCELs end here
     const tx = c.server;
     const status = m.status;
-    if (c.done) {
-      // late or retransmitted: a 2xx is always passed on (RFC 3261 16.7 step 10); a non-2xx is ACKed again
-      if (status >= 200 && status < 300) this.#toUpstream(tx, forwardResponse(bytes, this.core.parser.table));
-      else if (status >= 300 && c.isInvite) this.#ack(c, m);
-      return true;
-    }
     if (status < 200) {
+      if (c.done) return this.#late(); // a branch we gave up on still rings: nothing to relay
       c.provisional = true;
       if (c.isInvite) {
         this.core.timers.clear(c.retransmit); // Timer A stops on a provisional
         c.retransmit = undefined;
         this.core.timers.clear(c.fr);
-        c.fr = this.core.timers.set(this.core.config.frInvTimer, () => this.#timeout(c));
+        c.fr = this.core.timers.set(this.core.config.frInvTimer, () => this.#timeout(c)); // Timer C
       }
       if (c.cancelPending) this.#sendCancel(c);
-      if (status > 100) {
+      if (status > 100 && tx.state === ServerState.Proceeding) {
         const out = forwardResponse(bytes, this.core.parser.table);
         tx.lastResponse = out;
         this.#toUpstream(tx, out);
       }
       return true;
     }
-    this.#finishClient(c);
     if (status < 300) {
+      // a 2xx from any branch, first or late, is relayed (RFC 3261 16.7 step 10)
+      if (!c.done) this.#finishClient(c);
       const out = keep(forwardResponse(bytes, this.core.parser.table));
       this.#toUpstream(tx, out);
-      tx.state = tx.isInvite ? ServerState.Accepted : ServerState.Completed;
-      tx.lastResponse = out;
-      this.#expire(tx);
-      // a 2xx is final for good: no local answer, no failover, and its ACK is end to end
-      this.#release(tx, true);
+      if (tx.state === ServerState.Proceeding) {
+        tx.state = tx.isInvite ? ServerState.Accepted : ServerState.Completed;
+        tx.lastResponse = out;
+        this.#cancelOthers(tx, c); // RFC 3261 16.10: a 2xx ends the search
+        this.#expire(tx);
+        // a 2xx is final for good: no local answer, no failover, and its ACK is end to end
+        this.#release(tx, true);
+      } else if (tx.state === ServerState.Completed) {
+        this.core.timers.clear(tx.retransmit); // a 2xx after our non-2xx: stop repeating the latter
+        tx.retransmit = undefined;
+      }
       return true;
     }
+    if (c.done) {
+      // a retransmitted final, or the 487 of a branch we cancelled: ACKed again, never relayed
+      if (c.isInvite) this.#ack(c, m);
+      return this.#late();
+    }
+    this.#finishClient(c);
     if (c.isInvite) this.#ack(c, m); // RFC 3261 17.1.1.3: hop-by-hop ACK of a non-2xx
-    tx.lastFinal = forwardResponse(bytes, this.core.parser.table);
+    this.#consider(tx, status, forwardResponse(bytes, this.core.parser.table));
+    if (tx.state !== ServerState.Proceeding) return true;
+    if (status >= 600) {
+      this.#cancelOthers(tx, c); // RFC 3261 16.7 step 5: a 6xx ends every branch
+      this.#finishBest(tx);
+      return true;
+    }
     if (this.#failover(tx, c, status)) return true;
-    this.#finish(tx, tx.lastFinal);
+    if (!this.#branchesLeft(tx)) this.#finishBest(tx);
     return true;
   }
 
   // ---- server side ----
 
   #createServer(bytes: Uint8Array, m: SipMessage, src: Peer, targets: RouteTarget[]): ServerTx {
-    const method = m.method ?? '';
     const tx: ServerTx = {
-      key: keyOf(m, method),
+      key: keyOf(m, m.method ?? ''),
       isInvite: m.methodId === P.METHOD_INVITE,
-      peer: this.core.config.forceRport ? { ...src } : src,
+      // a copy: the host may reuse `src` for the next datagram (a worker's ring metadata)
+      peer: { address: src.address, port: src.port, socket: src.socket },
       request: Buffer.from(bytes.subarray(0, m.length)),
       state: ServerState.Proceeding,
       lastResponse: undefined,
       targets,
       next: 0,
-      client: undefined,
+      clients: [],
       canceled: false,
-      lastFinal: undefined,
+      best: undefined,
       retransmit: undefined,
       lifetime: undefined,
       retransmitInterval: this.core.config.t1,
@@ -167,11 +187,30 @@ export class StatefulEngine {
     return tx;
   }
 
+  /** Keeps `status` as the caller's answer if it beats the one kept (RFC 3261 16.7 step 6). */
+  #consider(tx: ServerTx, status: number, bytes: Buffer | undefined): void {
+    if (tx.best === undefined || betterFinal(status, tx.best.status)) tx.best = { status, bytes };
+  }
+
+  /** Every branch has ended without a 2xx: the best final goes upstream. */
+  #finishBest(tx: ServerTx): void {
+    const best = tx.best;
+    if (best === undefined || best.bytes === undefined) return this.#finishLocal(tx, best?.status ?? (tx.canceled ? 487 : 408));
+    if (best.status === 503) {
+      // RFC 3261 16.7 step 6: a 503 would tell the caller that this proxy is unavailable, not the
+      // destination; relayed as 500, as Kamailio does by default (tm remap_503_500)
+      this.core.counters.inc('remap_503_500');
+      return this.#finish(tx, withStatus(best.bytes, 500, reasonPhrase(500)));
+    }
+    this.#finish(tx, best.bytes);
+  }
+
   /** Sends `final` upstream and keeps the transaction to absorb retransmissions (Timers G, H, J). */
   #finish(tx: ServerTx, response: Buffer): void {
     const final = keep(response);
     tx.state = ServerState.Completed;
     tx.lastResponse = final;
+    tx.best = undefined;
     // an INVITE client keeps its request: a retransmitted non-2xx is ACKed again from it
     this.#release(tx, !tx.isInvite);
     this.#toUpstream(tx, final);
@@ -192,9 +231,9 @@ export class StatefulEngine {
 
   /** A final answer made here (408, 487, 503...) from the stored request. */
   #finishLocal(tx: ServerTx, status: number): void {
-    this.#reparser.exec(tx.request);
+    const view = this.#reparse(tx.request);
     const out = buildResponse(tx.request, this.#reparser.table, status, reasonPhrase(status), {
-      toTag: `slb${tx.key.length.toString(36)}${Math.random().toString(36).slice(2, 8)}`,
+      toTag: this.core.localTag(view),
       ...(this.core.config.serverHeader ? { server: this.core.config.serverHeader } : {}),
     });
     this.core.counters.inc('local_replies');
@@ -202,11 +241,11 @@ export class StatefulEngine {
     if (out) this.#finish(tx, out);
   }
 
-  /** Drops what a final answer made useless: the stored request, the list, and the sent request. */
-  #release(tx: ServerTx, clientToo: boolean): void {
+  /** Drops what a final answer made useless: the stored request, the list, and the sent requests. */
+  #release(tx: ServerTx, clientsToo: boolean): void {
     tx.request = RELEASED;
     tx.targets = [];
-    if (clientToo && tx.client?.done) tx.client.sent = RELEASED;
+    if (clientsToo) for (const c of tx.clients) if (c.done) c.sent = RELEASED;
   }
 
   #expire(tx: ServerTx): void {
@@ -214,7 +253,11 @@ export class StatefulEngine {
     tx.lifetime = this.core.timers.set(64 * this.core.config.t1, () => {
       this.core.timers.clear(tx.retransmit);
       this.#servers.delete(tx.key);
-      if (tx.client) this.#clients.delete(tx.client.branch);
+      for (const c of tx.clients) {
+        this.core.timers.clear(c.retransmit);
+        this.core.timers.clear(c.fr);
+        this.#clients.delete(c.branch);
+      }
     });
   }
 
@@ -247,13 +290,13 @@ export class StatefulEngine {
       isInvite: tx.isInvite,
       provisional: false,
       cancelPending: false,
+      cancelSent: false,
       done: false,
       retransmit: undefined,
       retransmitInterval: t1,
       fr: undefined,
     };
-    if (tx.client) this.#clients.delete(tx.client.branch);
-    tx.client = c;
+    tx.clients.push(c);
     this.#clients.set(c.branch, c);
     this.core.send(c.sent, c.address, c.port, c.socket, 'tx_requests');
     const again = (): void => {
@@ -276,22 +319,30 @@ export class StatefulEngine {
     c.fr = undefined;
   }
 
-  /** No final response in time: CANCEL what rings, then fail over or answer 408 (or 487 if canceled). */
+  /**
+   * No final response in time. A branch that rang (180) and reached SIPLB_FR_INV_TIMER is a callee
+   * that did not answer, not a dead server: it is cancelled (RFC 3261 16.8) and, unless
+   * SIPLB_FAILOVER_AFTER_PROVISIONAL, nobody else is rung (Kamailio's reference config checks
+   * t_branch_replied() for the same reason). Silence fails over whatever SIPLB_FAILOVER_CODES says.
+   */
   #timeout(c: ClientTx): void {
     if (c.done) return;
     const tx = c.server;
     this.#finishClient(c);
     this.core.counters.inc('timeout');
-    if (c.isInvite && c.provisional) this.#sendCancel(c);
-    if (this.#failover(tx, c, 408)) return;
-    if (tx.lastFinal && !tx.canceled) return this.#finish(tx, tx.lastFinal);
-    this.#finishLocal(tx, tx.canceled ? 487 : 408);
+    const rang = c.isInvite && c.provisional;
+    if (rang) this.#sendCancel(c);
+    this.#consider(tx, tx.canceled ? 487 : 408, undefined);
+    if (tx.state !== ServerState.Proceeding) return;
+    if ((!rang || this.core.config.failoverAfterProvisional) && this.#failover(tx, c, 0)) return;
+    if (!this.#branchesLeft(tx)) this.#finishBest(tx);
   }
 
-  /** Moves to the next destination when the code calls for it; true when it did. */
+  /** Moves to the next destination when the outcome calls for it (0: a timeout); true when it did. */
   #failover(tx: ServerTx, c: ClientTx, status: number): boolean {
     const cfg = this.core.config;
-    if (tx.canceled || tx.targets.length === 0 || !cfg.failover || !cfg.isFailoverCode(status)) return false;
+    if (tx.canceled || tx.targets.length === 0 || !cfg.failover) return false;
+    if (status !== 0 && !cfg.isFailoverCode(status)) return false;
     if (c.target && cfg.markFailed) this.core.dispatcher.mark(c.target, cfg.markFailed);
     if (tx.next >= tx.targets.length) {
       this.core.counters.inc('failover_exhausted');
@@ -302,23 +353,43 @@ export class StatefulEngine {
     return true;
   }
 
-  #cancel(tx: ServerTx): void {
+  #branchesLeft(tx: ServerTx): boolean {
+    return tx.clients.some((c) => !c.done);
+  }
+
+  /** The caller's CANCEL: every pending branch is cancelled; the caller gets their best answer (487). */
+  #cancelAll(tx: ServerTx): void {
     tx.canceled = true;
-    const c = tx.client;
-    if (!c || c.done) return;
+    for (const c of tx.clients) this.#cancelBranch(c);
+  }
+
+  #cancelOthers(tx: ServerTx, keep: ClientTx): void {
+    for (const c of tx.clients) if (c !== keep) this.#cancelBranch(c);
+  }
+
+  #cancelBranch(c: ClientTx): void {
+    if (c.done || !c.isInvite) return;
     if (c.provisional) this.#sendCancel(c);
     else c.cancelPending = true; // RFC 3261 9.1: not before a provisional response
   }
 
   #sendCancel(c: ClientTx): void {
     c.cancelPending = false;
+    if (c.cancelSent) return;
+    c.cancelSent = true;
     const cancel = buildCancel(c.sent);
     if (cancel) this.core.send(cancel, c.address, c.port, c.socket, 'tx_requests');
   }
 
   #ack(c: ClientTx, response: SipMessage): void {
+    if (c.sent.length === 0) return;
     const ack = buildAck(c.sent, response.to.raw);
     if (ack) this.core.send(ack, c.address, c.port, c.socket, 'tx_requests');
+  }
+
+  #late(): true {
+    this.core.counters.inc('late_response_absorbed');
+    return true;
   }
 
   #reparse(bytes: Uint8Array): SipMessage {

@@ -1,8 +1,10 @@
 // Transaction state of the stateful proxy (RFC 3261 17 and 16.7), over UDP only. A server
 // transaction is the request we received; it owns the ordered destination list the dispatcher
-// chose (DISPATCHER.md, failover) and at most one live client transaction: the attempt at the
-// current destination. Keys follow RFC 3261 17.2.3 (branch + sent-by + method) when the branch
-// has the magic cookie, and the RFC 2543 fields otherwise.
+// chose (failover) and every client transaction it started: one per destination tried, kept until
+// the server transaction ends, so a late answer from an earlier branch is still recognised (a
+// retransmitted 503 is absorbed, a late 200 is relayed and the other branches are cancelled,
+// RFC 3261 16.7 step 10 and 16.10). Keys follow RFC 3261 17.2.3 (branch + sent-by + method) when
+// the branch has the magic cookie, and the RFC 2543 fields otherwise.
 import type { TimerHandle } from './timer-wheel.js';
 import type { Peer, RouteTarget } from './types.js';
 
@@ -15,10 +17,16 @@ export const enum ServerState {
   Accepted,
 }
 
+/** The best final response seen so far (RFC 3261 16.7 step 6); no bytes: one we make ourselves. */
+export interface Candidate {
+  status: number;
+  bytes: Buffer | undefined;
+}
+
 export interface ServerTx {
   key: string;
   isInvite: boolean;
-  /** Where responses go (the source of the request; rport forced). */
+  /** Where responses go (a copy of the request's source; rport forced). */
   peer: Peer;
   /** The request as received (detached copy) for building local responses; released (empty) once final. */
   request: Buffer;
@@ -28,10 +36,11 @@ export interface ServerTx {
   /** Ordered destinations (first tried first); empty for in-dialog requests. */
   targets: RouteTarget[];
   next: number;
-  client: ClientTx | undefined;
+  /** Every branch started, oldest first. */
+  clients: ClientTx[];
   canceled: boolean;
-  /** Last final non-2xx received downstream: what the caller gets when the list runs out. */
-  lastFinal: Buffer | undefined;
+  /** The response the caller gets if no branch answers 2xx (RFC 3261 16.7 step 6). */
+  best: Candidate | undefined;
   /** Timer G (INVITE final response retransmission) and the lifetime timer (H / J / Accepted). */
   retransmit: TimerHandle | undefined;
   lifetime: TimerHandle | undefined;
@@ -53,11 +62,13 @@ export interface ClientTx {
   provisional: boolean;
   /** A CANCEL waits for a provisional response before it may be sent (RFC 3261 9.1). */
   cancelPending: boolean;
+  cancelSent: boolean;
+  /** A final response came, or the branch timed out: nothing more is expected of it but late answers. */
   done: boolean;
   /** Timer A / E: request retransmission. */
   retransmit: TimerHandle | undefined;
   retransmitInterval: number;
-  /** Final-response timer: SIPLB_FR_TIMER, or SIPLB_FR_INV_TIMER after a provisional. */
+  /** Final-response timer: SIPLB_FR_TIMER, or SIPLB_FR_INV_TIMER after a provisional (Timer C). */
   fr: TimerHandle | undefined;
 }
 
@@ -75,3 +86,20 @@ export function serverKey(
   // RFC 2543 peers: no usable branch (RFC 4475 3.2.1 and 3.4.1)
   return `2543|${callId}|${cseq}|${fromTag ?? ''}|${sentBy}|${m}`;
 }
+
+/**
+ * Whether `a` is a better final response to relay than `b` (RFC 3261 16.7 step 6): any 6xx; else
+ * the lowest class; within 4xx, one that tells the caller how to retry (401, 407, 415, 420, 484);
+ * within 5xx, anything but a 503 (which would be relayed as 500 anyway). Between equals the
+ * earlier stays.
+ */
+export function betterFinal(a: number, b: number): boolean {
+  const ca = Math.floor(a / 100);
+  const cb = Math.floor(b / 100);
+  if (ca === 6 || cb === 6) return ca === 6 && cb !== 6;
+  if (ca !== cb) return ca < cb;
+  if (ca === 5) return a !== 503 && b === 503;
+  return ca === 4 && RETRY_INFO.has(a) && !RETRY_INFO.has(b);
+}
+
+const RETRY_INFO = new Set([401, 407, 415, 420, 484]);

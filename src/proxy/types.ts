@@ -1,6 +1,11 @@
-// What the proxy core needs from the thread that hosts it. The core is synchronous and owns no
-// socket and no timer of its own: the host (a dispatch worker, or the main thread when
-// SIPLB_WORKERS=0) feeds it datagrams and clock ticks and carries its sends to a socket.
+// What the proxy core needs from the thread that hosts it, and what the transaction engine needs
+// from the core. The core is synchronous and owns no socket and no timer of its own: the host (a
+// dispatch worker, or the main thread when SIPLB_WORKERS=0) feeds it datagrams and clock ticks
+// and carries its sends to a socket.
+import type { SipMessage, SipParser } from '../parser/index.js';
+import type { CoreConfig } from './config.js';
+import type { Counters } from './counters.js';
+import type { TimerWheel } from './timer-wheel.js';
 
 /** Where a datagram came from: the remote address and the index of the local socket it hit. */
 export interface Peer {
@@ -31,4 +36,31 @@ export interface RouteTarget {
   /** strip= and prefix= applied to the Request-URI user (siplb goes further than Kamailio). */
   strip: number;
   prefix: string;
+}
+
+/** What the core decided for a request it forwards. */
+export interface Forward {
+  bytes: Buffer;
+  address: string;
+  port: number;
+  socket: number;
+  branch: string;
+}
+
+/**
+ * The core as the transaction engine (stateful.ts) sees it: a narrow interface instead of a
+ * reach into the core's members, so the two do not import each other.
+ */
+export interface StatefulHost {
+  readonly config: CoreConfig;
+  readonly counters: Counters;
+  readonly timers: TimerWheel;
+  /** Its span table describes the datagram being handled. */
+  readonly parser: SipParser;
+  readonly dispatcher: { mark(t: RouteTarget, state: string): void };
+  now(): number;
+  send(bytes: Uint8Array, address: string, port: number, socket: number, counter: 'tx_requests' | 'tx_responses'): void;
+  reply(bytes: Uint8Array, m: SipMessage, src: Peer, status: number): void;
+  localTag(m: SipMessage): string;
+  buildForward(bytes: Uint8Array, m: SipMessage, table: Int32Array, src: Peer, target: RouteTarget, second: RouteTarget | undefined, branch: string): Forward;
 }

@@ -16,8 +16,10 @@ export interface ForwardEdits {
   recordRoute?: string;
   /** Max-Forwards value to write (the caller decrements; RFC 3261 16.6 step 3). */
   maxForwards: number;
-  /** Remove the top Route value (RFC 3261 16.4 pre-processing, 16.6 step 6 for strict routers). */
+  /** Remove the top Route value (RFC 3261 16.4 pre-processing: it names us). */
   popRoute?: boolean;
+  /** Remove the last Route value (RFC 3261 16.4: a strict router sent us our Record-Route as Request-URI). */
+  popLastRoute?: boolean;
   /** New Request-URI (RFC 3261 16.6 step 2). */
   requestUri?: string;
 }
@@ -48,18 +50,45 @@ export function forwardRequest(bytes: Uint8Array, table: Int32Array, edits: Forw
   const viaHdr = t[C.F_VIA1_HDR]!;
   s.insert(viaHdr >= 0 ? t[entry(viaHdr) + C.H_NAME_OFF]! : top, `Via: ${edits.via}\r\n`);
   if (edits.stampTopVia !== undefined && t[C.F_VIA1 + C.V_OFF]! >= 0) stampVia(bytes, t, s, edits.stampTopVia);
-  if (edits.popRoute === true) {
-    const n = t[C.F_HDR_COUNT]!;
-    for (let i = 0; i < n; i++) {
-      const b = entry(i);
-      if (t[b + C.H_ID] === C.HDR_ROUTE && t[b + C.H_VAL_COUNT]! > 0) {
-        removeFirstValue(bytes, t, s, b);
-        break;
-      }
-    }
-  }
+  if (edits.popRoute === true || edits.popLastRoute === true) removeRoutes(bytes, t, s, edits.popRoute === true, edits.popLastRoute === true);
   if (t[C.F_CONTENT_LENGTH] === -1) s.insert(t[C.F_HEADERS_END]!, `Content-Length: ${t[C.F_BODY_LEN]!}\r\n`);
   return s.toBuffer(bytes, t[C.F_START_OFF]!, t[C.F_MSG_LEN]!);
+}
+
+/**
+ * Removes the first and/or the last Route value. Each removal takes its separator with it; a header
+ * line left with no value goes whole, so the two edits never overlap.
+ */
+function removeRoutes(bytes: Uint8Array, t: Int32Array, s: Splice, first: boolean, last: boolean): void {
+  const headers: number[] = [];
+  const n = t[C.F_HDR_COUNT]!;
+  for (let i = 0; i < n; i++) if (t[entry(i) + C.H_ID] === C.HDR_ROUTE && t[entry(i) + C.H_VAL_COUNT]! !== 0) headers.push(entry(i));
+  const top = headers[0];
+  const bottom = headers[headers.length - 1];
+  if (top === undefined || bottom === undefined) return;
+  const count = (b: number): number => Math.max(1, t[b + C.H_VAL_COUNT]!);
+  if (top === bottom && first && last && count(top) <= 2) {
+    s.replace(t[top + C.H_NAME_OFF]!, lineEnd(bytes, t, top), '');
+    return;
+  }
+  if (first) removeFirstValue(bytes, t, s, top);
+  if (last) {
+    if (count(bottom) <= 1) {
+      if (!(first && bottom === top)) s.replace(t[bottom + C.H_NAME_OFF]!, lineEnd(bytes, t, bottom), '');
+    } else {
+      // from the end of the value before it: the comma and any LWS go with it
+      const v = t[bottom + C.H_FIRST_VAL]! + t[bottom + C.H_VAL_COUNT]! - 1;
+      s.replace(valueOff(t, v - 1) + t[C.VAL_BASE + (v - 1) * 2 + 1]!, valueOff(t, v) + t[C.VAL_BASE + v * 2 + 1]!, '');
+    }
+  }
+}
+
+/** The response with another status line (the 503 a proxy relays as 500, RFC 3261 16.7 step 6). */
+export function withStatus(bytes: Buffer, status: number, reason: string): Buffer {
+  const eol = bytes.indexOf(10);
+  if (eol < 0) return bytes;
+  const crlf = bytes[eol - 1] === 13 ? eol - 1 : eol;
+  return Buffer.concat([Buffer.from(`SIP/2.0 ${status} ${reason}`, 'latin1'), bytes.subarray(crlf)]);
 }
 
 /** The response without its top Via value (RFC 3261 16.7 step 3); trailing octets dropped. */

@@ -48,8 +48,17 @@ uac.on('message', (m) => {
   const status = /^SIP\/2\.0 (\d{3})/.exec(text)?.[1];
   if (status && status !== '100') note(text, Number(status));
 });
+// Responses are checked through a real transaction (see the loop below): a carrier request with
+// the response's Call-ID and CSeq goes through the proxy first, and the response is sent back with
+// the Vias the proxy put on it. carrierSeen holds the carrier as the destination received it.
+const carriers = new Set();
+const carrierSeen = new Map();
 uas.on('message', (m, r) => {
   const text = m.toString('latin1');
+  if (carriers.has(callIdOf(text)) && !text.startsWith('SIP/')) {
+    carrierSeen.set(callIdOf(text), text);
+    return;
+  }
   note(text, 'forward');
   // answer requests so stateful transactions end (the ACK needs no answer)
   const first = text.split('\r\n')[0];
@@ -90,8 +99,52 @@ for (const [file] of rows) {
     if (seenTx.has(key)) bytes = Buffer.from(text0.replace(`branch=${via[2]}`, `branch=${via[2]}.r${seenTx.size}`), 'latin1');
     seenTx.add(key);
   }
-  // A response can only be routed if its top Via is ours: put one on top, so the replay checks
-  // what the proxy does with the rest (a response with a foreign top Via is dropped by rule).
+  // A response is forwarded only down a branch the proxy made (never an open relay). A response
+  // with one Via gets a real one: a carrier INVITE with its Call-ID and CSeq is sent through the
+  // proxy from a socket of its own, the response goes back to the proxy with the two Vias the
+  // carrier arrived with, as a real UAS copies them, and the carrier socket notes it if it arrives
+  // with its start line intact. One with two Vias (bcast) keeps the old way: our address written
+  // into its top Via with a branch the proxy never made, so it is dropped whatever its next hop.
+  if (bytes.subarray(0, 4).toString() === 'SIP/' && (bytes.toString('latin1').match(/^(?:via|v)[ \t]*:/gim) ?? []).length === 1) {
+    const text = bytes.toString('latin1');
+    const head = text.slice(0, text.indexOf('\r\n\r\n'));
+    const lines = head.split('\r\n');
+    const callId = callIdOf(text);
+    const hdr = (name) => lines.find((l) => new RegExp(`^${name}[ \\t]*:`, 'i').test(l))?.replace(/^[^:]*:[ \t]*/, '') ?? '';
+    carriers.add(callId);
+    const carrier = await bind(0);
+    const start = lines[0];
+    carrier.on('message', (m2) => {
+      if (m2.toString('latin1').split('\r\n')[0] === start) note(text, 'forward');
+    });
+    hops.push(carrier);
+    const invite = [
+      `INVITE sip:carrier@127.0.0.1:${PROXY} SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${carrier.address().port};branch=z9hG4bKcarrier${file.length};rport`,
+      'Max-Forwards: 70',
+      `From: ${hdr('from')}`,
+      'To: <sip:carrier@127.0.0.1>',
+      `Call-ID: ${callId}`,
+      `CSeq: ${hdr('cseq')}`,
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+    carrier.send(invite, PROXY, '127.0.0.1');
+    for (let i = 0; i < 50 && !carrierSeen.has(callId); i++) await new Promise((r) => setTimeout(r, 20));
+    const seen = carrierSeen.get(callId) ?? '';
+    const vias = seen.split('\r\n').filter((l) => /^(?:via|v)[ \t]*:/i.test(l));
+    const rest = lines.slice(1).filter((l) => !/^(?:via|v)[ \t]*:/i.test(l));
+    const body = bytes.subarray(Buffer.byteLength(head, 'latin1') + 4);
+    uas.send(Buffer.concat([Buffer.from([start, ...vias, ...rest, '', ''].join('\r\n'), 'latin1'), body]), PROXY, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 40));
+    continue;
+  }
+  // A Route in a captured message named the proxy of that capture (mpart01: 127.0.0.1:5080): it
+  // names this proxy here, as a UA using it as outbound proxy would (a foreign Route is refused).
+  if (!bytes.subarray(0, 4).toString().startsWith('SIP/')) {
+    bytes = Buffer.from(bytes.toString('latin1').replace(/^(Route[ \t]*:[ \t]*<sip:)127\.0\.0\.1:5080>/im, `$1127.0.0.1:${PROXY};lr>`), 'latin1');
+  }
   if (bytes.subarray(0, 4).toString() === 'SIP/') {
     const text = bytes.toString('latin1');
     const vias = text.match(/^(?:via|v)[ \t]*:/gim) ?? [];

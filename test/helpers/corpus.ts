@@ -27,6 +27,8 @@ export interface Expectation {
   readonly parse: string;
   /** The SIP status a proxy answers with, "forward", or "drop" (responses, nothing to answer to). */
   readonly status: number | 'forward' | 'drop';
+  /** The outcome in a transaction-stateful proxy, where it differs from `status`. */
+  readonly statusStateful?: number | 'forward' | 'drop';
   /** "proxy" when the status is a proxy rule rather than the parser's mapping of its error. */
   readonly statusBy?: 'proxy';
   readonly decision: string;
@@ -75,6 +77,7 @@ function isExpectation(v: unknown): v is Expectation {
     (o.rfcExpect === 'valid' || o.rfcExpect === 'invalid') &&
     str(o.parse) &&
     (typeof o.status === 'number' || o.status === 'forward' || o.status === 'drop') &&
+    (o.statusStateful === undefined || typeof o.statusStateful === 'number' || o.statusStateful === 'forward' || o.statusStateful === 'drop') &&
     (o.statusBy === undefined || o.statusBy === 'proxy') &&
     str(o.decision) &&
     (o.view === undefined || isView(o.view))

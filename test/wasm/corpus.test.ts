@@ -94,7 +94,7 @@ describe('RFC 4475 corpus: parse results', () => {
     else if (e.status === 416) expect(m.requestUri?.schemeKind).toBe('other');
     else if (e.status === 420) expect(m.headers('Proxy-Require').length).toBeGreaterThan(0);
     else if (e.status === 'drop') expect(m.via2?.host).toBe('255.255.255.255');
-    else if (e.status === 404) {
+    else if (e.status === 403) {
       // in-dialog (To tag) with a Route that is not the proxy's own Record-Route: never relayed
       expect(m.to.tag).toBeDefined();
       expect(m.route?.host).toBe('services.example.com');

@@ -182,7 +182,8 @@ describe('in-dialog requests', () => {
     const h = harness(RR_ALG);
     const bye = request({ method: 'BYE', ruri: 'sip:victim@127.0.0.99:5060', to: '<sip:x@127.0.0.1>;tag=t', contact: null });
     const out = h.feed(bye, UAC);
-    expect(out.map((s) => [startLine(s.bytes), s.address])).toEqual([['SIP/2.0 404 Not Found', UAC.address]]);
+    expect(out.map((s) => [startLine(s.bytes), s.address])).toEqual([['SIP/2.0 403 Forbidden', UAC.address]]);
+    expect(h.core.counters.values.relay_no_route).toBe(1);
   });
 });
 

@@ -1,11 +1,14 @@
 // Via branches: unique in stateful mode, a pure function of the transaction in stateless mode.
 import { describe, expect, it } from 'vitest';
-import { MAGIC_COOKIE, STATEFUL_PREFIX, STATELESS_PREFIX, statefulBranch, statelessBranch } from '../../../src/sip/branch.js';
+import { MAGIC_COOKIE, STATEFUL_PREFIX, STATELESS_PREFIX, statefulBranch, statelessBranch, verifyStatelessBranch } from '../../../src/sip/branch.js';
+import { deriveKeys } from '../../../src/sip/keys.js';
 import { invite, parseOk, parsers, sip } from './messages.js';
 
 const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]+$/; // RFC 3261 25.1
 const { input } = parsers();
-const branchOf = (bytes: Buffer): string => statelessBranch(parseOk(input, bytes));
+const KEYS = deriveKeys('branch test secret 0123');
+const HOP = { address: '192.0.2.10', port: 5062 };
+const branchOf = (bytes: Buffer, hop = HOP): string => statelessBranch(parseOk(input, bytes), KEYS.branch, hop);
 
 describe('statefulBranch', () => {
   it('gives 100,000 distinct tokens with the magic cookie and the stateful marker', () => {
@@ -73,5 +76,19 @@ describe('statelessBranch (RFC 3261 16.11)', () => {
       branchOf(request('INVITE', { branch: '', toTag: 'y' })),
     ];
     expect(new Set([inv, ...others]).size).toBe(others.length + 1);
+  });
+
+  it('is keyed to the hop its responses go to: it verifies for that hop only, and only with our key', () => {
+    const b = branchOf(request('INVITE'));
+    const callId = 'a84b4c76e66710@pc33.atlanta.example.com';
+    expect(verifyStatelessBranch(b, KEYS.branch, callId, HOP)).toBe(true);
+    expect(verifyStatelessBranch(b, KEYS.branch, callId, { address: '198.51.100.7', port: 5062 })).toBe(false);
+    expect(verifyStatelessBranch(b, KEYS.branch, callId, { address: HOP.address, port: 5099 })).toBe(false);
+    expect(verifyStatelessBranch(b, KEYS.branch, 'another-call', HOP)).toBe(false);
+    expect(verifyStatelessBranch(b, deriveKeys('another secret 0123').branch, callId, HOP)).toBe(false);
+    expect(branchOf(request('INVITE'), { address: '198.51.100.7', port: 5062 })).not.toBe(b);
+    for (const forged of [`${STATELESS_PREFIX}${'0'.repeat(28)}`, b.slice(0, -1) + (b.endsWith('0') ? '1' : '0'), `${b}x`, 'z9hG4bKanything']) {
+      expect(verifyStatelessBranch(forged, KEYS.branch, callId, HOP), forged).toBe(false);
+    }
   });
 });
