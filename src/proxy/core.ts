@@ -376,7 +376,7 @@ export class ProxyCore implements StatefulHost {
     if (!out) return this.counters.inc('drop_malformed_request');
     this.counters.inc('local_replies');
     this.counters.reply(status);
-    const to = this.#responseTarget(m, src);
+    const to = this.responseTarget(m, src);
     this.send(out, to.address, to.port, src.socket, 'tx_responses');
   }
 
@@ -411,8 +411,9 @@ export class ProxyCore implements StatefulHost {
     return false;
   }
 
-  #responseTarget(m: SipMessage, src: Peer): { address: string; port: number } {
-    if (this.config.forceRport) return src;
+  /** Where answers to request `m` go: its source (rport forced), or by its top Via (RFC 3261 18.2.2, RFC 3581). */
+  responseTarget(m: SipMessage, src: Peer): { address: string; port: number } {
+    if (this.config.forceRport) return { address: src.address, port: src.port };
     const via = m.via!;
     const rport = via.rport;
     return {

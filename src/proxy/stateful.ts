@@ -158,8 +158,8 @@ export class StatefulEngine {
     const tx: ServerTx = {
       key: keyOf(m, m.method ?? ''),
       isInvite: m.methodId === P.METHOD_INVITE,
-      // a copy: the host may reuse `src` for the next datagram (a worker's ring metadata)
-      peer: { address: src.address, port: src.port, socket: src.socket },
+      // a copy, never `src` itself: a worker reuses it for the next datagram (its ring metadata)
+      peer: { ...this.core.responseTarget(m, src), socket: src.socket },
       request: Buffer.from(bytes.subarray(0, m.length)),
       state: ServerState.Proceeding,
       lastResponse: undefined,

@@ -62,5 +62,6 @@ export interface StatefulHost {
   send(bytes: Uint8Array, address: string, port: number, socket: number, counter: 'tx_requests' | 'tx_responses'): void;
   reply(bytes: Uint8Array, m: SipMessage, src: Peer, status: number): void;
   localTag(m: SipMessage): string;
+  responseTarget(m: SipMessage, src: Peer): { address: string; port: number };
   buildForward(bytes: Uint8Array, m: SipMessage, table: Int32Array, src: Peer, target: RouteTarget, second: RouteTarget | undefined, branch: string): Forward;
 }

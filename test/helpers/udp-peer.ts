@@ -28,9 +28,10 @@ export class Peer {
 
   onMessage: ((r: Received) => void) | undefined;
 
-  static async open(port = 0): Promise<Peer> {
+  /** A peer on `address` (any 127.0.0.0/8 address works on Linux loopback without setup). */
+  static async open(port = 0, address = '127.0.0.1'): Promise<Peer> {
     const s = createSocket('udp4');
-    await new Promise<void>((r) => s.bind(port, '127.0.0.1', r));
+    await new Promise<void>((r) => s.bind(port, address, r));
     return new Peer(s, s.address().port);
   }
 

@@ -223,3 +223,104 @@ describe('validation', () => {
     expect(out.map((s) => startLine(s.bytes))).toEqual(['SIP/2.0 480 Nobody Home']);
   });
 });
+
+describe('every branch kept until the transaction ends (RFC 3261 16.7, 16.10)', () => {
+  const firstTwo = (h: ReturnType<typeof harness>, status: number): { fwdA: Sent; fwdB: Sent } => {
+    const fwdA = h.feed(request(), UAC)[1]!;
+    const fwdB = h.feed(answer(fwdA, status), DEST_A).find((s) => startLine(s.bytes).startsWith('INVITE'))!;
+    return { fwdA, fwdB };
+  };
+
+  it('absorbs a retransmitted 503 from the first destination while the second is tried (ACKed again)', () => {
+    const h = harness(RR_ALG);
+    const { fwdA } = firstTwo(h, 503);
+    const again = h.feed(answer(fwdA, 503), DEST_A);
+    expect(again.map((s) => [startLine(s.bytes).split(' ')[0], s.address])).toEqual([['ACK', DEST_A.address]]);
+    expect(h.core.counters.values.late_response_absorbed).toBe(1);
+  });
+
+  it('relays a late 200 from the first destination and cancels the second', () => {
+    // A rings past SIPLB_FR_INV_TIMER; with SIPLB_FAILOVER_AFTER_PROVISIONAL on, B is tried
+    const h2 = harness({ ...RR_ALG, SIPLB_FR_TIMER: '1000', SIPLB_FAILOVER_AFTER_PROVISIONAL: 'true', SIPLB_FR_INV_TIMER: '2000' });
+    const a = h2.feed(request(), UAC)[1]!;
+    h2.feed(answer(a, 180), DEST_A);
+    const timedOut = h2.advance(2100);
+    const cancelA = timedOut.find((s) => startLine(s.bytes).startsWith('CANCEL'));
+    const b = timedOut.find((s) => startLine(s.bytes).startsWith('INVITE'));
+    expect(cancelA?.address).toBe(DEST_A.address);
+    expect(b?.address).toBe(DEST_B.address);
+    h2.feed(answer(b!, 180), DEST_B);
+    // ...and A answers after all: its 200 goes to the caller and B is cancelled
+    const late = h2.feed(answer(a, 200), DEST_A);
+    expect(late.map((s) => [startLine(s.bytes).split(' ').slice(0, 2).join(' '), s.address])).toEqual(
+      expect.arrayContaining([
+        ['SIP/2.0 200', UAC.address],
+        ['CANCEL sip:service@127.0.0.1:5060', DEST_B.address],
+      ]),
+    );
+    // B's 487 is ACKed, never relayed
+    const b487 = h2.feed(answer(b!, 487), DEST_B);
+    expect(b487.map((s) => [startLine(s.bytes).split(' ')[0], s.address])).toEqual([['ACK', DEST_B.address]]);
+  });
+
+  it('gives the caller the best final of all branches: the 4xx over the 5xx', () => {
+    const h = harness({ ...RR_ALG, SIPLB_FAILOVER_CODES: '5xx,404' });
+    const { fwdB } = firstTwo(h, 404);
+    const out = h.feed(answer(fwdB, 503), DEST_B).filter((s) => s.address === UAC.address);
+    expect(out.map((s) => startLine(s.bytes))).toEqual(['SIP/2.0 404 Reason']);
+  });
+
+  it('relays a 503 that is all it got as 500 (RFC 3261 16.7 step 6)', () => {
+    const h = harness(RR_ALG);
+    const { fwdB } = firstTwo(h, 503);
+    const out = h.feed(answer(fwdB, 503), DEST_B).filter((s) => s.address === UAC.address);
+    expect(out.map((s) => startLine(s.bytes))).toEqual(['SIP/2.0 500 Server Internal Error']);
+    expect(h.core.counters.values.remap_503_500).toBe(1);
+  });
+
+  it('ends the search on a 6xx', () => {
+    const h = harness({ ...RR_ALG, SIPLB_FAILOVER_CODES: '5xx,4xx' });
+    const fwdA = h.feed(request(), UAC)[1]!;
+    const out = h.feed(answer(fwdA, 603), DEST_A);
+    expect(out.filter((s) => startLine(s.bytes).startsWith('INVITE'))).toEqual([]);
+    expect(out.filter((s) => s.address === UAC.address).map((s) => startLine(s.bytes))).toEqual(['SIP/2.0 603 Reason']);
+  });
+});
+
+describe('timeouts', () => {
+  it('fail over even when SIPLB_FAILOVER_CODES has no 408 ("empty = timeouts only")', () => {
+    for (const codes of ['5xx', '']) {
+      const h = harness({ ...RR_ALG, SIPLB_FAILOVER_CODES: codes, SIPLB_FR_TIMER: '1000' });
+      h.feed(request(), UAC);
+      const invites = h.advance(1100).filter((s) => startLine(s.bytes).startsWith('INVITE'));
+      // Timer A retransmits to A at 500 ms; at 1000 ms the branch times out and B gets the call
+      expect(invites.map((s) => s.address), `codes=${JSON.stringify(codes)}`).toEqual([DEST_A.address, DEST_B.address]);
+    }
+  });
+
+  it('after a provisional, do not ring another destination: CANCEL, and 408 to the caller', () => {
+    const h = harness({ ...RR_ALG, SIPLB_FR_INV_TIMER: '2000' });
+    const fwdA = h.feed(request(), UAC)[1]!;
+    h.feed(answer(fwdA, 180), DEST_A);
+    const out = h.advance(2100);
+    expect(out.map((s) => [startLine(s.bytes).split(' ').slice(0, 2).join(' '), s.address])).toEqual([
+      ['CANCEL sip:service@127.0.0.1:5060', DEST_A.address],
+      ['SIP/2.0 408', UAC.address],
+    ]);
+    expect(h.sent.filter((s) => s.address === DEST_B.address)).toEqual([]);
+    // the 487 of the cancelled branch is ACKed and absorbed
+    expect(h.feed(answer(fwdA, 487), DEST_A).map((s) => startLine(s.bytes).split(' ')[0])).toEqual(['ACK']);
+  });
+});
+
+describe('the server transaction keeps its own copy of the source', () => {
+  it.each(['true', 'false'])('SIPLB_FORCE_RPORT=%s: a later datagram reusing the source object changes nothing', (rport) => {
+    const h = harness({ ...RR_ALG, SIPLB_FORCE_RPORT: rport });
+    const src = { ...UAC }; // a worker hands the core one metadata object, rewritten per datagram
+    const fwd = h.feed(request(), src)[1]!;
+    Object.assign(src, { address: '127.0.0.77', port: 7777 });
+    h.feed(request({ method: 'OPTIONS', callId: 'other@x', via: ['SIP/2.0/UDP 127.0.0.77:7777;branch=z9hG4bK-o'] }), src);
+    const ok = h.feed(answer(fwd, 200), DEST_A);
+    expect(ok.map((s) => `${s.address}:${s.port}`)).toEqual([`${UAC.address}:${UAC.port}`]);
+  });
+});
