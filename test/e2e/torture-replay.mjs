@@ -75,14 +75,26 @@ const dir = mkdtempSync(join(tmpdir(), 'siplb-torture-'));
 const list = join(dir, 'dispatcher.list');
 writeFileSync(list, `1 sip:127.0.0.1:${uas.address().port}\n`);
 const proxy = spawn(process.execPath, [join(root, 'bin', 'siplb.js'), 'start'], {
-  env: { PATH: process.env.PATH, SIPLB_LISTEN: `udp:127.0.0.1:${PROXY}`, SIPLB_LIST_FILE: list, SIPLB_MODE: mode, SIPLB_WORKERS: workers, SIPLB_FR_TIMER: '1000', SIPLB_LOG_LEVEL: 'warn' },
+  env: { PATH: process.env.PATH, SIPLB_LISTEN: `udp:127.0.0.1:${PROXY}`, SIPLB_LIST_FILE: list, SIPLB_MODE: mode, SIPLB_WORKERS: workers, SIPLB_FR_TIMER: '1000', SIPLB_DRAIN_TIMEOUT: '300', SIPLB_LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'pipe', 'pipe'],
 });
 let out = '';
 let err = '';
 proxy.stdout.on('data', (d) => (out += d));
 proxy.stderr.on('data', (d) => (err += d));
-await new Promise((r) => setTimeout(r, 1500));
+// Ready when it answers an OPTIONS addressed to itself (a fixed wait lost the first messages when
+// a loaded machine took longer to start two workers), or after 20 s.
+{
+  const probe = await bind(0);
+  let ready = false;
+  probe.on('message', (m) => (ready ||= m.toString('latin1').startsWith('SIP/2.0 200')));
+  for (let i = 0; i < 200 && !ready && proxy.exitCode === null; i++) {
+    const ping = `OPTIONS sip:127.0.0.1:${PROXY} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${probe.address().port};branch=z9hG4bKready${i}\r\nMax-Forwards: 70\r\nFrom: <sip:ready@127.0.0.1>;tag=r\r\nTo: <sip:127.0.0.1>\r\nCall-ID: ready-${i}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
+    probe.send(ping, PROXY, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  probe.close();
+}
 
 const rows = readFileSync(join(corpus, 'index.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
 // Several corpus messages share a branch, sent-by and method: by RFC 3261 17.2.3 a stateful proxy
