@@ -29,14 +29,13 @@ export type IsOurs = (hp: HostPort) => boolean;
 export function analyseRoutes(m: SipMessage, isOurs: IsOurs): RouteInfo {
   const count = m.routeCount;
   const ruri = m.requestUri;
-  if (count > 0 && ruri?.host !== undefined && isOurs({ host: ruri.host, port: ruri.port })) {
-    const token = param(ruri.params, 'slb');
-    if (token !== undefined) {
-      const spans = m.routeSpans();
-      const last = m.uriAt(spans[spans.length - 2]!, spans[spans.length - 1]!);
-      if (last === undefined) return { kind: 'foreign' };
-      return { kind: 'strict', token, requestUri: last.raw, rest: count - 1 };
-    }
+  // the token first: a Request-URI without one (nearly all) costs no host comparison
+  const token = count > 0 ? param(ruri?.params, 'slb') : undefined;
+  if (token !== undefined && ruri?.host !== undefined && isOurs({ host: ruri.host, port: ruri.port })) {
+    const spans = m.routeSpans();
+    const last = m.uriAt(spans[spans.length - 2]!, spans[spans.length - 1]!);
+    if (last === undefined) return { kind: 'foreign' };
+    return { kind: 'strict', token, requestUri: last.raw, rest: count - 1 };
   }
   const top = m.route;
   if (top === undefined) return { kind: 'none' };
@@ -67,13 +66,24 @@ export function nextHop(m: SipMessage, info: RouteInfo): HostPort | undefined {
   return ruri?.host === undefined ? undefined : { host: ruri.host, port: ruri.port };
 }
 
-/** Value of parameter `name` in a ";a=b;c" parameter string ('' when it has no value). */
+/**
+ * Value of parameter `name` (lower case) in a ";a=b;c" parameter string ('' when it has no value),
+ * found by scanning: no split, no array per lookup.
+ */
 export function param(params: string | undefined, name: string): string | undefined {
   if (!params) return undefined;
-  for (const p of params.split(';')) {
-    const eq = p.indexOf('=');
-    const k = (eq < 0 ? p : p.slice(0, eq)).trim().toLowerCase();
-    if (k === name) return eq < 0 ? '' : p.slice(eq + 1).trim();
+  const n = params.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && (params.charCodeAt(i) === 0x3b || params.charCodeAt(i) === 0x20 || params.charCodeAt(i) === 0x09)) i++;
+    let end = params.indexOf(';', i);
+    if (end < 0) end = n;
+    const eq = params.indexOf('=', i);
+    const keyEnd = eq >= 0 && eq < end ? eq : end;
+    let k = keyEnd;
+    while (k > i && (params.charCodeAt(k - 1) === 0x20 || params.charCodeAt(k - 1) === 0x09)) k--;
+    if (k - i === name.length && params.slice(i, k).toLowerCase() === name) return keyEnd === end ? '' : params.slice(keyEnd + 1, end).trim();
+    i = end + 1;
   }
   return undefined;
 }

@@ -1,8 +1,8 @@
 // Via branch parameters of the requests we forward (RFC 3261 8.1.1.7, 16.6 step 8, 16.11).
 //
 // Stateful:  z9hG4bK sf <10 chars: random per thread> <counter, base36>
-// Stateless: z9hG4bK sl <14 chars: 64-bit hash of the incoming request's transaction identity>
-//                       <14 chars: SipHash MAC of that hash, the Call-ID and where responses go>
+// Stateless: z9hG4bK sl <11 chars: 64-bit hash of the incoming request's transaction identity>
+//                       <11 chars: SipHash MAC of that hash, the Call-ID and where responses go>
 //
 // The MAC is what lets a stateless proxy tell its own branches from forged ones: a response is
 // forwarded by its second Via, so a response carrying our Via with a made-up branch and a victim
@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { METHOD_ACK } from '../parser/constants.generated.js';
 import type { SipMessage } from '../parser/message.js';
-import type { SipHash } from './siphash.js';
+import { encode64, type SipHash } from './siphash.js';
 
 export const MAGIC_COOKIE = 'z9hG4bK';
 export const STATEFUL_PREFIX = `${MAGIC_COOKIE}sf`;
@@ -54,7 +54,7 @@ function digest(): string {
   h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
   h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (h1 >>> 0).toString(36).padStart(7, '0') + (h2 >>> 0).toString(36).padStart(7, '0');
+  return encode64(h1 >>> 0, h2 >>> 0);
 }
 
 /** Where the responses to a request go: its top Via's received (or host) and rport (or port). */
@@ -63,7 +63,7 @@ export interface ResponseHop {
   port: number;
 }
 
-/** The unkeyed hash of the request's transaction identity (RFC 3261 16.11), 14 characters. */
+/** The unkeyed hash of the request's transaction identity (RFC 3261 16.11), 11 characters. */
 function transactionHash(msg: SipMessage): string {
   h1 = 0xdeadbeef;
   h2 = 0x41c6ce57;
@@ -85,7 +85,7 @@ function transactionHash(msg: SipMessage): string {
 }
 
 function branchMac(mac: SipHash, hash: string, callId: string, hop: ResponseHop): string {
-  return mac.begin().str(hash).str(callId).str(hop.address).num(hop.port).digest().base36();
+  return mac.begin().str(hash).str(callId).str(hop.address).num(hop.port).digest().token();
 }
 
 /**
@@ -107,7 +107,7 @@ export function statelessBranch(msg: SipMessage, mac: SipHash, hop: ResponseHop)
 
 /** True when `branch` is one statelessBranch() made for a request of `callId` whose responses go to `hop`. */
 export function verifyStatelessBranch(branch: string, mac: SipHash, callId: string, hop: ResponseHop): boolean {
-  if (branch.length !== STATELESS_PREFIX.length + 28 || !branch.startsWith(STATELESS_PREFIX)) return false;
-  const hash = branch.slice(STATELESS_PREFIX.length, STATELESS_PREFIX.length + 14);
+  if (branch.length !== STATELESS_PREFIX.length + 22 || !branch.startsWith(STATELESS_PREFIX)) return false;
+  const hash = branch.slice(STATELESS_PREFIX.length, STATELESS_PREFIX.length + 11);
   return branch.endsWith(branchMac(mac, hash, callId, hop));
 }

@@ -8,5 +8,5 @@ import type { SipHash } from './siphash.js';
 export const LOCAL_TAG_PREFIX = 'slb';
 
 export function localTag(mac: SipHash, callId: string, fromTag: string | undefined, cseq: number): string {
-  return LOCAL_TAG_PREFIX + mac.begin().str(callId).str(fromTag ?? '').num(cseq).digest().base36();
+  return LOCAL_TAG_PREFIX + mac.begin().str(callId).str(fromTag ?? '').num(cseq).digest().token();
 }

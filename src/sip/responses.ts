@@ -69,7 +69,9 @@ function key(hp: HostPort): string {
  */
 export function routeMatcher(ours: readonly HostPort[]): (uri: HostPort) => boolean {
   const keys = new Set(ours.map(key));
-  return (uri) => keys.has(key(uri));
+  // a host written as we write it (lower-case IPv4, our advertised name) needs no canonical form:
+  // one concatenation and one lookup, on every response and every routed request
+  return (uri) => keys.has(`${uri.host}|${uri.port || DEFAULT_PORT}`) || keys.has(key(uri));
 }
 
 /** True when `uri` (a Route URI's host and port) names one of `ours` (RFC 3261 16.4). */

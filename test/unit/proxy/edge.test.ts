@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEST_A, DEST_B, UAC, harness, type Harness, type Sent } from '../../helpers/core-harness.js';
 import { headerValues, request, response, startLine } from '../../helpers/sip-messages.js';
+import { param } from '../../../src/proxy/routing.js';
 
 const VICTIM = { address: '198.51.100.7', port: 5099 };
 const MODES = [{ SIPLB_MODE: 'stateful' }, { SIPLB_MODE: 'stateless' }];
@@ -247,3 +248,18 @@ function forge(token: string): string {
   b.fill(0x5a, b.length - 8);
   return b.toString('base64url');
 }
+
+describe('param()', () => {
+  it.each([
+    [';lr;slb=abc', 'slb', 'abc'],
+    ['lr;slb=abc', 'lr', ''],
+    [';LR ; SLB = x y ', 'slb', 'x y'],
+    [';lr', 'slb', undefined],
+    [';slbx=1;slb=2', 'slb', '2'],
+    [';;;', 'slb', undefined],
+    ['', 'slb', undefined],
+    [';transport=udp;slb=', 'slb', ''],
+  ])('param(%j, %j) is %j', (params, name, expected) => {
+    expect(param(params, name)).toBe(expected);
+  });
+});
