@@ -113,17 +113,20 @@ function removeFirstValue(bytes: Uint8Array, t: Int32Array, s: Splice, b: number
  */
 function stampVia(bytes: Uint8Array, t: Int32Array, s: Splice, stamp: { received?: string; rport?: number }): void {
   const end = t[C.F_VIA1 + C.V_OFF]! + t[C.F_VIA1 + C.V_LEN]!;
+  // rport before received: a valueless rport that ends the Via gets its value at `end`, where an
+  // added received goes too, and insertions at one offset keep the order they were made in
+  if (stamp.rport !== undefined) {
+    // The table says whether rport is there but not where: find it among the via-params.
+    const param = t[C.F_VIA1 + C.V_RPORT]! < 0 ? null : findParam(bytes, t[C.F_VIA1 + C.V_PARAMS_OFF]!, end, RPORT);
+    if (param === null) s.insert(end, `;rport=${stamp.rport}`);
+    else if (param.value < 0) s.insert(param.nameEnd, `=${stamp.rport}`);
+    else s.replace(param.value, param.valueEnd, String(stamp.rport));
+  }
   if (stamp.received !== undefined) {
     const off = t[C.F_VIA1 + C.V_RECEIVED_OFF]!;
     if (off >= 0) s.replace(off, off + t[C.F_VIA1 + C.V_RECEIVED_LEN]!, stamp.received);
     else s.insert(end, `;received=${stamp.received}`);
   }
-  if (stamp.rport === undefined) return;
-  // The table says whether rport is there but not where: find it among the via-params.
-  const param = t[C.F_VIA1 + C.V_RPORT]! < 0 ? null : findParam(bytes, t[C.F_VIA1 + C.V_PARAMS_OFF]!, end, RPORT);
-  if (param === null) s.insert(end, `;rport=${stamp.rport}`);
-  else if (param.value < 0) s.insert(param.nameEnd, `=${stamp.rport}`);
-  else s.replace(param.value, param.valueEnd, String(stamp.rport));
 }
 
 const RPORT = [0x72, 0x70, 0x6f, 0x72, 0x74]; // "rport", lower case
