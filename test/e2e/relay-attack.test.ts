@@ -287,6 +287,7 @@ function attacks(mode: string, workers: string): void {
   it('valid token, the victim in the Request-URI, from the caller: the BYE reaches the media server, not the victim', async () => {
     const d = await placeCall(callerSock, A.proxy);
     const ms = serverOf(d.callId);
+    await ms.sock.waitFor((x) => x.first.startsWith('ACK ') && callIdOf(x.text) === d.callId, 2_000);
     const m = mark();
     const cseq = ++d.cseq;
     await send(callerSock, inDialogRequest(callerSock, d, 'BYE', cseq, { ruri: victimUri }));

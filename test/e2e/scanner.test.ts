@@ -136,7 +136,8 @@ describe.skipIf(!available)(available ? 'sipvicious 0.3.3 against siplb in a net
     it("siplb sent nothing back to the scanner's address (dropped silently, no answer to reflect)", () => {
       const toScanner = capture.packets.filter((p) => p.dst === SCANNER);
       const fromScanner = capture.packets.filter((p) => p.src === SCANNER);
-      expect(fromScanner.length, 'the capture saw the scan').toBeGreaterThan(4);
+      // at least the first request of each of the four runs (unanswered, svwar and svcrack stop there)
+      expect(fromScanner.length, 'the capture saw the scan').toBeGreaterThanOrEqual(4);
       expect(toScanner.map((p) => p.line)).toEqual([]);
     });
 
