@@ -50,10 +50,23 @@ function destroy(name: string): void {
   open.delete(name);
 }
 
-// A test file that throws or times out still leaves no namespace behind.
+// A test file that throws still leaves no namespace behind: close() in its afterAll, this hook
+// when the process exits normally, and a watchdog (below) when vitest kills its worker process.
 process.once('exit', () => {
   for (const name of open) destroy(name);
 });
+
+/**
+ * A detached shell that waits for this process to end, however it ends (vitest terminates the
+ * worker process of a file that timed out, which runs no exit hook), then ends what is left in
+ * the namespace and deletes it. close() kills it once the namespace is gone.
+ */
+function watchdog(name: string): ChildProcess {
+  const script = 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; for p in $(ip netns pids "$2" 2>/dev/null); do kill -9 "$p"; done; ip netns delete "$2" 2>/dev/null';
+  const child = spawn('sh', ['-c', script, 'siplb-netns-watchdog', String(process.pid), name], { detached: true, stdio: 'ignore', env: { PATH } });
+  child.unref();
+  return child;
+}
 
 let availability: { ok: boolean; reason: string } | undefined;
 
@@ -120,10 +133,13 @@ const PACKET = /^\d\d:\d\d:\d\d\.\d+ IP6? (\S+)\.(\d+) > (\S+)\.(\d+): (?:UDP, l
 
 export class Netns {
   readonly #children = new Set<ChildProcess>();
+  readonly #watchdog: ChildProcess;
   #agent: NsAgent | undefined;
   #closed = false;
 
-  private constructor(readonly name: string) {}
+  private constructor(readonly name: string) {
+    this.#watchdog = watchdog(name);
+  }
 
   /** A fresh namespace with lo up, `addresses` (IPv4 /32 or IPv6 /128) on lo, and the catch-all route. */
   static create(addresses: readonly string[] = []): Netns {
@@ -248,5 +264,6 @@ export class Netns {
     const exits = children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => new Promise((r) => c.once('exit', r)));
     await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 3_000))]);
     destroy(this.name);
+    this.#watchdog.kill('SIGKILL');
   }
 }
