@@ -104,6 +104,15 @@ describe('forwardRequest stamps the received top Via (RFC 3581)', () => {
     ]);
   });
 
+  // Found by the namespace tests (issue 8): SIPp, sipvicious and most UAs put a valueless rport last,
+  // and a client behind NAT needs received too; both inserts landed at the same offset in the wrong
+  // order ("...;rport;received=198.51.100.7=40000"), and a stateless response to it was dropped.
+  it('fills a valueless rport that is the last parameter and adds received', () => {
+    expect(stamp('Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKx;rport', { received: '198.51.100.7', rport: 40000 })).toEqual([
+      'SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKx;rport=40000;received=198.51.100.7',
+    ]);
+  });
+
   it('adds rport when absent (forced) and received only when given', () => {
     expect(stamp('Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKx', { rport: 5062 })).toEqual([
       'SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKx;rport=5062',
