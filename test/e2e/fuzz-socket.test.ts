@@ -89,8 +89,9 @@ async function fuzz(proxy: NsProxy, seed: number): Promise<Outcome> {
   return o;
 }
 
-describe.skipIf(!available)(available ? `socket fuzz against siplb in a network namespace (${SECONDS} s each, seed ${SEED})` : 'socket fuzz (skipped)', () => {
+describe.skipIf(!available)(available ? 'socket fuzz against siplb in a network namespace' : 'socket fuzz (skipped)', () => {
   beforeAll(async () => {
+    console.log(`socket fuzz: ${SECONDS} s per configuration, FUZZ_SEED=${SEED}`);
     ns = Netns.create([PROXY.host, ...MS.map((m) => m.host), CALLER.host, ...FUZZERS]);
     const agent = await ns.agent();
     capture = await ns.capture();
