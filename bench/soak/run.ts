@@ -4,9 +4,13 @@
 // VmRSS/VmHWM from /proc), prints a table, writes bench/results/soak-*.json, and fits the heap
 // trend by least squares over the samples after the warm-up (2 minutes, or half of a shorter run:
 // a finished transaction is held 32 s, so the first minute never shows the steady heap), saying
-// whether it grows. Not part of npm test; test/e2e/soak-smoke.test.ts runs a few seconds of it.
+// whether it grows. Between samples it probes the heap every 5 s and keeps the lowest value (the
+// heap floor, near the post-GC heap), whose trend is fitted too: the heap in use swings with the GC
+// cycle, and 30 s samples alias with it. Not part of npm test; test/e2e/soak-smoke.test.ts runs a
+// few seconds of it.
 //
-// Options: --minutes N (10), --rate N calls/s (1000), --interval S (30), --warmup-minutes N,
+// Options: --minutes N (10), --rate N calls/s (1000), --interval S (30), --probe S (5, at most the
+//          interval), --warmup-minutes N,
 //          --mode stateful|stateless, --workers N (siplb's default 0), --out DIR (bench/results),
 //          --name NAME (soak-<date>; also written as soak-latest.json unless --out or --name is given).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -27,21 +31,23 @@ const option = (name: string, dflt: string): string => {
 const minutes = Number(option('minutes', '10'));
 const rate = Number(option('rate', '1000'));
 const intervalS = Number(option('interval', '30'));
+const probeS = Math.min(intervalS, Number(option('probe', '5')));
 const warmupMinutes = Number(option('warmup-minutes', String(Math.min(2, minutes / 2))));
 const mode = option('mode', 'stateful');
 const workers = option('workers', '0');
 const outDir = option('out', join(root, 'bench', 'results'));
 const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 
-for (const [name, v] of [['minutes', minutes], ['rate', rate], ['interval', intervalS], ['warmup-minutes', warmupMinutes]] as const) {
+for (const [name, v] of [['minutes', minutes], ['rate', rate], ['interval', intervalS], ['probe', probeS], ['warmup-minutes', warmupMinutes]] as const) {
   if (!Number.isFinite(v) || v < 0 || (name !== 'warmup-minutes' && v === 0)) throw new Error(`soak: --${name} must be a positive number`);
 }
 
 export interface SoakResults {
   conditions: { date: string; commit: string; node: string; cpuModel: string; cores: number; kernel: string; sipp: string; loadAverageStart: number; loadAverageEnd: number };
-  options: { minutes: number; rate: number; intervalSeconds: number; warmupMinutes: number; mode: string; workers: number };
+  options: { minutes: number; rate: number; intervalSeconds: number; probeSeconds: number; warmupMinutes: number; mode: string; workers: number };
   samples: Sample[];
   heap: Trend;
+  heapFloor: Trend;
   rss: Trend;
   caller: CallerResult;
   /** Calls SIPp was asked to place. */
@@ -110,7 +116,7 @@ async function ready(port: number, p: Proxy): Promise<void> {
 }
 
 /** kill -USR2 and the memory lines of the report it prints, plus /proc; undefined if no report came. */
-async function sample(p: Proxy, t: number): Promise<Sample | undefined> {
+async function sample(p: Proxy, t: number, floor = Infinity): Promise<Sample | undefined> {
   const before = p.out().length;
   p.child.kill('SIGUSR2');
   const until = Date.now() + 10_000;
@@ -123,7 +129,8 @@ async function sample(p: Proxy, t: number): Promise<Sample | undefined> {
   } catch {
     // not Linux, or gone: the report's numbers still stand
   }
-  return { t, rssBytes: mem.rssBytes, heapBytes: mem.mainHeapBytes + mem.workersHeapBytes, mainHeapBytes: mem.mainHeapBytes, workersHeapBytes: mem.workersHeapBytes, pendingTransactions: mem.pendingTransactions, ...proc };
+  const heapBytes = mem.mainHeapBytes + mem.workersHeapBytes;
+  return { t, rssBytes: mem.rssBytes, heapBytes, heapFloorBytes: Math.min(floor, heapBytes), mainHeapBytes: mem.mainHeapBytes, workersHeapBytes: mem.workersHeapBytes, pendingTransactions: mem.pendingTransactions, ...proc };
 }
 
 async function main(): Promise<void> {
@@ -154,15 +161,22 @@ async function main(): Promise<void> {
     const caller = runCaller({ scenario: 'uac', strict: false, target: `127.0.0.1:${proxyPort}`, port: uacPort!, mediaPort: m0!, controlPort: c0!, rate, calls, timeoutS: seconds + 30 }).finally(() => (callerDone = true));
     for (let k = 1; !callerDone; k++) {
       const due = t0 + k * intervalS * 1000;
-      while (!callerDone && Date.now() < due) await new Promise((r) => setTimeout(r, Math.min(250, Math.max(1, due - Date.now()))));
+      let floor = Infinity;
+      for (let nextProbe = Date.now() + probeS * 1000; !callerDone && Date.now() < due; ) {
+        await new Promise((r) => setTimeout(r, Math.min(250, Math.max(1, Math.min(due, nextProbe) - Date.now()))));
+        if (callerDone || Date.now() < nextProbe || Date.now() >= due) continue;
+        const probe = await sample(proxy, 0);
+        if (probe) floor = Math.min(floor, probe.heapBytes);
+        nextProbe += probeS * 1000;
+      }
       if (callerDone) break;
-      const s = await sample(proxy, (Date.now() - t0) / 1000);
+      const s = await sample(proxy, (Date.now() - t0) / 1000, floor);
       if (!s) {
         progress(`soak: no report from siplb at +${k * intervalS} s${proxy.child.exitCode !== null ? ` (it exited ${proxy.child.exitCode})` : ''}`);
         continue;
       }
       samples.push(s);
-      progress(`  +${Math.round(s.t)} s: rss ${(s.rssBytes / 1048576).toFixed(1)} MB, heap ${(s.heapBytes / 1048576).toFixed(1)} MB, pending ${s.pendingTransactions}`);
+      progress(`  +${Math.round(s.t)} s: rss ${(s.rssBytes / 1048576).toFixed(1)} MB, heap ${(s.heapBytes / 1048576).toFixed(1)} MB (floor ${(s.heapFloorBytes / 1048576).toFixed(1)}), pending ${s.pendingTransactions}`);
     }
     const callerResult = await caller;
     proxy.child.kill('SIGTERM');
@@ -170,9 +184,10 @@ async function main(): Promise<void> {
     const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout.trim() || 'unknown';
     const results: SoakResults = {
       conditions: { date: new Date().toISOString(), commit, node: process.version, cpuModel: cpus()[0]?.model ?? 'unknown', cores: cpus().length, kernel: release(), sipp, loadAverageStart, loadAverageEnd: loadAverage() },
-      options: { minutes, rate, intervalSeconds: intervalS, warmupMinutes, mode, workers: Number(workers) },
+      options: { minutes, rate, intervalSeconds: intervalS, probeSeconds: probeS, warmupMinutes, mode, workers: Number(workers) },
       samples,
       heap: trend(samples, warmupMinutes, (s) => s.heapBytes),
+      heapFloor: trend(samples, warmupMinutes, (s) => s.heapFloorBytes),
       rss: trend(samples, warmupMinutes, (s) => s.rssBytes),
       caller: callerResult,
       calls,
@@ -183,7 +198,7 @@ async function main(): Promise<void> {
       `siplb soak: ${mode}, SIPLB_WORKERS=${workers}, ${rate} calls/s for ${minutes} min; Node ${c.node}, ${c.cpuModel} x${c.cores}, ${c.sipp}, commit ${c.commit}, load ${c.loadAverageStart} -> ${c.loadAverageEnd}\n\n` +
         `${sampleTable(samples)}\n\n` +
         `calls: ${callerResult.completed} completed, ${callerResult.failed} failed of ${calls}; siplb exit ${proxyExitCode}\n` +
-        `${describeTrend('heap', results.heap)}\n${describeTrend('rss', results.rss)}\n`,
+        `${describeTrend('heap', results.heap)}\n${describeTrend('heap floor', results.heapFloor)}\n${describeTrend('rss', results.rss)}\n`,
     );
     const stamp = c.date.replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
     const name = option('name', `soak-${stamp}`);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeTrend, GROWTH_FLOOR_BYTES_PER_MIN, leastSquares, parseProcStatus, parseReport, type Sample, sampleTable, trend } from '../../../bench/soak/stats.js';
 
-const sample = (t: number, heapBytes: number): Sample => ({ t, rssBytes: 2 * heapBytes, heapBytes, mainHeapBytes: heapBytes, workersHeapBytes: 0, pendingTransactions: 0, vmRssBytes: 0, vmHwmBytes: 0 });
+const sample = (t: number, heapBytes: number): Sample => ({ t, rssBytes: 2 * heapBytes, heapBytes, heapFloorBytes: heapBytes, mainHeapBytes: heapBytes, workersHeapBytes: 0, pendingTransactions: 0, vmRssBytes: 0, vmHwmBytes: 0 });
 
 describe('soak statistics', () => {
   it('fits an exact line exactly, with zero error', () => {
@@ -42,6 +42,6 @@ describe('soak statistics', () => {
     expect(trend(slow, 2, (s) => s.heapBytes).grows).toBe(false);
     expect(describeTrend('heap', trend(rising, 2, (s) => s.heapBytes))).toMatch(/^heap slope after minute 2: 3906 ± 0 KiB\/min \(5 samples\): GROWS$/);
     expect(describeTrend('heap', trend(rising, 9, (s) => s.heapBytes))).toMatch(/not enough samples/);
-    expect(sampleTable(flat.slice(0, 1)).split('\n')[1]).toMatch(/^\s+0\s+97\.3\s+48\.6/);
+    expect(sampleTable(flat.slice(0, 1)).split('\n')[1]).toMatch(/^\s+0\s+97\.3\s+48\.6\s+48\.6/);
   });
 });
