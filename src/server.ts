@@ -49,6 +49,8 @@ export interface Server {
   stats(): Promise<Stats>;
   /** New INVITEs get 503; resolves when no transaction is pending or after `timeoutMs`. */
   drain(timeoutMs: number): Promise<void>;
+  /** Test hook only (src/cli/test-hooks.ts): terminates dispatch worker `index`, which the pool replaces. */
+  terminateWorker(index: number): boolean;
   close(): Promise<void>;
 }
 
@@ -208,6 +210,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     records,
     states,
     stats,
+    terminateWorker: (index) => pool?.terminate(index) ?? false,
     async drain(timeoutMs) {
       inline?.drain();
       pool?.postAll({ type: 'drain' });

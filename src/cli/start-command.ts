@@ -7,6 +7,7 @@ import { loadConfig } from '../config/load.js';
 import type { SiplbConfig } from '../config/types.js';
 import { startServer, type Log, type Server, type Stats } from '../server.js';
 import { EXIT_OK, type CliIo } from './io.js';
+import { installTestHooks } from './test-hooks.js';
 
 export const START_USAGE = 'start';
 
@@ -43,7 +44,8 @@ export async function startCommand(io: CliIo, env: NodeJS.ProcessEnv = process.e
   const config = loadConfig(env);
   const log = makeLog(config);
   const server = await startServer(config, log);
-  return runUntilSignal(server, config, io, log);
+  const removeHooks = installTestHooks(env, server, log);
+  return runUntilSignal(server, config, io, log, () => Promise.resolve(removeHooks()));
 }
 
 export function runUntilSignal(server: Server, config: SiplbConfig, io: CliIo, log: Log, extra: () => Promise<void> = async () => {}): Promise<number> {

@@ -168,6 +168,17 @@ export class WorkerPool extends EventEmitter<{ restart: [WorkerRestartEvent]; me
     }));
   }
 
+  /**
+   * Test hook only (src/cli/test-hooks.ts): ends worker `index` where it stands, as a crash would;
+   * its exit is handled like any other death (replaced, counted). False when it is not running.
+   */
+  terminate(index: number): boolean {
+    const worker = this.slots[index]?.worker;
+    if (worker === undefined || this.phase === 'closed') return false;
+    void worker.terminate();
+    return true;
+  }
+
   /** Terminates the workers, sends what they left in their egress rings, releases the handles. */
   async close(): Promise<void> {
     if (this.phase === 'closed') return;
