@@ -426,7 +426,9 @@ export class ProxyCore implements StatefulHost {
   #stamp(m: SipMessage, src: Peer): { received?: string; rport?: number } {
     const via = m.via!;
     const stamp: { received?: string; rport?: number } = {};
-    if (stripBrackets(via.host) !== src.address) stamp.received = src.address;
+    // A received= the client wrote itself is replaced too: left alone, it would send the responses
+    // to this request (stateless: by Via) to any host the client names (found by socket fuzzing)
+    if (stripBrackets(via.host) !== src.address || via.received !== undefined) stamp.received = src.address;
     if (via.rport !== undefined || this.config.forceRport) stamp.rport = src.port;
     return stamp;
   }

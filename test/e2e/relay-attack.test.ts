@@ -284,6 +284,27 @@ function attacks(mode: string, workers: string): void {
     await expectRefused(m, callId, null);
   });
 
+  it("a new INVITE whose Via brings received= naming the victim: the media server's answers come back to the sender, none to the victim", async () => {
+    // the Via names the sender's own address, so siplb would add no received= of its own; the one
+    // the sender wrote would route every response to this request (stateless: by Via) to the victim
+    const m = mark();
+    const callId = unique('atk-rx-');
+    const text = sipRequest({
+      method: 'INVITE',
+      ruri: `sip:service@${A.proxy.host}`,
+      via: attacker,
+      from: `<sip:a@${A.attacker.host}>;tag=${unique('f')}`,
+      to: '<sip:service@10.0.0.1>',
+      callId,
+      cseq: 1,
+    }).replace(/;rport\r\n/, `;received=${A.victim2.host};rport\r\n`);
+    await send(attacker, text);
+    await attacker.waitFor((d) => callIdOf(d.text) === callId && statusOf(d) >= 200, ANSWER_MS, m.sockets.get(attacker));
+    await barrier(attacker, callId);
+    expect(show(ofCall(victims.flatMap((v) => since(m, v)), callId)), 'datagrams that reached a victim').toEqual([]);
+    expect(foreign(m, callId), 'datagrams sent to a foreign address').toEqual([]);
+  });
+
   it('valid token, the victim in the Request-URI, from the caller: the BYE reaches the media server, not the victim', async () => {
     const d = await placeCall(callerSock, A.proxy);
     const ms = serverOf(d.callId);

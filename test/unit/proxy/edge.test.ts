@@ -166,6 +166,17 @@ describe('responses only down a branch we made', () => {
     expect(toVictim(h)).toEqual([]);
   });
 
+  it('stateless: a received= the client wrote itself is replaced, so responses go to the real source', () => {
+    // the Via names the sender's own address, so no received would be added; the one it brought
+    // would send every response for this request to the victim
+    const h = harness({ SIPLB_MODE: 'stateless' });
+    const fwd = h.feed(request({ via: ['SIP/2.0/UDP 127.0.0.1:5061;received=198.51.100.7;branch=z9hG4bK-rx;rport'] }), UAC)[0]!;
+    expect(headerValues(fwd.bytes, 'Via')[1]).toBe('SIP/2.0/UDP 127.0.0.1:5061;received=127.0.0.1;branch=z9hG4bK-rx;rport=5061');
+    const out = h.feed(response({ status: 200, via: headerValues(fwd.bytes, 'Via'), toTag: 'x' }), DEST_A);
+    expect(out.map((s) => `${s.address}:${s.port}`)).toEqual(['127.0.0.1:5061']);
+    expect(toVictim(h)).toEqual([]);
+  });
+
   it('stateful: a response without a live client transaction is dropped, never routed by Via', () => {
     const h = harness({ SIPLB_MODE: 'stateful' });
     const forged = response({ status: 200, via: ['SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKsfanything', 'SIP/2.0/UDP 198.51.100.7:5099;branch=z9hG4bKv'], toTag: 'x' });
