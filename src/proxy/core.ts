@@ -411,15 +411,17 @@ export class ProxyCore implements StatefulHost {
     return false;
   }
 
-  /** Where answers to request `m` go: its source (rport forced), or by its top Via (RFC 3261 18.2.2, RFC 3581). */
+  /**
+   * Where answers to request `m` go: its source address and port (rport forced), or without
+   * SIPLB_FORCE_RPORT the source address and the port its top Via asks for (RFC 3261 18.2.2: the
+   * received= our transport would add is the source address, so never a host the Via names;
+   * RFC 3581: rport without a value means the source port).
+   */
   responseTarget(m: SipMessage, src: Peer): { address: string; port: number } {
     if (this.config.forceRport) return { address: src.address, port: src.port };
     const via = m.via!;
     const rport = via.rport;
-    return {
-      address: stripBrackets(via.received ?? via.host),
-      port: typeof rport === 'number' ? rport : rport === null ? src.port : via.port || 5060,
-    };
+    return { address: src.address, port: typeof rport === 'number' ? rport : rport === null ? src.port : via.port || 5060 };
   }
 
   /** received/rport for the top Via of a request we forward (RFC 3261 18.2.1, RFC 3581). */

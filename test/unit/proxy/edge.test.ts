@@ -213,6 +213,14 @@ describe('our own answers', () => {
   });
 });
 
+describe('SIPLB_FORCE_RPORT=false', () => {
+  it.each(MODES)('answers the source address whatever host its Via names, on the port the Via asks for ($SIPLB_MODE)', (mode) => {
+    const h = harness({ ...mode, SIPLB_FORCE_RPORT: 'false' });
+    const out = h.feed(request({ maxForwards: 0, via: ['SIP/2.0/UDP 198.51.100.7:5099;received=203.0.113.9;branch=z9hG4bK-x'] }), UAC);
+    expect(lines(out)).toEqual([['SIP/2.0 483 Too Many Hops', '127.0.0.1:5099']]);
+  });
+});
+
 describe('scanners and SIPLB_ALLOW', () => {
   it.each(['friendly-scanner', 'sipvicious', 'VaxSIPUserAgent/3.1'])('drops a request from User-Agent %s without a word', (ua) => {
     const h = harness();
