@@ -139,7 +139,7 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
   },
   forceRport: {
     name: 'SIPLB_FORCE_RPORT', type: 'boolean', default: 'true',
-    description: "Answer to the request's source address and port (RFC 3581), as Kamailio's force_rport().",
+    description: "Answer to the request's source address and port (RFC 3581), as Kamailio's force_rport(); off, to the source address and the port its Via names (never another host).",
     parse: bool,
   },
   frTimer: {
