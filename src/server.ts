@@ -88,13 +88,6 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
   const latency = new Latency();
   const sockets = await udp.listen();
   if (config.overloadDelay > 0) udp.startQueueProbe(OVERLOAD_WINDOW_MS / 2);
-  // Every call sends to the destinations: give each a connected socket (see connectPeers)
-  const family = (a: string): number => (a.includes(':') ? 6 : 4);
-  await udp.connectPeers(
-    records
-      .filter((r) => r.address !== '0.0.0.0')
-      .map((r) => ({ address: r.address, port: r.port, socket: Math.max(0, sockets.findIndex((s) => s.family === family(r.address))) })),
-  );
   let inline: ProxyCore | undefined;
   let pool: WorkerPool | undefined;
   let ticker: NodeJS.Timeout | undefined;
