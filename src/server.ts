@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { SiplbConfig } from './config/types.js';
+import { SiplbBindError } from './errors.js';
 import { parseDispatcherList, type DestinationRecord } from './dispatch/list-file.js';
 import { buildSets } from './dispatch/sets.js';
 import { coreConfig } from './proxy/config.js';
@@ -74,8 +75,27 @@ export async function loadDestinations(config: SiplbConfig, log: Log): Promise<D
   return out;
 }
 
+/**
+ * An empty list or a SIPLB_SET with no destination in it is a working configuration that routes
+ * nothing: say so once, at start, instead of letting every caller find out.
+ */
+export function warnIfNoDestination(config: SiplbConfig, records: readonly DestinationRecord[], log: Log): void {
+  if (records.some((r) => r.setId === config.set)) return;
+  const sets = [...new Set(records.map((r) => r.setId))].join(', ');
+  const [why, fix] =
+    records.length === 0
+      ? ['the list has no destination', 'add destinations to SIPLB_LIST_FILE']
+      : [`the list has no destination in set ${config.set} (SIPLB_SET)`, `set SIPLB_SET to a set the list has (${sets}) or add destinations to set ${config.set}`];
+  log.warn(`${why}: every new call will be answered ${config.noDestCode} ${config.noDestReason} (SIPLB_NO_DEST_CODE, SIPLB_NO_DEST_REASON); ${fix}`, {
+    listFile: config.listFile,
+    set: config.set,
+    destinations: records.length,
+  });
+}
+
 export async function startServer(config: SiplbConfig, log: Log): Promise<Server> {
   const records = await loadDestinations(config, log);
+  warnIfNoDestination(config, records, log);
   const states = new DestinationStates(DestinationStates.create(flatten(buildSets(records)).map((d) => d.flags)));
   const udp = new UdpTransport(
     config.listen.map((l) => ({ host: l.address, port: l.port, family: l.family })),
@@ -86,7 +106,15 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     },
   );
   const latency = new Latency();
-  const sockets = await udp.listen();
+  const sockets = await udp.listen().catch((err: unknown) => {
+    // An operator's mistake (port taken, address not here, privileged port): one line naming the
+    // variable, not a stack trace. `address` and `port` are those of the socket that failed.
+    const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+    if (e.syscall !== 'bind' || e.code === undefined) throw err;
+    const l = config.listen.find((x) => x.address === e.address && x.port === e.port);
+    const host = l?.host ?? (e.address?.includes(':') ? `[${e.address}]` : e.address);
+    throw new SiplbBindError('SIPLB_LISTEN', `udp:${host}:${l?.port ?? e.port}`, e.code, { cause: err });
+  });
   if (config.overloadDelay > 0) udp.startQueueProbe(OVERLOAD_WINDOW_MS / 2);
   let inline: ProxyCore | undefined;
   let pool: WorkerPool | undefined;
