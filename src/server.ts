@@ -17,6 +17,7 @@ import { Latency, nowMicros } from './proxy/latency.js';
 import { OVERLOAD_WINDOW_MS, SharedDelay } from './proxy/overload.js';
 import { warmUp } from './proxy/warmup.js';
 import type { DispatchWorkerInit, WorkerStats } from './proxy/worker.js';
+import { floodGuardFor } from './transport/flood-setup.js';
 import { WorkerPool, type WorkerRingState } from './transport/pool.js';
 import { UdpTransport, type BoundSocket } from './transport/udp.js';
 
@@ -37,6 +38,8 @@ export interface Stats {
   ringDrops: number;
   /** Load shedding now, the worst of the cores: share of new requests refused (%) and queueing delay (ms). */
   overload: { shedPercent: number; delayMs: number };
+  /** Flood control: datagrams dropped, blocks begun, sources blocked now (all 0 when SIPLB_FLOOD_LIMIT=0). */
+  flood: { dropped: number; blocks: number; blockedSources: number };
   /** Bytes: the process's resident set, and the V8 heap in use of the main thread and of each dispatch worker. */
   memory: { rss: number; heapUsed: number; workersHeapUsed: number };
   /** Per dispatch worker: its rings seen from the main thread, and what the worker itself reported. */
@@ -116,6 +119,10 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     throw new SiplbBindError('SIPLB_LISTEN', `udp:${host}:${l?.port ?? e.port}`, e.code, { cause: err });
   });
   if (config.overloadDelay > 0) udp.startQueueProbe(OVERLOAD_WINDOW_MS / 2);
+  // In front of sharding and parsing, on the main thread: a blocked source costs a table lookup.
+  // Its clock is the datagram's arrival stamp in ms (nowMicros), read once per datagram inline.
+  const flood = floodGuardFor(config, records.map((r) => r.address), log);
+  const guard = flood?.guard;
   let inline: ProxyCore | undefined;
   let pool: WorkerPool | undefined;
   let ticker: NodeJS.Timeout | undefined;
@@ -139,7 +146,11 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       const w = warmUp(core.config, states.snapshot(), config.warmupCalls);
       log.info('warmed up', { thread: 'main', ...w });
     }
-    udp.onDatagram((buf, rinfo, socket) => core.onDatagram(buf, { address: rinfo.address, port: rinfo.port, socket }, nowMicros()));
+    udp.onDatagram((buf, rinfo, socket) => {
+      const now = nowMicros();
+      if (guard?.admit(rinfo.address, now / 1000) === false) return;
+      core.onDatagram(buf, { address: rinfo.address, port: rinfo.port, socket }, now);
+    });
     ticker = setInterval(() => core.tick(), 10);
   } else {
     // The sockets' queueing delay, for the workers' shedding (they add their ring's wait to it).
@@ -164,7 +175,15 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     });
     pool.on('restart', (e) => log.error('dispatch worker died; replaced', { worker: e.index, exitCode: e.exitCode, error: String(e.error), restarts: e.workerRestarts }));
     await pool.start();
-    udp.onDatagram(pool.dispatch);
+    const dispatch = pool.dispatch;
+    udp.onDatagram(
+      guard === undefined
+        ? dispatch
+        : (buf, rinfo, socket) => {
+            const now = nowMicros();
+            if (guard.admit(rinfo.address, now / 1000)) dispatch(buf, rinfo, socket, now);
+          },
+    );
   }
   log.info('siplb listening', {
     sockets: sockets.map((s) => `${s.family === 6 ? `[${s.host}]` : s.host}:${s.port}`),
@@ -212,6 +231,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
         (a, o) => ({ shedPercent: Math.max(a.shedPercent, Math.round(o.shed * 100)), delayMs: Math.max(a.delayMs, Math.round(o.delayMs)) }),
         { shedPercent: 0, delayMs: 0 },
       ),
+      flood: { dropped: guard?.counters.dropped ?? 0, blocks: guard?.counters.blocks ?? 0, blockedSources: guard?.blockedSources(nowMicros() / 1000) ?? 0 },
       memory: {
         rss: process.memoryUsage.rss(),
         heapUsed: process.memoryUsage().heapUsed,
@@ -241,6 +261,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     async close() {
       if (ticker) clearInterval(ticker);
       clearInterval(delayTimer);
+      flood?.reporter.flush();
       await pool?.close();
       await udp.close();
     },
