@@ -6,6 +6,7 @@
 export type SiplbErrorCode =
   | 'SIPLB_ERR_USAGE'
   | 'SIPLB_ERR_CONFIG'
+  | 'SIPLB_ERR_BIND'
   | 'SIPLB_ERR_WASM'
   | 'SIPLB_ERR_STALE_MESSAGE';
 
@@ -17,6 +18,10 @@ export interface ErrorCodeInfo {
 const CODES: ErrorCodeInfo[] = [
   { code: 'SIPLB_ERR_USAGE', description: 'The command line is wrong: unknown command or flag, missing or unreadable file.' },
   { code: 'SIPLB_ERR_CONFIG', description: 'A SIPLB_* environment variable or config value is invalid; the message names it and the accepted values.' },
+  {
+    code: 'SIPLB_ERR_BIND',
+    description: 'A listening address cannot be bound: the port is in use, the address is not on this host, or the port is privileged; the message names the variable and the address.',
+  },
   { code: 'SIPLB_ERR_WASM', description: 'The WebAssembly parser module could not be loaded, compiled or instantiated.' },
   {
     code: 'SIPLB_ERR_STALE_MESSAGE',
@@ -52,6 +57,32 @@ export class SiplbConfigError extends SiplbError {
   constructor(variable: string, message: string, options?: ErrorOptions) {
     super('SIPLB_ERR_CONFIG', `${variable}: ${message}`, options);
     this.variable = variable;
+  }
+}
+
+/** Why bind(2) failed, in words, for the errno codes an operator meets; anything else keeps its code only. */
+const BIND_REASONS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'address already in use',
+  EADDRNOTAVAIL: 'address not available on this host',
+  EACCES: 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)',
+};
+
+/**
+ * A listening socket could not be bound. `variable` names the setting that asked for it
+ * (SIPLB_LISTEN), `address` is written as the setting writes it (udp:127.0.0.1:5060), `errno` is
+ * the system's code (EADDRINUSE, EADDRNOTAVAIL, EACCES, ...).
+ */
+export class SiplbBindError extends SiplbError {
+  readonly variable: string;
+  readonly address: string;
+  readonly errno: string;
+
+  constructor(variable: string, address: string, errno: string, options?: ErrorOptions) {
+    const reason = BIND_REASONS[errno] ?? 'bind failed';
+    super('SIPLB_ERR_BIND', `${variable}: cannot bind ${address}: ${reason} (${errno})`, options);
+    this.variable = variable;
+    this.address = address;
+    this.errno = errno;
   }
 }
 

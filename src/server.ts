@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { SiplbConfig } from './config/types.js';
+import { SiplbBindError } from './errors.js';
 import { parseDispatcherList, type DestinationRecord } from './dispatch/list-file.js';
 import { buildSets } from './dispatch/sets.js';
 import { coreConfig } from './proxy/config.js';
@@ -16,6 +17,7 @@ import { Latency, nowMicros } from './proxy/latency.js';
 import { OVERLOAD_WINDOW_MS, SharedDelay } from './proxy/overload.js';
 import { warmUp } from './proxy/warmup.js';
 import type { DispatchWorkerInit, WorkerStats } from './proxy/worker.js';
+import { floodGuardFor } from './transport/flood-setup.js';
 import { WorkerPool, type WorkerRingState } from './transport/pool.js';
 import { UdpTransport, type BoundSocket } from './transport/udp.js';
 
@@ -36,6 +38,8 @@ export interface Stats {
   ringDrops: number;
   /** Load shedding now, the worst of the cores: share of new requests refused (%) and queueing delay (ms). */
   overload: { shedPercent: number; delayMs: number };
+  /** Flood control: datagrams dropped, blocks begun, sources blocked now (all 0 when SIPLB_FLOOD_LIMIT=0). */
+  flood: { dropped: number; blocks: number; blockedSources: number };
   /** Bytes: the process's resident set, and the V8 heap in use of the main thread and of each dispatch worker. */
   memory: { rss: number; heapUsed: number; workersHeapUsed: number };
   /** Per dispatch worker: its rings seen from the main thread, and what the worker itself reported. */
@@ -76,8 +80,27 @@ export async function loadDestinations(config: SiplbConfig, log: Log): Promise<D
   return out;
 }
 
+/**
+ * An empty list or a SIPLB_SET with no destination in it is a working configuration that routes
+ * nothing: say so once, at start, instead of letting every caller find out.
+ */
+export function warnIfNoDestination(config: SiplbConfig, records: readonly DestinationRecord[], log: Log): void {
+  if (records.some((r) => r.setId === config.set)) return;
+  const sets = [...new Set(records.map((r) => r.setId))].join(', ');
+  const [why, fix] =
+    records.length === 0
+      ? ['the list has no destination', 'add destinations to SIPLB_LIST_FILE']
+      : [`the list has no destination in set ${config.set} (SIPLB_SET)`, `set SIPLB_SET to a set the list has (${sets}) or add destinations to set ${config.set}`];
+  log.warn(`${why}: every new call will be answered ${config.noDestCode} ${config.noDestReason} (SIPLB_NO_DEST_CODE, SIPLB_NO_DEST_REASON); ${fix}`, {
+    listFile: config.listFile,
+    set: config.set,
+    destinations: records.length,
+  });
+}
+
 export async function startServer(config: SiplbConfig, log: Log): Promise<Server> {
   const records = await loadDestinations(config, log);
+  warnIfNoDestination(config, records, log);
   const states = new DestinationStates(DestinationStates.create(flatten(buildSets(records)).map((d) => d.flags)));
   const udp = new UdpTransport(
     config.listen.map((l) => ({ host: l.address, port: l.port, family: l.family })),
@@ -88,15 +111,20 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     },
   );
   const latency = new Latency();
-  const sockets = await udp.listen();
+  const sockets = await udp.listen().catch((err: unknown) => {
+    // An operator's mistake (port taken, address not here, privileged port): one line naming the
+    // variable, not a stack trace. `address` and `port` are those of the socket that failed.
+    const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+    if (e.syscall !== 'bind' || e.code === undefined) throw err;
+    const l = config.listen.find((x) => x.address === e.address && x.port === e.port);
+    const host = l?.host ?? (e.address?.includes(':') ? `[${e.address}]` : e.address);
+    throw new SiplbBindError('SIPLB_LISTEN', `udp:${host}:${l?.port ?? e.port}`, e.code, { cause: err });
+  });
   if (config.overloadDelay > 0) udp.startQueueProbe(OVERLOAD_WINDOW_MS / 2);
-  // Every call sends to the destinations: give each a connected socket (see connectPeers)
-  const family = (a: string): number => (a.includes(':') ? 6 : 4);
-  await udp.connectPeers(
-    records
-      .filter((r) => r.address !== '0.0.0.0')
-      .map((r) => ({ address: r.address, port: r.port, socket: Math.max(0, sockets.findIndex((s) => s.family === family(r.address))) })),
-  );
+  // In front of sharding and parsing, on the main thread: a blocked source costs a table lookup.
+  // Its clock is the datagram's arrival stamp in ms (nowMicros), read once per datagram inline.
+  const flood = floodGuardFor(config, records.map((r) => r.address), log);
+  const guard = flood?.guard;
   let inline: ProxyCore | undefined;
   let pool: WorkerPool | undefined;
   let ticker: NodeJS.Timeout | undefined;
@@ -120,7 +148,11 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       const w = warmUp(core.config, states.snapshot(), config.warmupCalls);
       log.info('warmed up', { thread: 'main', ...w });
     }
-    udp.onDatagram((buf, rinfo, socket) => core.onDatagram(buf, { address: rinfo.address, port: rinfo.port, socket }, nowMicros()));
+    udp.onDatagram((buf, rinfo, socket) => {
+      const now = nowMicros();
+      if (guard?.admit(rinfo.address, now / 1000) === false) return;
+      core.onDatagram(buf, { address: rinfo.address, port: rinfo.port, socket }, now);
+    });
     ticker = setInterval(() => core.tick(), 10);
   } else {
     // The sockets' queueing delay, for the workers' shedding (they add their ring's wait to it).
@@ -145,7 +177,15 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     });
     pool.on('restart', (e) => log.error('dispatch worker died; replaced', { worker: e.index, exitCode: e.exitCode, error: String(e.error), restarts: e.workerRestarts }));
     await pool.start();
-    udp.onDatagram(pool.dispatch);
+    const dispatch = pool.dispatch;
+    udp.onDatagram(
+      guard === undefined
+        ? dispatch
+        : (buf, rinfo, socket) => {
+            const now = nowMicros();
+            if (guard.admit(rinfo.address, now / 1000)) dispatch(buf, rinfo, socket, now);
+          },
+    );
   }
   log.info('siplb listening', {
     sockets: sockets.map((s) => `${s.family === 6 ? `[${s.host}]` : s.host}:${s.port}`),
@@ -193,6 +233,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
         (a, o) => ({ shedPercent: Math.max(a.shedPercent, Math.round(o.shed * 100)), delayMs: Math.max(a.delayMs, Math.round(o.delayMs)) }),
         { shedPercent: 0, delayMs: 0 },
       ),
+      flood: { dropped: guard?.counters.dropped ?? 0, blocks: guard?.counters.blocks ?? 0, blockedSources: guard?.blockedSources(nowMicros() / 1000) ?? 0 },
       memory: {
         rss: process.memoryUsage.rss(),
         heapUsed: process.memoryUsage().heapUsed,
@@ -223,6 +264,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     async close() {
       if (ticker) clearInterval(ticker);
       clearInterval(delayTimer);
+      flood?.reporter.flush();
       await pool?.close();
       await udp.close();
     },

@@ -55,7 +55,7 @@ const live: ChildProcess[] = [];
 let portBase = 24000;
 /**
  * Ports of one run, all distinct and all below the kernel's ephemeral range (32768-60999 here):
- * a socket bound to port 0 (SIPp's, the proxy's connected sockets) must never take a port a later
+ * a socket bound to port 0 (SIPp's, or any other process's) must never take a port a later
  * run binds by number. Proxy, caller and two backends on consecutive ports (24000-31999); each
  * SIPp gets its own media ports (7000-19999, clear of SIPp's default 6000) and control port
  * (21000-23399).

@@ -1,7 +1,7 @@
 // `siplb start`: the proxy on the configuration in the environment. Runs until SIGTERM/SIGINT,
 // which drain it: new INVITEs get 503, transactions in flight get SIPLB_DRAIN_TIMEOUT to finish,
 // then the counters and the latency distribution are printed and the process exits 0.
-// `kill -USR2` prints the same report without stopping.
+// `kill -USR2` prints the same report without stopping; SIGHUP is ignored with a log line.
 import { pino } from 'pino';
 import { loadConfig } from '../config/load.js';
 import type { SiplbConfig } from '../config/types.js';
@@ -28,6 +28,7 @@ export function formatStats(s: Stats): string {
   for (const [k, v] of Object.entries(s.counters.parseErrors)) lines.push(`  parse_error_${k} ${v}`);
   lines.push(`  udp_received ${s.udp.received}`, `  udp_sent ${s.udp.sent}`, `  udp_send_errors ${s.udp.sendErrors}`);
   lines.push(`  worker_restarts ${s.workerRestarts}`, `  ring_drops ${s.ringDrops}`, `  pending_transactions ${s.pending}`);
+  lines.push(`  flood_dropped ${s.flood.dropped}`, `  flood_blocks ${s.flood.blocks}`, `  flood_blocked_sources ${s.flood.blockedSources}`);
   lines.push(`  overload_shed_percent ${s.overload.shedPercent}`, `  queue_delay_ms ${s.overload.delayMs}`);
   lines.push(`  rss_bytes ${s.memory.rss}`, `  heap_used_bytes ${s.memory.heapUsed}`, `  workers_heap_used_bytes ${s.memory.workersHeapUsed}`);
   for (const w of s.workers) {
@@ -64,6 +65,7 @@ export function runUntilSignal(server: Server, config: SiplbConfig, io: CliIo, l
         await server.close();
         await extra();
         process.off('SIGUSR2', report);
+        process.off('SIGHUP', onHup);
         process.off('SIGTERM', onTerm);
         process.off('SIGINT', onInt);
         resolve(EXIT_OK);
@@ -71,6 +73,10 @@ export function runUntilSignal(server: Server, config: SiplbConfig, io: CliIo, l
     };
     const onTerm = (): void => stop('SIGTERM');
     const onInt = (): void => stop('SIGINT');
+    // Node's default for SIGHUP is to exit, and operators send it expecting a reload (Kamailio,
+    // nginx): until siplb can reload, a HUP must not take the calls down with it.
+    const onHup = (): void => log.warn('SIGHUP ignored: siplb cannot reload its configuration yet; restart it to apply changes', { signal: 'SIGHUP' });
+    process.on('SIGHUP', onHup);
     process.on('SIGUSR2', report);
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onInt);

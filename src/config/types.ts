@@ -5,7 +5,7 @@ import type { CidrList } from '../shared/cidr.js';
 
 export type { AdvertiseAddress, FailoverCodes, ListenAddress } from './parse.js';
 
-/** Kamailio dispatcher algorithm numbers siplb implements (DISPATCHER.md, Algorithms). */
+/** Kamailio dispatcher algorithm numbers siplb implements (the `alg` of ds_select_dst). */
 export const ALGORITHMS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 14, 15] as const;
 export type DispatchAlgorithm = (typeof ALGORITHMS)[number];
 

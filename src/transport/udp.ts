@@ -70,7 +70,7 @@ interface ProbeState {
  * to literals: answer them at once, and leave anything else to dns.lookup.
  */
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
-function literalLookup(address: string, options: number | object, callback: LookupCallback): void {
+export function literalLookup(address: string, options: number | object, callback: LookupCallback): void {
   const family = isIP(address);
   if (family !== 0) callback(null, address, family);
   else dnsLookup(address, options as never, callback as never);
@@ -83,9 +83,6 @@ export class UdpTransport {
   readonly counters: UdpCounters = { received: 0, sent: 0, sendErrors: 0, socketErrors: 0 };
   private readonly socks: dgram.Socket[] = [];
   private bound: BoundSocket[] = [];
-  /** Sockets connected to a peer ("address|port"), used for every send to it (connectPeers). */
-  private readonly connected = new Map<string, dgram.Socket>();
-  private readonly extra: dgram.Socket[] = [];
   private handler: DatagramHandler = () => {};
   private probes: ProbeState[] = [];
   private probeTimer: NodeJS.Timeout | undefined;
@@ -166,19 +163,18 @@ export class UdpTransport {
   }
 
   /**
-   * Sends `buf` from socket `socketIndex`. dgram.send reads the bytes later, after its address
-   * lookup, even for an IP literal (DESIGN.md: 254 of 256 datagrams sent from a reused view
-   * carried later contents): pass bytes nobody will change, i.e. a copy, or release them in onSent.
+   * Sends `buf` from listening socket `socketIndex`, so it leaves from the address and port that
+   * our Via and Record-Route name (RFC 3581 section 4: a response MUST leave from the port its
+   * request arrived on; a peer behind NAT or with an ACL drops anything else). There is no second
+   * socket per peer: a connected one saved 3-7% of a send's CPU (BENCHMARKS.md, "UDP send"), and
+   * sharing the listening port with it needs SO_REUSEADDR, which would let any local process bind
+   * that port too, silently, and take its datagrams.
+   *
+   * dgram.send reads the bytes later, after its address lookup, even for an IP literal (DESIGN.md:
+   * 254 of 256 datagrams sent from a reused view carried later contents): pass bytes nobody will
+   * change, i.e. a copy, or release them in onSent.
    */
   send(socketIndex: number, buf: Uint8Array, port: number, address: string, onSent?: (err: Error | null) => void): void {
-    const connected = this.connected.get(`${address}|${port}`);
-    if (connected !== undefined) {
-      // DESIGN.md: a send on a connected socket costs about 4 µs of CPU against 6 (no address
-      // resolution per datagram); the profile of a call showed dgram's send as the largest cost.
-      this.counters.sent++;
-      connected.send(buf, onSent === undefined ? this.afterSend : (err) => (this.afterSend(err), onSent(err)));
-      return;
-    }
     const sock = this.socks[socketIndex];
     if (sock === undefined) {
       this.counters.socketErrors++;
@@ -192,40 +188,6 @@ export class UdpTransport {
       // Synchronous throws: the socket is closed, or the port is out of range.
       this.counters.sendErrors++;
       onSent?.(err as Error);
-    }
-  }
-
-  /**
-   * Opens a socket connected to each of `peers` (the dispatcher's destinations: every call sends to
-   * them) and sends to them from it from then on. The peer sees another source port than the
-   * listening one: SIP routes responses by Via (which names the listening socket) and in-dialog
-   * requests by Record-Route, and what a peer sends to the connected socket's port (a backend that
-   * answers to the source, rport-style) reaches the same handler as the listening socket's.
-   */
-  async connectPeers(peers: readonly { address: string; port: number; socket: number }[]): Promise<void> {
-    for (const p of peers) {
-      const key = `${p.address}|${p.port}`;
-      if (this.connected.has(key) || this.socks[p.socket] === undefined) continue;
-      const family = p.address.includes(':') ? 6 : 4;
-      const sock = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', recvBufferSize: this.opts.recvBufferSize ?? DEFAULT_RCVBUF, sendBufferSize: this.opts.sendBufferSize ?? DEFAULT_SNDBUF });
-      sock.on('message', (buf, rinfo) => {
-        this.counters.received++;
-        this.handler(buf, rinfo, p.socket);
-      });
-      sock.on('error', (err) => {
-        this.counters.socketErrors++;
-        this.opts.log?.('warn', 'udp connected socket error', { peer: key, err: err.message });
-      });
-      const ok = await new Promise<boolean>((resolve) => {
-        sock.once('error', () => resolve(false));
-        sock.bind(0, family === 6 ? '::' : '0.0.0.0', () => sock.connect(p.port, p.address, () => resolve(true)));
-      });
-      if (ok) {
-        this.connected.set(key, sock);
-        this.extra.push(sock);
-      } else {
-        sock.close();
-      }
     }
   }
 
@@ -307,8 +269,7 @@ export class UdpTransport {
   async close(): Promise<void> {
     clearInterval(this.probeTimer);
     this.probeTimer = undefined;
-    this.connected.clear();
-    const socks = [...this.socks.splice(0), ...this.extra.splice(0)];
+    const socks = this.socks.splice(0);
     this.bound = [];
     await Promise.all(
       socks.map(

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   ERROR_CODES,
+  SiplbBindError,
   SiplbConfigError,
   SiplbError,
   SiplbStaleMessageError,
@@ -41,6 +42,7 @@ describe('error codes', () => {
     const errors: SiplbError[] = [
       new SiplbUsageError('bad flag'),
       new SiplbConfigError('SIPLB_WORKERS', 'expected an integer from 0 to 64'),
+      new SiplbBindError('SIPLB_LISTEN', 'udp:127.0.0.1:5060', 'EADDRINUSE'),
       new SiplbWasmError('could not instantiate', { cause: new Error('boom') }),
       new SiplbStaleMessageError(),
     ];
@@ -58,6 +60,16 @@ describe('error codes', () => {
     const e = new SiplbConfigError('SIPLB_WORKERS', 'expected an integer from 0 to 64, got "x"');
     expect(e.variable).toBe('SIPLB_WORKERS');
     expect(e.message).toContain('SIPLB_WORKERS');
+  });
+
+  it('SiplbBindError names the variable, the address and the system code, in words where it can', () => {
+    const cause = Object.assign(new Error('bind EADDRINUSE 127.0.0.1:5060'), { code: 'EADDRINUSE' });
+    const e = new SiplbBindError('SIPLB_LISTEN', 'udp:127.0.0.1:5060', 'EADDRINUSE', { cause });
+    expect(e.message).toBe('SIPLB_LISTEN: cannot bind udp:127.0.0.1:5060: address already in use (EADDRINUSE)');
+    expect([e.variable, e.address, e.errno, e.cause]).toEqual(['SIPLB_LISTEN', 'udp:127.0.0.1:5060', 'EADDRINUSE', cause]);
+    expect(new SiplbBindError('SIPLB_LISTEN', 'udp:[::1]:5060', 'EADDRNOTAVAIL').message).toContain('address not available on this host (EADDRNOTAVAIL)');
+    expect(new SiplbBindError('SIPLB_LISTEN', 'udp:127.0.0.1:80', 'EACCES').message).toContain('permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE) (EACCES)');
+    expect(new SiplbBindError('SIPLB_LISTEN', 'udp:127.0.0.1:5060', 'EINVAL').message).toBe('SIPLB_LISTEN: cannot bind udp:127.0.0.1:5060: bind failed (EINVAL)');
   });
 
   it('SiplbWasmError keeps its cause', () => {

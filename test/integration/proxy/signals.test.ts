@@ -65,6 +65,29 @@ describe.each([{ workers: '0' }, { workers: '2' }])('signals (SIPLB_WORKERS=$wor
   }, 20_000);
 });
 
+describe('SIGHUP', () => {
+  it('is ignored with one log line: the proxy keeps serving, and still drains and exits 0 on SIGTERM', async () => {
+    const uas = await Peer.open();
+    const uac = await Peer.open();
+    open.push(uas, uac);
+    uas.onMessage = (r) => {
+      if (r.first.startsWith('INVITE')) uas.send(answer(r.text, 200, 'OK', { toTag: 'hup', contact: `<sip:ms@127.0.0.1:${uas.port}>` }), r.from.port, r.from.address);
+    };
+    const proxy = await startProxy({ SIPLB_LIST_FILE: writeList(`1 sip:127.0.0.1:${uas.port}\n`), SIPLB_WARMUP_CALLS: '0' });
+    open.unshift(proxy);
+    proxy.child.kill('SIGHUP');
+    await waitFor(() => proxy.stderr().includes('SIGHUP ignored'));
+    proxy.child.kill('SIGHUP'); // and again: still alive
+    await waitFor(() => proxy.stderr().split('SIGHUP ignored').length === 3);
+    expect(proxy.stderr()).toMatch(/"level":40,.*"signal":"SIGHUP","msg":"SIGHUP ignored: siplb cannot reload its configuration yet; restart it to apply changes"/);
+    uac.send(invite(proxy.port, uac.port, 9), proxy.port);
+    await uac.waitFor((r) => r.some((x) => x.first === 'SIP/2.0 200 OK'));
+    expect(proxy.child.exitCode).toBeNull();
+    const { code } = await proxy.stop();
+    expect(code).toBe(0);
+  });
+});
+
 async function waitFor(pred: () => boolean, ms = 5000): Promise<void> {
   const until = Date.now() + ms;
   while (!pred()) {

@@ -48,7 +48,7 @@ describe('loadConfig defaults', () => {
       maxMessageSize: 65535,
       failoverAfterProvisional: false,
       foreignRoute: 'reject',
-      floodLimit: 1000,
+      floodLimit: 200,
       floodWindow: 1000,
       floodBlock: 60,
       scannerUserAgents: ['friendly-scanner', 'sipvicious', 'sipcli', 'vaxsipuseragent', 'sundayddr', 'iwar', 'sip-scan', 'sivus', 'pplsip', 'siparmyknife', 'smap'],
