@@ -18,10 +18,10 @@ export interface ProxyProcess {
   stop(): Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
-/** A UDP port free on 127.0.0.1 right now (bound, read, released). */
-export async function freeUdpPort(): Promise<number> {
+/** A UDP port free on `host` (IPv4) right now (bound, read, released). */
+export async function freeUdpPort(host = '127.0.0.1'): Promise<number> {
   const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  await new Promise<void>((r) => s.bind(0, host, r));
   const port = s.address().port;
   await new Promise<void>((r) => s.close(r));
   return port;
@@ -34,12 +34,15 @@ export function writeList(text: string): string {
   return file;
 }
 
-/** `extraListen`: more SIPLB_LISTEN entries after the 127.0.0.1 one the helper probes. */
-export async function startProxy(env: Record<string, string>, extraListen: string[] = []): Promise<ProxyProcess> {
-  const port = await freeUdpPort();
+/**
+ * `extraListen`: more SIPLB_LISTEN entries after the one the helper probes, on `host` (an IPv4
+ * address of this machine; any 127.x.y.z on Linux loopback).
+ */
+export async function startProxy(env: Record<string, string>, extraListen: string[] = [], host = '127.0.0.1'): Promise<ProxyProcess> {
+  const port = await freeUdpPort(host);
   const child = spawn(process.execPath, [join(root, 'bin', 'siplb.js'), 'start'], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', SIPLB_LISTEN: [`udp:127.0.0.1:${port}`, ...extraListen].join(','), SIPLB_LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', SIPLB_LISTEN: [`udp:${host}:${port}`, ...extraListen].join(','), SIPLB_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -52,9 +55,9 @@ export async function startProxy(env: Record<string, string>, extraListen: strin
     const deadline = setTimeout(() => finish(new Error(`siplb did not answer within 15 s\nstderr:\n${err}`)), 15_000);
     const ping = setInterval(() => {
       const opts =
-        `OPTIONS sip:127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${probe.address().port};branch=z9hG4bKready${Date.now()}\r\n` +
-        `Max-Forwards: 70\r\nFrom: <sip:ready@127.0.0.1>;tag=r\r\nTo: <sip:127.0.0.1>\r\nCall-ID: ready-${port}-${Date.now()}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
-      probe.send(opts, port, '127.0.0.1');
+        `OPTIONS sip:${host}:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${probe.address().port};branch=z9hG4bKready${Date.now()}\r\n` +
+        `Max-Forwards: 70\r\nFrom: <sip:ready@127.0.0.1>;tag=r\r\nTo: <sip:${host}>\r\nCall-ID: ready-${port}-${Date.now()}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
+      probe.send(opts, port, host);
     }, 100);
     const onExit = (code: number | null): void => finish(new Error(`siplb exited with ${code} before serving\nstderr:\n${err}\nstdout:\n${out}`));
     function finish(e?: Error): void {

@@ -78,3 +78,21 @@ export async function freeMediaPort(host = '127.0.0.1'): Promise<number> {
   }
   throw new Error(`no free media port pair on ${host} after 50 attempts`);
 }
+
+/**
+ * A free UDP port on `host` between `low` and `high` (exclusive), tried at random. For a port a test
+ * binds, frees and binds again (a UA restarted on the port siplb's list names): below the ephemeral
+ * range, no socket another test binds to port 0 (a wildcard one blocks every address) takes it
+ * in between.
+ */
+export async function freeUdpPortIn(host: string, low: number, high: number): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (RESERVED.has(port)) continue;
+    const socket = await bindUdp(host, port);
+    if (socket === undefined) continue;
+    await closeAll([socket]);
+    return port;
+  }
+  throw new Error(`no free UDP port on ${host} in ${low}-${high - 1} after 100 attempts`);
+}
