@@ -19,12 +19,27 @@ export interface CidrList {
 
 const V4_MAPPED = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
 
-/** IPv4 dotted quad to an unsigned 32-bit number; undefined when it is not one. */
-export function ipv4Word(address: string): number | undefined {
-  if (!isIPv4(address)) return undefined;
-  let n = 0;
-  for (const part of address.split('.')) n = n * 256 + Number(part);
-  return n >>> 0;
+/**
+ * A dotted-quad IPv4 text as an unsigned 32-bit number, undefined for anything else (IPv6
+ * included). A scan, no split and no regex: under a spoofed-source flood the main thread asks this
+ * for every datagram (a split and a regex made it 1.5 µs of the 2 µs such a datagram cost).
+ */
+export function ipv4Word(s: string): number | undefined {
+  let word = 0;
+  let octet = -1;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (octet < 0 || ++dots > 3) return undefined;
+      word = word * 256 + octet;
+      octet = -1;
+    } else if (c >= 48 && c <= 57) {
+      octet = octet < 0 ? c - 48 : octet * 10 + c - 48;
+      if (octet > 255) return undefined;
+    } else return undefined;
+  }
+  return dots === 3 && octet >= 0 ? word * 256 + octet : undefined;
 }
 
 /** IPv6 text (no brackets, no zone) to four 32-bit words; undefined when it is not one. */
@@ -62,7 +77,7 @@ export function parseCidrList(text: string): CidrList | { error: string } {
     let addr = slash < 0 ? item : item.slice(0, slash);
     if (addr.startsWith('[') && addr.endsWith(']')) addr = addr.slice(1, -1);
     const bits = slash < 0 ? undefined : item.slice(slash + 1);
-    const v4 = ipv4Word(addr);
+    const v4 = isIPv4(addr) ? ipv4Word(addr) : undefined;
     const v6 = v4 === undefined ? ipv6Words(addr) : undefined;
     if (v4 === undefined && v6 === undefined) return { error: `${JSON.stringify(item)} is not an IPv4 or IPv6 address or block` };
     const max = v4 !== undefined ? 32 : 128;
@@ -87,19 +102,22 @@ function maskedEqual(a: readonly number[], b: readonly number[], from: number, p
 /**
  * A test for membership in `list`. Addresses are as Node reports a datagram's source: dotted IPv4,
  * or IPv6 text; an IPv4-mapped IPv6 source (::ffff:a.b.c.d, a dual-stack socket) matches IPv4
- * blocks. Anything that is not an address matches nothing.
+ * blocks. Anything that is not an address matches nothing. IPv4, the common case, costs a scan
+ * and a compare per block.
  */
 export function cidrMatcher(list: CidrList): (address: string) => boolean {
-  const v4 = list.blocks.filter((b) => !b.v6);
+  const v4 = list.blocks.filter((b) => !b.v6).map((b) => ({ net: b.words[3], mask: b.prefix === 0 ? 0 : (0xffffffff << (32 - b.prefix)) >>> 0 }));
   const v6 = list.blocks.filter((b) => b.v6);
   if (list.blocks.length === 0) return () => false;
+  const inV4 = (w: number): boolean => {
+    for (const { net, mask } of v4) if (((w ^ net) & mask) >>> 0 === 0) return true;
+    return false;
+  };
   return (address) => {
+    const w4 = ipv4Word(address);
+    if (w4 !== undefined) return inV4(w4);
     const mapped = V4_MAPPED.exec(address)?.[1];
-    const w4 = ipv4Word(mapped ?? address);
-    if (w4 !== undefined) {
-      const a = [0, 0, 0, w4];
-      return v4.some((b) => maskedEqual(a, b.words, 3, b.prefix));
-    }
+    if (mapped !== undefined) return inV4(ipv4Word(mapped)!);
     const w6 = ipv6Words(address.startsWith('[') ? address.slice(1, -1) : address);
     return w6 !== undefined && v6.some((b) => maskedEqual(w6, b.words, 0, b.prefix));
   };

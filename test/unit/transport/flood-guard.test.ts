@@ -1,11 +1,10 @@
 // The flood guard's table alone, on a clock the test drives: sliding window, block, re-block,
 // exemption (cached per entry), eviction and the memory bound; then the setup siplb runs
 // (SIPLB_TRUSTED, destinations of the list) and the rate-limited log lines.
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cidrMatcher, parseCidrList, type CidrList } from '../../../src/shared/cidr.js';
+import { parseCidrList, type CidrList } from '../../../src/shared/cidr.js';
 import { FloodGuard, type FloodGuardOptions } from '../../../src/transport/flood-guard.js';
-import { BlockReporter, fastMatcher, floodGuardFor, LINES_PER_SECOND, parseIpv4 } from '../../../src/transport/flood-setup.js';
+import { BlockReporter, floodGuardFor, LINES_PER_SECOND } from '../../../src/transport/flood-setup.js';
 
 function guard(o: Partial<FloodGuardOptions> = {}): { g: FloodGuard; blocks: Array<[string, number, boolean]> } {
   const blocks: Array<[string, number, boolean]> = [];
@@ -96,26 +95,6 @@ describe('floodGuardFor (SIPLB_FLOOD_*, SIPLB_TRUSTED, destinations)', () => {
     const { guard: g } = floodGuardFor(config, ['192.0.2.10', '2001:DB8:0:0::20', '0.0.0.0', 'not-an-address'], quiet)!;
     for (const a of ['127.0.0.2', '::1', '10.1.200.3', '192.0.2.10', '2001:db8::20']) expect(send(g, a, 1000, 0, 10), a).toBe(1000);
     for (const a of ['192.0.2.11', '2001:db8::21', '10.2.0.1', '0.0.0.0']) expect(send(g, a, 1000, 0, 10), a).toBe(10);
-  });
-});
-
-describe('the exemption check (its IPv4 fast path runs per datagram under a spoofed flood)', () => {
-  it('parseIpv4 takes dotted quads only', () => {
-    expect(parseIpv4('0.0.0.0')).toBe(0);
-    expect(parseIpv4('255.255.255.255')).toBe(0xffffffff);
-    expect(parseIpv4('192.0.2.1')).toBe(0xc0000201);
-    for (const bad of ['', '1.2.3', '1.2.3.4.5', '1.2.3.256', '1..2.3', '.1.2.3', '1.2.3.', '::1', '::ffff:1.2.3.4', '1.2.3.4 ', 'a.b.c.d']) expect(parseIpv4(bad), bad).toBe(-1);
-  });
-
-  it('fastMatcher answers as cidrMatcher does, for any address and list', () => {
-    const list = cidr('127.0.0.0/8,10.0.0.0/9,192.0.2.7,0.0.0.0/32,198.51.100.0/31,::1,2001:db8::/32,::ffff:203.0.113.0/120');
-    const fast = fastMatcher(list);
-    const slow = cidrMatcher(list);
-    const v4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((o) => o.join('.'));
-    const near = fc.constantFrom('127.0.0.1', '10.127.255.255', '10.128.0.0', '192.0.2.7', '192.0.2.8', '198.51.100.1', '198.51.100.2', '0.0.0.0');
-    const v6 = fc.ipV6();
-    fc.assert(fc.property(fc.oneof(v4, near, v6, fc.string()), (a) => fast(a) === slow(a)), { numRuns: 5000 });
-    expect(fastMatcher(cidr('0.0.0.0/0'))('203.0.113.1')).toBe(true);
   });
 });
 
