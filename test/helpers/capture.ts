@@ -115,21 +115,33 @@ export function udpSocketsOf(pid: number): UdpSocketInfo[] {
   }
   const out: UdpSocketInfo[] = [];
   // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...
-  for (const line of readFileSync(`/proc/${pid}/net/udp`, 'utf8').split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10 || !inodes.has(f[9]!)) continue;
-    const [local, localPort] = hexAddress(f[1]!);
-    const [remote, remotePort] = hexAddress(f[2]!);
-    out.push({ local, localPort, remote: remotePort === 0 ? undefined : `${remote}:${remotePort}` });
+  for (const table of [`/proc/${pid}/net/udp`, `/proc/${pid}/net/udp6`]) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || !inodes.has(f[9]!)) continue;
+      const [local, localPort] = hexAddress(f[1]!);
+      const [remote, remotePort] = hexAddress(f[2]!);
+      out.push({ local, localPort, remote: remotePort === 0 ? undefined : `${remote}:${remotePort}` });
+    }
   }
   return out;
 }
 
-/** "0A00007F:13C4" (address in host order, little-endian on x86 and arm) to ["127.0.0.10", 5060]. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * "0A00007F:13C4" to ["127.0.0.10", 5060]; an IPv6 one (32 hex digits) to its eight groups,
+ * uncompressed ("0:0:0:0:0:0:0:1"). The kernel prints each 32-bit word in host order.
+ */
 function hexAddress(text: string): [string, number] {
   const [ip, port] = text.split(':');
-  const n = Buffer.from(ip!, 'hex');
-  const bytes = [...n];
-  if (new Uint8Array(new Uint16Array([1]).buffer)[0] === 1) bytes.reverse();
-  return [bytes.join('.'), parseInt(port!, 16)];
+  const words: number[][] = [];
+  for (let i = 0; i < ip!.length; i += 8) {
+    const w = [...Buffer.from(ip!.slice(i, i + 8), 'hex')];
+    words.push(LITTLE_ENDIAN ? w.reverse() : w);
+  }
+  if (words.length === 1) return [words[0]!.join('.'), parseInt(port!, 16)];
+  const bytes = words.flat();
+  const groups = Array.from({ length: 8 }, (_, g) => ((bytes[2 * g]! << 8) | bytes[2 * g + 1]!).toString(16));
+  return [groups.join(':'), parseInt(port!, 16)];
 }

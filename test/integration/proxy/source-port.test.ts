@@ -3,7 +3,7 @@
 // Via and Record-Route name that port, and a peer behind NAT or with an ACL drops anything else).
 // Before the fix, requests to a destination and replies to what a destination sent left from a
 // per-destination socket bound to 0.0.0.0:ephemeral. siplb as users run it, real UDP on loopback.
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { udpSocketsOf } from '../../helpers/capture.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startProxy, writeList, type ProxyProcess } from '../../helpers/proxy-process.js';
 import { headerValues } from '../../helpers/sip-messages.js';
@@ -71,33 +71,6 @@ function byeFromUas(inv: string, uasPort: number, uasTag: string): string {
   ].join('\r\n');
 }
 
-/**
- * The local addresses of the UDP sockets a process holds, from /proc (Linux): its descriptors'
- * socket inodes looked up in /proc/net/udp and udp6 (hex address, little-endian for IPv4).
- */
-function udpSocketsOf(pid: number): string[] {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m) inodes.add(m[1]!);
-    } catch {
-      // closed while we looked
-    }
-  }
-  const out: string[] = [];
-  for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
-    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      if (cols.length < 10 || !inodes.has(cols[9]!)) continue;
-      const [hex, port] = cols[1]!.split(':');
-      const addr = hex!.length === 8 ? Buffer.from(hex!, 'hex').reverse().join('.') : `[${hex}]`;
-      out.push(`${addr}:${parseInt(port!, 16)}`);
-    }
-  }
-  return out.sort();
-}
-
 const sources = (r: Received[]): string[] => [...new Set(r.map((x) => `${x.from.address}:${x.from.port}`))];
 
 describe.each([
@@ -142,6 +115,6 @@ describe.each([
     expect(uac.received.filter((x) => x.first.startsWith('BYE'))).toHaveLength(1);
     expect(sources(uac.received)).toEqual([listening]);
     // and siplb holds no socket but the one SIPLB_LISTEN names: nothing bound to 0.0.0.0
-    expect(udpSocketsOf(proxy.child.pid!)).toEqual([listening]);
+    expect(udpSocketsOf(proxy.child.pid!).map((x) => `${x.local}:${x.localPort}`)).toEqual([listening]);
   });
 });
