@@ -17,6 +17,7 @@ import { Latency, nowMicros } from './proxy/latency.js';
 import { OVERLOAD_WINDOW_MS, SharedDelay } from './proxy/overload.js';
 import { warmUp } from './proxy/warmup.js';
 import type { DispatchWorkerInit, WorkerStats } from './proxy/worker.js';
+import { gcMillis } from './shared/gc-time.js';
 import { floodGuardFor } from './transport/flood-setup.js';
 import { WorkerPool, type WorkerRingState } from './transport/pool.js';
 import { UdpTransport, type BoundSocket } from './transport/udp.js';
@@ -42,6 +43,8 @@ export interface Stats {
   flood: { dropped: number; blocks: number; blockedSources: number };
   /** Bytes: the process's resident set, and the V8 heap in use of the main thread and of each dispatch worker. */
   memory: { rss: number; heapUsed: number; workersHeapUsed: number };
+  /** Total GC pause time since start, ms: the main thread, and the dispatch workers together. */
+  gc: { mainMs: number; workersMs: number };
   /** Per dispatch worker: its rings seen from the main thread, and what the worker itself reported. */
   workers: Array<WorkerRingState & { received: number; wakeups: number; egressDrops: number; replied: boolean }>;
 }
@@ -99,6 +102,7 @@ export function warnIfNoDestination(config: SiplbConfig, records: readonly Desti
 }
 
 export async function startServer(config: SiplbConfig, log: Log): Promise<Server> {
+  gcMillis(); // GC time counts from the start
   const records = await loadDestinations(config, log);
   warnIfNoDestination(config, records, log);
   const states = new DestinationStates(DestinationStates.create(flatten(buildSets(records)).map((d) => d.flags)));
@@ -239,6 +243,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
         heapUsed: process.memoryUsage().heapUsed,
         workersHeapUsed: ws.reduce((n, w) => n + w.heapUsed, 0),
       },
+      gc: { mainMs: Math.round(gcMillis()), workersMs: Math.round(ws.reduce((n, w) => n + w.gcMs, 0)) },
       workers: (pool?.workers() ?? []).map((r) => {
         const w = ws.find((x) => x.index === r.index);
         return { ...r, received: w?.rings.received ?? 0, wakeups: w?.rings.wakeups ?? 0, egressDrops: w?.rings.dropped ?? 0, replied: w !== undefined };

@@ -31,6 +31,7 @@ export function formatStats(s: Stats): string {
   lines.push(`  flood_dropped ${s.flood.dropped}`, `  flood_blocks ${s.flood.blocks}`, `  flood_blocked_sources ${s.flood.blockedSources}`);
   lines.push(`  overload_shed_percent ${s.overload.shedPercent}`, `  queue_delay_ms ${s.overload.delayMs}`);
   lines.push(`  rss_bytes ${s.memory.rss}`, `  heap_used_bytes ${s.memory.heapUsed}`, `  workers_heap_used_bytes ${s.memory.workersHeapUsed}`);
+  lines.push(`  gc_ms ${s.gc.mainMs}`, `  workers_gc_ms ${s.gc.workersMs}`);
   for (const w of s.workers) {
     lines.push(
       `  worker_${w.index} ${w.replied ? 'ok' : 'no-reply'} received=${w.received} wakeups=${w.wakeups} ingress_pending_bytes=${w.ingressPendingBytes} ` +

@@ -14,6 +14,7 @@ import { DestinationStates } from './dest-state.js';
 import { LagWindow, SharedDelay } from './overload.js';
 import { warmUp } from './warmup.js';
 import { nowMicros, tagOf } from '../shared/clock.js';
+import { gcMillis } from '../shared/gc-time.js';
 
 /** workerData.init of a dispatch worker. */
 export interface DispatchWorkerInit {
@@ -35,6 +36,8 @@ export interface WorkerStats {
   rings: RingStats;
   /** This thread's V8 heap in use, bytes. */
   heapUsed: number;
+  /** This thread's total GC pause time since it started, ms. */
+  gcMs: number;
   /** The overload guard now: share refused (0-1) and the last queueing delay sampled (ms). */
   overload: { shed: number; delayMs: number };
 }
@@ -80,11 +83,13 @@ port.on('message', (msg: WorkerRequest) => {
       pending: core.pending,
       rings: rings.stats,
       heapUsed: getHeapStatistics().used_heap_size,
+      gcMs: gcMillis(),
       overload: { shed: core.overload.shed, delayMs: core.overload.delayMs },
     };
     port.postMessage(reply);
   }
 });
+gcMillis(); // GC time counts from here
 // Join the rotation with optimized code (warmup.ts). Datagrams for this shard queue in its ring meanwhile.
 if (config.warmupCalls > 0) warmUp(core.config, states.snapshot(), config.warmupCalls);
 port.postMessage(READY);
