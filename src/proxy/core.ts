@@ -115,6 +115,7 @@ export class ProxyCore implements StatefulHost {
     this.#origin = 0;
     const now = this.now();
     this.timers.advance(now);
+    this.#stateful?.tick(now);
     this.overload.update(now);
     if (this.#shed.size > 0) this.#shed.expire(now);
     if (this.#routes.size > 0) this.#routes.expire(now);

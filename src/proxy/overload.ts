@@ -24,6 +24,8 @@
 // A retransmission of a refused request is refused again without a new draw (ShedMemory): a
 // caller that got 503 for its INVITE must not find a call set up by the copy it sent meanwhile.
 
+import { ownString } from '../shared/own-string.js';
+
 export const OVERLOAD_WINDOW_MS = 100;
 const STEP_UP = 0.1;
 const STEP_DOWN = 0.05;
@@ -100,7 +102,7 @@ export class ShedMemory {
         if (this.#until.size < this.max * 0.9) break;
       }
     }
-    this.#until.set(key, nowMs + this.ttlMs);
+    this.#until.set(ownString(key), nowMs + this.ttlMs); // not a slice of the request's text
   }
 
   has(key: string, nowMs: number): boolean {

@@ -3,7 +3,9 @@
 // algorithm (a hash on another field, round-robin). Bounded by SIPLB_MAX_TRANSACTIONS: when full,
 // the proxy refuses new requests instead of forgetting routes still in use (a flood must not make
 // the ACK of a real call go astray). Every entry lives the same time, so the Map's insertion order
-// is expiry order: the clock tick removes from the oldest end.
+// is expiry order: the clock tick removes from the oldest end. A key is an owned string: the
+// Call-ID the parser hands out is a slice of the request's header text, which it would keep alive.
+import { ownString } from '../shared/own-string.js';
 import type { RouteTarget } from './types.js';
 
 export class RouteCache {
@@ -32,7 +34,7 @@ export class RouteCache {
     const k = key(callId, cseq);
     if (this.#routes.size >= this.max && !this.#routes.has(k)) return false;
     this.#routes.delete(k); // a re-set moves to the young end
-    this.#routes.set(k, { target, expires: now + this.ttlMs });
+    this.#routes.set(ownString(k), { target, expires: now + this.ttlMs });
     return true;
   }
 

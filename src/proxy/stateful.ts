@@ -7,33 +7,31 @@
 import { createParser, type SipMessage, type SipParser } from '../parser/index.js';
 import * as P from '../parser/constants.generated.js';
 import { buildAck, buildCancel, buildResponse, forwardResponse, withStatus } from '../sip/rewrite.js';
+import { ownString } from '../shared/own-string.js';
 import { statefulBranch } from '../sip/branch.js';
 import { reasonPhrase } from '../sip/responses.js';
+import { ExpiryQueue } from './expiry-queue.js';
 import { betterFinal, type ClientTx, ServerState, type ServerTx, serverKey } from './transactions.js';
 import type { Forward, Peer, RouteTarget, StatefulHost } from './types.js';
 
-/**
- * What a finished transaction no longer holds. It stays 64*T1 (32 s) to absorb retransmissions,
- * and a heap snapshot after 6,000 calls at 1000/s showed six Buffers per call retained for that
- * long, each pinning an 8 KB slab of Node's Buffer pool (27 MB of backing stores for 6,000 calls).
- */
-const RELEASED = Buffer.alloc(0);
+/** The destination list of a transaction that needs it no more (failover is over). */
+const NO_TARGETS: readonly RouteTarget[] = Object.freeze([]);
+/** Branches of a transaction before its first: never pushed to (#send replaces it). */
+const NO_CLIENTS: ClientTx[] = [];
 
-/**
- * The final response a finished transaction keeps for 32 s, in memory of its own: a slice of
- * Node's Buffer pool would pin the whole 8 KB slab, and with two finals kept per call the slabs
- * of every call stayed alive (21 MB for 6,000 calls, against about 7 MB copied out).
- */
-function keep(b: Buffer): Buffer {
-  if (b.buffer.byteLength === b.length) return b;
-  const own = Buffer.allocUnsafeSlow(b.length);
-  b.copy(own);
-  return own;
-}
+// A finished transaction stays 64*T1 (32 s) to absorb retransmissions: what it keeps is what a
+// late retransmission or ACK needs, nothing else. Heap snapshots at steady state found, per held
+// transaction: Buffers of the request and of the 2xx (each pinning a slab of Node's Buffer pool at
+// first), a unique hidden class per transaction (an object spread), the request's header text kept
+// alive by a sliced key string, and a closure, a context and a handle per timer.
 
 export class StatefulEngine {
   readonly #servers = new Map<string, ServerTx>();
   readonly #clients = new Map<string, ClientTx>();
+  /** Finished server transactions, expiring 64*T1 after they finished (Timers H, J, L). */
+  readonly #finished = new ExpiryQueue<ServerTx>();
+  /** Source addresses by value: Node makes a new string per datagram, a held transaction keeps one. */
+  readonly #addresses = new Map<string, string>();
   /** Parses stored requests (failover, CANCEL, ACK) without disturbing the datagram in hand. */
   readonly #reparser: SipParser = createParser();
 
@@ -44,6 +42,11 @@ export class StatefulEngine {
     let n = 0;
     for (const tx of this.#servers.values()) if (tx.state === ServerState.Proceeding) n++;
     return n;
+  }
+
+  /** Server transactions held now (live and finished). */
+  get size(): number {
+    return this.#servers.size;
   }
 
   /** SIPLB_MAX_TRANSACTIONS reached: no new transaction until some expire. */
@@ -71,9 +74,10 @@ export class StatefulEngine {
       this.core.counters.inc('retrans_absorbed');
       return true;
     }
-    // a retransmission: answer with what we last sent, never forward it again
+    // a retransmission: answer with what we last sent (Accepted: nothing, RFC 6026), never forward it
     this.core.counters.inc('retrans_absorbed');
-    if (tx.lastResponse) this.#toUpstream(tx, tx.lastResponse);
+    if (tx.final !== undefined) this.#toUpstream(tx, Buffer.from(tx.final, 'latin1'));
+    else if (tx.provisional !== undefined && tx.state === ServerState.Proceeding) this.#toUpstream(tx, tx.provisional);
     return true;
   }
 
@@ -85,7 +89,7 @@ export class StatefulEngine {
 
   /** An in-dialog request: one next hop, transaction kept for retransmissions and timeouts. */
   startInDialog(bytes: Uint8Array, m: SipMessage, src: Peer, fwd: Forward): void {
-    const tx = this.#createServer(bytes, m, src, []);
+    const tx = this.#createServer(bytes, m, src, NO_TARGETS);
     this.#send(tx, fwd, undefined);
   }
 
@@ -98,37 +102,36 @@ export class StatefulEngine {
     if (m.cseq.method === 'CANCEL') return true; // answers to our CANCELs end here
     const tx = c.server;
     const status = m.status;
+    const timers = this.core.timers;
     if (status < 200) {
       if (c.done) return this.#late(); // a branch we gave up on still rings: nothing to relay
       c.provisional = true;
       if (c.isInvite) {
-        this.core.timers.clear(c.retransmit); // Timer A stops on a provisional
-        c.retransmit = undefined;
-        this.core.timers.clear(c.fr);
-        c.fr = this.core.timers.set(this.core.config.frInvTimer, () => this.#timeout(c)); // Timer C
+        timers.clear(c.retransmit); // Timer A stops on a provisional
+        if (c.fr !== undefined) timers.arm(c.fr, this.core.config.frInvTimer); // Timer C
       }
       if (c.cancelPending) this.#sendCancel(c);
       if (status > 100 && tx.state === ServerState.Proceeding) {
         const out = forwardResponse(bytes, this.core.parser.table);
-        tx.lastResponse = out;
+        tx.provisional = out;
         this.#toUpstream(tx, out);
       }
       return true;
     }
+    if (c.status === 0) c.status = status;
     if (status < 300) {
       // a 2xx from any branch, first or late, is relayed (RFC 3261 16.7 step 10)
       if (!c.done) this.#finishClient(c);
-      const out = keep(forwardResponse(bytes, this.core.parser.table));
-      this.#toUpstream(tx, out);
+      this.#toUpstream(tx, forwardResponse(bytes, this.core.parser.table));
       if (tx.state === ServerState.Proceeding) {
+        // RFC 6026 Accepted: INVITE retransmissions are absorbed, the 2xx is not kept
         tx.state = tx.isInvite ? ServerState.Accepted : ServerState.Completed;
-        tx.lastResponse = out;
+        if (!tx.isInvite) tx.final = forwardResponse(bytes, this.core.parser.table).toString('latin1');
         this.#cancelOthers(tx, c); // RFC 3261 16.10: a 2xx ends the search
+        this.#release(tx);
         this.#expire(tx);
-        // a 2xx is final for good: no local answer, no failover, and its ACK is end to end
-        this.#release(tx, true);
       } else if (tx.state === ServerState.Completed) {
-        this.core.timers.clear(tx.retransmit); // a 2xx after our non-2xx: stop repeating the latter
+        timers.clear(tx.retransmit); // a 2xx after our non-2xx: stop repeating the latter
         tx.retransmit = undefined;
       }
       return true;
@@ -154,31 +157,34 @@ export class StatefulEngine {
 
   // ---- server side ----
 
-  #createServer(bytes: Uint8Array, m: SipMessage, src: Peer, targets: RouteTarget[]): ServerTx {
+  #createServer(bytes: Uint8Array, m: SipMessage, src: Peer, targets: readonly RouteTarget[]): ServerTx {
+    // plain fields, never `src` itself: a worker reuses it for the next datagram (its ring metadata)
+    const to = this.core.responseTarget(m, src);
     const tx: ServerTx = {
-      key: keyOf(m, m.method ?? ''),
+      key: ownString(keyOf(m, m.method ?? '')),
       isInvite: m.methodId === P.METHOD_INVITE,
-      // a copy, never `src` itself: a worker reuses it for the next datagram (its ring metadata)
-      peer: { ...this.core.responseTarget(m, src), socket: src.socket },
+      address: this.#intern(to.address),
+      port: to.port,
+      socket: src.socket,
+      srcPort: src.port,
       request: Buffer.from(bytes.subarray(0, m.length)),
       state: ServerState.Proceeding,
-      lastResponse: undefined,
+      provisional: undefined,
+      final: undefined,
       targets,
       next: 0,
-      clients: [],
+      clients: NO_CLIENTS,
       canceled: false,
       best: undefined,
       retransmit: undefined,
-      lifetime: undefined,
       retransmitInterval: this.core.config.t1,
-      createdAt: this.core.now(),
     };
     this.#servers.set(tx.key, tx);
     if (tx.isInvite) {
       // RFC 3261 16.2: a stateful proxy answers an INVITE with 100 Trying itself
       const trying = buildResponse(bytes, this.core.parser.table, 100, 'Trying', this.core.config.serverHeader ? { server: this.core.config.serverHeader } : {});
       if (trying) {
-        tx.lastResponse = trying;
+        tx.provisional = trying;
         this.core.counters.inc('local_replies');
         this.core.counters.reply(100);
         this.#toUpstream(tx, trying);
@@ -207,32 +213,34 @@ export class StatefulEngine {
 
   /** Sends `final` upstream and keeps the transaction to absorb retransmissions (Timers G, H, J). */
   #finish(tx: ServerTx, response: Buffer): void {
-    const final = keep(response);
     tx.state = ServerState.Completed;
-    tx.lastResponse = final;
+    tx.final = response.toString('latin1');
     tx.best = undefined;
-    // an INVITE client keeps its request: a retransmitted non-2xx is ACKed again from it
-    this.#release(tx, !tx.isInvite);
-    this.#toUpstream(tx, final);
+    this.#release(tx);
+    this.#toUpstream(tx, response);
     if (tx.isInvite) {
-      const t1 = this.core.config.t1;
-      tx.retransmitInterval = t1;
-      const again = (): void => {
-        if (tx.state !== ServerState.Completed || !tx.lastResponse) return;
-        this.core.counters.inc('retrans_sent');
-        this.#toUpstream(tx, tx.lastResponse);
-        tx.retransmitInterval = Math.min(tx.retransmitInterval * 2, this.core.config.t2); // Timer G
-        tx.retransmit = this.core.timers.set(tx.retransmitInterval, again);
-      };
-      tx.retransmit = this.core.timers.set(t1, again);
+      tx.retransmitInterval = this.core.config.t1;
+      tx.retransmit = this.core.timers.handle(this.#onFinalRetransmit, tx);
+      this.core.timers.arm(tx.retransmit, tx.retransmitInterval);
     }
     this.#expire(tx);
   }
 
+  /** Timer G: the final non-2xx again until the ACK (RFC 3261 17.2.1). */
+  readonly #onFinalRetransmit = (tx: ServerTx): void => {
+    if (tx.state !== ServerState.Completed || tx.final === undefined || tx.retransmit === undefined) return;
+    this.core.counters.inc('retrans_sent');
+    this.#toUpstream(tx, Buffer.from(tx.final, 'latin1'));
+    tx.retransmitInterval = Math.min(tx.retransmitInterval * 2, this.core.config.t2);
+    this.core.timers.arm(tx.retransmit, tx.retransmitInterval);
+  };
+
   /** A final answer made here (408, 487, 503...) from the stored request. */
   #finishLocal(tx: ServerTx, status: number): void {
-    const view = this.#reparse(tx.request);
-    const out = buildResponse(tx.request, this.#reparser.table, status, reasonPhrase(status), {
+    const request = tx.request;
+    if (request === undefined) return;
+    const view = this.#reparse(request);
+    const out = buildResponse(request, this.#reparser.table, status, reasonPhrase(status), {
       toTag: this.core.localTag(view),
       ...(this.core.config.serverHeader ? { server: this.core.config.serverHeader } : {}),
     });
@@ -241,28 +249,54 @@ export class StatefulEngine {
     if (out) this.#finish(tx, out);
   }
 
-  /** Drops what a final answer made useless: the stored request, the list, and the sent requests. */
-  #release(tx: ServerTx, clientsToo: boolean): void {
-    tx.request = RELEASED;
-    tx.targets = [];
-    if (clientsToo) for (const c of tx.clients) if (c.done) c.sent = RELEASED;
+  /** Drops what a final answer made useless: the request, the list, the provisional, what branches sent. */
+  #release(tx: ServerTx): void {
+    tx.request = undefined;
+    tx.targets = NO_TARGETS;
+    tx.provisional = undefined;
+    // a branch still pending needs its request for retransmission and CANCEL, and an INVITE branch
+    // that timed out for the ACK of the final it may still send (a 487 after our CANCEL)
+    for (const c of tx.clients) if (c.done && (c.status !== 0 || !c.isInvite)) c.sent = undefined;
   }
 
+  /** Keeps the finished `tx` 64*T1 more (Timers H, J and RFC 6026's L), then forgets it. */
   #expire(tx: ServerTx): void {
-    this.core.timers.clear(tx.lifetime);
-    tx.lifetime = this.core.timers.set(64 * this.core.config.t1, () => {
-      this.core.timers.clear(tx.retransmit);
-      this.#servers.delete(tx.key);
-      for (const c of tx.clients) {
-        this.core.timers.clear(c.retransmit);
-        this.core.timers.clear(c.fr);
-        this.#clients.delete(c.branch);
-      }
-    });
+    this.#finished.push(tx, this.core.now() + 64 * this.core.config.t1);
+    if (!tx.isInvite) {
+      // a finished non-INVITE branch waits for nothing (Timer K; a late final is dropped either way)
+      for (const c of tx.clients) this.#clients.delete(c.branch);
+      tx.clients = NO_CLIENTS;
+    }
   }
 
-  #toUpstream(tx: ServerTx, bytes: Buffer): void {
-    this.core.send(bytes, tx.peer.address, tx.peer.port, tx.peer.socket, 'tx_responses');
+  /** The clock tick: forgets the finished transactions whose time is up. */
+  tick(now: number): void {
+    if (this.#finished.size > 0) this.#finished.expire(now, this.#onExpire);
+  }
+
+  readonly #onExpire = (tx: ServerTx): void => {
+    const timers = this.core.timers;
+    timers.clear(tx.retransmit);
+    this.#servers.delete(tx.key);
+    for (const c of tx.clients) {
+      timers.clear(c.retransmit);
+      timers.clear(c.fr);
+      this.#clients.delete(c.branch);
+    }
+  };
+
+  #intern(address: string): string {
+    let a = this.#addresses.get(address);
+    if (a === undefined) {
+      if (this.#addresses.size >= 4096) this.#addresses.clear(); // bounded: a spoofed flood refills it
+      a = ownString(address);
+      this.#addresses.set(a, a);
+    }
+    return a;
+  }
+
+  #toUpstream(tx: ServerTx, bytes: Uint8Array): void {
+    this.core.send(bytes, tx.address, tx.port, tx.socket, 'tx_responses');
   }
 
   // ---- client side ----
@@ -270,15 +304,17 @@ export class StatefulEngine {
   /** Tries the next destination of the list; `m` is the live request view on the first try. */
   #attempt(tx: ServerTx, m?: SipMessage): void {
     const target = tx.targets[tx.next++];
-    if (!target) return this.#finishLocal(tx, this.core.config.noDestCode);
-    const view = m ?? this.#reparse(tx.request);
+    const request = tx.request;
+    if (!target || request === undefined) return this.#finishLocal(tx, this.core.config.noDestCode);
+    const view = m ?? this.#reparse(request);
     const table = m ? this.core.parser.table : this.#reparser.table;
-    const fwd = this.core.buildForward(tx.request, view, table, tx.peer, target, tx.targets[tx.next], statefulBranch());
+    const src: Peer = { address: tx.address, port: tx.srcPort, socket: tx.socket };
+    const fwd = this.core.buildForward(request, view, table, src, target, tx.targets[tx.next], statefulBranch());
     this.#send(tx, fwd, target);
   }
 
   #send(tx: ServerTx, fwd: Forward, target: RouteTarget | undefined): void {
-    const t1 = this.core.config.t1;
+    const timers = this.core.timers;
     const c: ClientTx = {
       branch: fwd.branch,
       server: tx,
@@ -287,29 +323,36 @@ export class StatefulEngine {
       port: fwd.port,
       socket: fwd.socket,
       sent: fwd.bytes,
+      ack: undefined,
+      status: 0,
       isInvite: tx.isInvite,
       provisional: false,
       cancelPending: false,
       cancelSent: false,
       done: false,
       retransmit: undefined,
-      retransmitInterval: t1,
+      retransmitInterval: this.core.config.t1,
       fr: undefined,
     };
-    tx.clients.push(c);
+    // most transactions have one branch: an array of exactly one (a pushed empty one reserves 17)
+    if (tx.clients.length === 0) tx.clients = [c];
+    else tx.clients.push(c);
     this.#clients.set(c.branch, c);
-    this.core.send(c.sent, c.address, c.port, c.socket, 'tx_requests');
-    const again = (): void => {
-      if (c.done) return;
-      this.core.counters.inc('retrans_sent');
-      this.core.send(c.sent, c.address, c.port, c.socket, 'tx_requests');
-      // Timer A doubles without cap; Timer E doubles up to T2, and sits at T2 after a provisional
-      c.retransmitInterval = c.isInvite ? c.retransmitInterval * 2 : Math.min(c.retransmitInterval * 2, this.core.config.t2);
-      c.retransmit = this.core.timers.set(c.retransmitInterval, again);
-    };
-    c.retransmit = this.core.timers.set(t1, again);
-    c.fr = this.core.timers.set(this.core.config.frTimer, () => this.#timeout(c));
+    this.core.send(fwd.bytes, c.address, c.port, c.socket, 'tx_requests');
+    c.retransmit = timers.handle(this.#onRequestRetransmit, c);
+    timers.arm(c.retransmit, c.retransmitInterval);
+    c.fr = timers.handle(this.#timeout, c);
+    timers.arm(c.fr, this.core.config.frTimer);
   }
+
+  /** Timer A doubles without cap; Timer E doubles up to T2, and sits at T2 after a provisional. */
+  readonly #onRequestRetransmit = (c: ClientTx): void => {
+    if (c.done || c.sent === undefined || c.retransmit === undefined) return;
+    this.core.counters.inc('retrans_sent');
+    this.core.send(c.sent, c.address, c.port, c.socket, 'tx_requests');
+    c.retransmitInterval = c.isInvite ? c.retransmitInterval * 2 : Math.min(c.retransmitInterval * 2, this.core.config.t2);
+    this.core.timers.arm(c.retransmit, c.retransmitInterval);
+  };
 
   #finishClient(c: ClientTx): void {
     c.done = true;
@@ -325,18 +368,18 @@ export class StatefulEngine {
    * SIPLB_FAILOVER_AFTER_PROVISIONAL, nobody else is rung (Kamailio's reference config checks
    * t_branch_replied() for the same reason). Silence fails over whatever SIPLB_FAILOVER_CODES says.
    */
-  #timeout(c: ClientTx): void {
+  readonly #timeout = (c: ClientTx): void => {
     if (c.done) return;
     const tx = c.server;
+    const rang = c.isInvite && c.provisional;
+    if (rang) this.#sendCancel(c); // before finishClient: the CANCEL is built from the request sent
     this.#finishClient(c);
     this.core.counters.inc('timeout');
-    const rang = c.isInvite && c.provisional;
-    if (rang) this.#sendCancel(c);
     this.#consider(tx, tx.canceled ? 487 : 408, undefined);
     if (tx.state !== ServerState.Proceeding) return;
     if ((!rang || this.core.config.failoverAfterProvisional) && this.#failover(tx, c, 0)) return;
     if (!this.#branchesLeft(tx)) this.#finishBest(tx);
-  }
+  };
 
   /** Moves to the next destination when the outcome calls for it (0: a timeout); true when it did. */
   #failover(tx: ServerTx, c: ClientTx, status: number): boolean {
@@ -375,16 +418,17 @@ export class StatefulEngine {
 
   #sendCancel(c: ClientTx): void {
     c.cancelPending = false;
-    if (c.cancelSent) return;
+    if (c.cancelSent || c.sent === undefined) return;
     c.cancelSent = true;
     const cancel = buildCancel(c.sent);
     if (cancel) this.core.send(cancel, c.address, c.port, c.socket, 'tx_requests');
   }
 
+  /** The hop-by-hop ACK of a non-2xx (RFC 3261 17.1.1.3), built once and sent again for a retransmitted final. */
   #ack(c: ClientTx, response: SipMessage): void {
-    if (c.sent.length === 0) return;
-    const ack = buildAck(c.sent, response.to.raw);
-    if (ack) this.core.send(ack, c.address, c.port, c.socket, 'tx_requests');
+    if (c.ack === undefined && c.sent !== undefined) c.ack = buildAck(c.sent, response.to.raw) ?? undefined;
+    c.sent = undefined; // the ACK is all a finished INVITE branch still sends
+    if (c.ack !== undefined) this.core.send(c.ack, c.address, c.port, c.socket, 'tx_requests');
   }
 
   #late(): true {

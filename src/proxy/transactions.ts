@@ -6,7 +6,7 @@
 // RFC 3261 16.7 step 10 and 16.10). Keys follow RFC 3261 17.2.3 (branch + sent-by + method) when
 // the branch has the magic cookie, and the RFC 2543 fields otherwise.
 import type { TimerHandle } from './timer-wheel.js';
-import type { Peer, RouteTarget } from './types.js';
+import type { RouteTarget } from './types.js';
 
 export const enum ServerState {
   /** Waiting for a final response from downstream. */
@@ -24,29 +24,38 @@ export interface Candidate {
 }
 
 export interface ServerTx {
+  /** An owned string (shared/own-string.ts): a key held 32 s must not keep its datagram alive. */
   key: string;
   isInvite: boolean;
-  /** Where responses go (a copy of the request's source; rport forced). */
-  peer: Peer;
-  /** The request as received (detached copy) for building local responses; released (empty) once final. */
-  request: Buffer;
+  /** Where responses go: the request's source address, and the port RFC 3581/3261 18.2.2 name. */
+  address: string;
+  port: number;
+  socket: number;
+  /** The request's source port (what a retried forward stamps as rport). */
+  srcPort: number;
+  /** The request as received (detached copy) for retries and local answers; released once final. */
+  request: Buffer | undefined;
   state: ServerState;
-  /** Last response sent upstream (provisional or final), replayed on a request retransmission. */
-  lastResponse: Buffer | undefined;
+  /** Last provisional sent upstream, replayed on a request retransmission while Proceeding. */
+  provisional: Buffer | undefined;
+  /**
+   * The final non-2xx sent upstream, replayed on a retransmission (Completed): a latin1 string, not a
+   * Buffer (the bytes round-trip exactly; a string lives in the V8 heap with no external backing
+   * store, an ArrayBuffer and a Buffer object, and it is held 32 s). A 2xx is not kept (RFC 6026:
+   * INVITE retransmissions are absorbed in Accepted; the 2xx is retransmitted end to end).
+   */
+  final: string | undefined;
   /** Ordered destinations (first tried first); empty for in-dialog requests. */
-  targets: RouteTarget[];
+  targets: readonly RouteTarget[];
   next: number;
   /** Every branch started, oldest first. */
   clients: ClientTx[];
   canceled: boolean;
   /** The response the caller gets if no branch answers 2xx (RFC 3261 16.7 step 6). */
   best: Candidate | undefined;
-  /** Timer G (INVITE final response retransmission) and the lifetime timer (H / J / Accepted). */
+  /** Timer G (INVITE final response retransmission), armed in Completed until the ACK. */
   retransmit: TimerHandle | undefined;
-  lifetime: TimerHandle | undefined;
   retransmitInterval: number;
-  /** Created at, for the latency of locally generated answers. */
-  createdAt: number;
 }
 
 export interface ClientTx {
@@ -56,8 +65,12 @@ export interface ClientTx {
   address: string;
   port: number;
   socket: number;
-  /** The request exactly as sent (for retransmission, CANCEL and ACK); released once no ACK can need it. */
-  sent: Buffer;
+  /** The request exactly as sent (for retransmission and CANCEL); released once it cannot be needed. */
+  sent: Buffer | undefined;
+  /** The ACK of its non-2xx final, sent again when the final is retransmitted (Timer D). */
+  ack: Buffer | undefined;
+  /** Status of the first final response it got; 0 while none (or after a timeout). */
+  status: number;
   isInvite: boolean;
   provisional: boolean;
   /** A CANCEL waits for a provisional response before it may be sent (RFC 3261 9.1). */

@@ -46,3 +46,32 @@ describe('TimerWheel', () => {
     expect(firedAt).toBeLessThanOrEqual(10_000 + 600 + 1500 + 10);
   });
 });
+
+describe('TimerWheel handles', () => {
+  it('re-arms a handle (one callback, one argument), and a callback may clear or arm others of its slot', () => {
+    let now = 0;
+    const w = new TimerWheel(now, 10, 64, () => now);
+    const fired: string[] = [];
+    const onFire = (name: string): void => {
+      fired.push(name);
+      if (name === 'a') w.clear(b); // b is due in the same slot: cleared before it fires
+      if (name === 'c') w.arm(c, 30); // re-armed from its own callback
+    };
+    const a = w.handle(onFire, 'a');
+    const b = w.handle(onFire, 'b');
+    const c = w.handle(onFire, 'c');
+    w.arm(a, 20);
+    w.arm(b, 20);
+    w.arm(c, 20);
+    w.arm(a, 20); // re-arming a pending handle replaces its schedule
+    expect(w.size).toBe(3);
+    for (now = 10; now <= 50; now += 10) w.advance(now);
+    expect(fired.filter((x) => x !== 'c')).toEqual(['a']);
+    expect(fired.filter((x) => x === 'c')).toHaveLength(2); // at 20 and 50
+    expect(w.size).toBe(1);
+    w.clear(c);
+    expect(w.size).toBe(0);
+    w.clear(c); // idle: ignored
+    expect(w.size).toBe(0);
+  });
+});
