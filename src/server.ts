@@ -46,7 +46,7 @@ export interface Stats {
   /** Total GC pause time since start, ms: the main thread, and the dispatch workers together. */
   gc: { mainMs: number; workersMs: number };
   /** Per dispatch worker: its rings seen from the main thread, and what the worker itself reported. */
-  workers: Array<WorkerRingState & { received: number; wakeups: number; egressDrops: number; replied: boolean }>;
+  workers: Array<WorkerRingState & { received: number; wakeups: number; egressDrops: number; replied: boolean; send: 'direct' | 'ring' | 'unknown' }>;
 }
 
 export interface Server {
@@ -170,6 +170,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       script: new URL('./proxy/worker.js', import.meta.url),
       workers: config.workers,
       init,
+      ...(config.workerSend === 'direct' ? { sendFds: () => udp.duplicate() } : {}),
       sender: {
         send(socket, buf, port, address) {
           udp.send(socket, buf, port, address);
@@ -180,6 +181,13 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       },
     });
     pool.on('restart', (e) => log.error('dispatch worker died; replaced', { worker: e.index, exitCode: e.exitCode, error: String(e.error), restarts: e.workerRestarts }));
+    const fallBack = (worker: number, error: string): void =>
+      log.warn('SIPLB_WORKER_SEND=direct could not start for a worker; it sends through the main thread (ring)', { worker, error });
+    pool.on('sendFdsFailed', (worker, err) => fallBack(worker, String(err)));
+    pool.on('message', (worker, msg) => {
+      const m = msg as { type?: string; error?: string };
+      if (m.type === 'direct-send-failed') fallBack(worker, m.error ?? '');
+    });
     await pool.start();
     const dispatch = pool.dispatch;
     udp.onDatagram(
@@ -224,13 +232,14 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
   const stats = async (): Promise<Stats> => {
     const ws = await workerStats();
     const snaps = [...(inline ? [inline.counters.snapshot()] : []), ...ws.map((w) => w.counters)];
-    const merged = Latency.merge([], latency);
+    // workers that send for themselves measured their own latency; the main thread, the rest
+    const merged = Latency.merge(ws.flatMap((w) => (w.latency === undefined ? [] : [w.latency])), latency);
     return {
       counters: mergeSnapshots(snaps),
       latency: Latency.report(merged),
       latencyCount: merged.totalCount,
       pending: (inline?.pending ?? 0) + ws.reduce((n, w) => n + w.pending, 0),
-      udp: { ...udp.counters },
+      udp: { ...udp.counters, sent: udp.counters.sent + ws.reduce((n, w) => n + w.sent, 0), sendErrors: udp.counters.sendErrors + ws.reduce((n, w) => n + w.sendErrors, 0) },
       workerRestarts: pool?.counters.workerRestarts ?? 0,
       ringDrops: pool?.counters.dropped ?? 0,
       overload: [...(inline ? [inline.overload] : []), ...ws.map((w) => w.overload)].reduce(
@@ -246,7 +255,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       gc: { mainMs: Math.round(gcMillis()), workersMs: Math.round(ws.reduce((n, w) => n + w.gcMs, 0)) },
       workers: (pool?.workers() ?? []).map((r) => {
         const w = ws.find((x) => x.index === r.index);
-        return { ...r, received: w?.rings.received ?? 0, wakeups: w?.rings.wakeups ?? 0, egressDrops: w?.rings.dropped ?? 0, replied: w !== undefined };
+        return { ...r, received: w?.rings.received ?? 0, wakeups: w?.rings.wakeups ?? 0, egressDrops: w?.rings.dropped ?? 0, replied: w !== undefined, send: w?.send ?? 'unknown' };
       }),
     };
   };

@@ -34,7 +34,7 @@ export function formatStats(s: Stats): string {
   lines.push(`  gc_ms ${s.gc.mainMs}`, `  workers_gc_ms ${s.gc.workersMs}`);
   for (const w of s.workers) {
     lines.push(
-      `  worker_${w.index} ${w.replied ? 'ok' : 'no-reply'} received=${w.received} wakeups=${w.wakeups} ingress_pending_bytes=${w.ingressPendingBytes} ` +
+      `  worker_${w.index} ${w.replied ? 'ok' : 'no-reply'} send=${w.send} received=${w.received} wakeups=${w.wakeups} ingress_pending_bytes=${w.ingressPendingBytes} ` +
         `ingress_sleeping=${w.ingressSleeping ? 1 : 0} ingress_notifies=${w.ingressNotifies} ingress_drops=${w.ingressDropped} egress_drops=${w.egressDrops} egress_pending_bytes=${w.egressPendingBytes}`,
     );
   }

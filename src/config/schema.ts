@@ -30,6 +30,7 @@ import {
   LOG_LEVELS,
   MARK_FAILED,
   PROXY_MODES,
+  WORKER_SEND,
   type SiplbConfig,
 } from './types.js';
 
@@ -131,6 +132,11 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
     name: 'SIPLB_WORKERS', type: 'integer 0-64', default: '0',
     description: 'Dispatch worker threads; 0 dispatches on the main thread. Provisional default: a benchmark will decide it.',
     parse: intIn(0, 64),
+  },
+  workerSend: {
+    name: 'SIPLB_WORKER_SEND', type: 'direct, ring', default: 'direct',
+    description: "With SIPLB_WORKERS > 0: direct = each worker sends on its own duplicate of the listening socket, so the main thread only receives; ring = workers hand every datagram to the main thread to send (the fallback, also taken by itself if direct cannot start).",
+    parse: oneOf(WORKER_SEND),
   },
   recordRoute: {
     name: 'SIPLB_RECORD_ROUTE', type: 'boolean', default: 'true',

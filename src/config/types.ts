@@ -25,6 +25,10 @@ export type ForeignRoute = (typeof FOREIGN_ROUTE)[number];
 export const HASH_MODES = ['rehash', 'kamailio'] as const;
 export type HashMode = (typeof HASH_MODES)[number];
 
+/** SIPLB_WORKER_SEND: dispatch workers send on their own descriptors, or through the main thread. */
+export const WORKER_SEND = ['direct', 'ring'] as const;
+export type WorkerSend = (typeof WORKER_SEND)[number];
+
 export const PROXY_MODES = ['stateful', 'stateless'] as const;
 export type ProxyMode = (typeof PROXY_MODES)[number];
 
@@ -58,6 +62,8 @@ export interface SiplbConfig {
   readonly mode: ProxyMode;
   /** SIPLB_WORKERS: dispatch worker threads; 0 = dispatch inline on the main thread. */
   readonly workers: number;
+  /** SIPLB_WORKER_SEND: how dispatch workers send. */
+  readonly workerSend: WorkerSend;
   /** SIPLB_RECORD_ROUTE: add Record-Route (`;lr`) to dialog-creating requests. */
   readonly recordRoute: boolean;
   /** SIPLB_FORCE_RPORT: answer to the packet's source address and port (RFC 3581). */

@@ -13,6 +13,8 @@ import { ProxyCore } from './core.js';
 import { DestinationStates } from './dest-state.js';
 import { LagWindow, SharedDelay } from './overload.js';
 import { warmUp } from './warmup.js';
+import { Latency } from './latency.js';
+import { DirectSender } from '../transport/direct-send.js';
 import { nowMicros, tagOf } from '../shared/clock.js';
 import { gcMillis } from '../shared/gc-time.js';
 
@@ -38,6 +40,13 @@ export interface WorkerStats {
   heapUsed: number;
   /** This thread's total GC pause time since it started, ms. */
   gcMs: number;
+  /** How it sends: 'direct' on its own descriptors (with its latency histogram here), or 'ring'. */
+  send: 'direct' | 'ring';
+  /** Receive-to-send latency of what it sent itself (Latency.encode()); undefined on the ring. */
+  latency: string | undefined;
+  /** Datagrams it sent itself, and those the kernel refused at once (direct only). */
+  sent: number;
+  sendErrors: number;
   /** The overload guard now: share refused (0-1) and the last queueing delay sampled (ms). */
   overload: { shed: number; delayMs: number };
 }
@@ -56,11 +65,27 @@ const rings: AttachedRings = attachRings(data.ingress, data.egress, (payload, me
 });
 const socketDelay = new SharedDelay(init.socketDelay);
 const states = new DestinationStates(init.states);
+// Sending on this worker's own descriptors (SIPLB_WORKER_SEND=direct) spares the main thread a ring
+// hop, a copy and a send per datagram; if they cannot be opened, the egress ring is the way out.
+let direct: DirectSender | undefined;
+let directError: string | undefined;
+if (data.sendFds !== undefined) {
+  try {
+    direct = new DirectSender(data.sendFds, config.listen.map((l) => l.family));
+  } catch (err) {
+    directError = String(err);
+  }
+}
+const latency = direct ? new Latency() : undefined;
 const core = new ProxyCore(
   coreConfig(config, init.records),
   states,
   {
     send(bytes, address, sendPort, socket, origin) {
+      if (direct !== undefined) {
+        if (direct.send(bytes, address, sendPort, socket)) latency!.record(origin);
+        return;
+      }
       // the arrival tag rides back with the datagram: the main thread records the latency when it sends
       rings.send(bytes, address, sendPort, socket, origin);
     },
@@ -84,6 +109,10 @@ port.on('message', (msg: WorkerRequest) => {
       rings: rings.stats,
       heapUsed: getHeapStatistics().used_heap_size,
       gcMs: gcMillis(),
+      send: direct ? 'direct' : 'ring',
+      latency: latency?.encode(),
+      sent: direct?.sent ?? 0,
+      sendErrors: direct?.errors ?? 0,
       overload: { shed: core.overload.shed, delayMs: core.overload.delayMs },
     };
     port.postMessage(reply);
@@ -93,3 +122,4 @@ gcMillis(); // GC time counts from here
 // Join the rotation with optimized code (warmup.ts). Datagrams for this shard queue in its ring meanwhile.
 if (config.warmupCalls > 0) warmUp(core.config, states.snapshot(), config.warmupCalls);
 port.postMessage(READY);
+if (directError !== undefined) port.postMessage({ type: 'direct-send-failed', index: data.index, error: directError });

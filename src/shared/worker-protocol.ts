@@ -11,6 +11,11 @@ export interface RingWorkerData {
   readonly egress: SharedArrayBuffer;
   /** Whatever the pool's owner passes (the frozen config, for the proxy). */
   readonly init: unknown;
+  /**
+   * Descriptors of this worker's own duplicates of the listening sockets, in socket order, to send
+   * on (transport/direct-send.ts); absent: it sends through its egress ring.
+   */
+  readonly sendFds?: readonly number[];
 }
 
 /**

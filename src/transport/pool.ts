@@ -35,6 +35,11 @@ export interface WorkerPoolOptions {
    */
   readonly restartDelayMs?: number;
   readonly execArgv?: string[];
+  /**
+   * Descriptors for worker `index` to send on itself (duplicates of the listening sockets, fresh
+   * for every start of a worker); undefined, or a rejection, leaves it sending through its ring.
+   */
+  readonly sendFds?: (index: number) => Promise<readonly number[] | undefined>;
 }
 
 export interface WorkerRestartEvent {
@@ -74,7 +79,7 @@ interface Slot {
   readonly index: number;
   readonly ingress: DatagramRing;
   readonly egress: RingConsumer;
-  readonly data: RingWorkerData;
+  data: RingWorkerData;
   /** Consecutive early deaths (before ready, or soon after): drives the restart backoff. */
   readonly failures: number;
   worker: Worker | undefined;
@@ -92,7 +97,7 @@ const MAX_RESTART_DELAY_MS = 5000;
 const STABLE_MS = 1000;
 
 /** Until close(), the egress loops hold ref'd handles: an open pool keeps the process alive. */
-export class WorkerPool extends EventEmitter<{ restart: [WorkerRestartEvent]; message: [index: number, msg: unknown] }> {
+export class WorkerPool extends EventEmitter<{ restart: [WorkerRestartEvent]; message: [index: number, msg: unknown]; sendFdsFailed: [index: number, err: Error] }> {
   readonly size: number;
   readonly counters: PoolCounters = { ingress: 0, dropped: 0, egress: 0, workerRestarts: 0 };
   private readonly slots: Slot[] = [];
@@ -115,7 +120,11 @@ export class WorkerPool extends EventEmitter<{ restart: [WorkerRestartEvent]; me
     if (this.phase !== 'new') throw new Error('WorkerPool.start() runs once');
     this.phase = 'starting';
     const done = new Promise<void>((resolve, reject) => (this.startup = { resolve, reject }));
-    for (let i = 0; i < this.size; i++) this.slots.push(this.spawn(this.newSlot(i, 0)));
+    for (let i = 0; i < this.size; i++) {
+      const slot = this.newSlot(i, 0);
+      this.slots.push(slot);
+      void this.prepare(slot).then(() => this.phase !== 'closed' && this.spawn(slot));
+    }
     return done;
   }
 
@@ -207,6 +216,17 @@ export class WorkerPool extends EventEmitter<{ restart: [WorkerRestartEvent]; me
     this.dirty.length = 0;
   };
 
+  /** Gets the slot's send descriptors, if the pool's owner gives any; a failure leaves it on its ring. */
+  private async prepare(slot: Slot): Promise<void> {
+    if (this.opts.sendFds === undefined) return;
+    try {
+      const fds = await this.opts.sendFds(slot.index);
+      if (fds !== undefined) slot.data = { ...slot.data, sendFds: fds };
+    } catch (err) {
+      this.emit('sendFdsFailed', slot.index, err as Error);
+    }
+  }
+
   private newSlot(index: number, failures: number): Slot {
     const bytes = this.opts.ringBytes ?? 1 << 20;
     const data: RingWorkerData = { index, ingress: DatagramRing.create(bytes), egress: DatagramRing.create(bytes), init: this.init };
@@ -272,7 +292,7 @@ export class WorkerPool extends EventEmitter<{ restart: [WorkerRestartEvent]; me
     const next = this.newSlot(dead.index, failures);
     this.slots[dead.index] = next;
     this.counters.workerRestarts++;
-    next.timer = setTimeout(() => this.phase !== 'closed' && this.spawn(next), delayMs);
+    next.timer = setTimeout(() => void this.prepare(next).then(() => this.phase !== 'closed' && this.spawn(next)), delayMs);
     this.emit('restart', { index: dead.index, exitCode, error, wasReady: dead.ready, delayMs, workerRestarts: this.counters.workerRestarts });
   }
 }

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import dgram, { type RemoteInfo } from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns';
 import { isIP } from 'node:net';
+import { duplicateSockets } from './fd-dup.js';
 
 export interface ListenAddress {
   readonly host: string;
@@ -189,6 +190,17 @@ export class UdpTransport {
       this.counters.sendErrors++;
       onSent?.(err as Error);
     }
+  }
+
+  /**
+   * New descriptors of every listening socket, in order, for a dispatch worker to send on
+   * (fd-dup.ts). What a duplicate reads in the moment before it is stopped goes to the handler.
+   */
+  duplicate(): Promise<number[]> {
+    return duplicateSockets(this.socks, (index) => (buf, rinfo) => {
+      this.counters.received++;
+      this.handler(buf, rinfo, index);
+    });
   }
 
   /**

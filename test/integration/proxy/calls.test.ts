@@ -77,13 +77,15 @@ function inDialog(method: 'ACK' | 'BYE', ok: string, uacPort: number, i: number,
 const finals = (r: Received[]): Received[] => r.filter((x) => /^SIP\/2\.0 [2-6]\d\d /.test(x.first) && !x.first.startsWith('SIP/2.0 100'));
 
 describe.each([
-  { mode: 'stateful', workers: '0' },
-  { mode: 'stateful', workers: '2' },
-  { mode: 'stateless', workers: '0' },
-  { mode: 'stateless', workers: '2' },
-])('calls through siplb ($mode, SIPLB_WORKERS=$workers)', ({ mode, workers }) => {
+  { mode: 'stateful', workers: '0', send: 'direct' },
+  { mode: 'stateful', workers: '2', send: 'direct' },
+  { mode: 'stateful', workers: '2', send: 'ring' },
+  { mode: 'stateless', workers: '0', send: 'direct' },
+  { mode: 'stateless', workers: '2', send: 'direct' },
+  { mode: 'stateless', workers: '2', send: 'ring' },
+])('calls through siplb ($mode, SIPLB_WORKERS=$workers, SIPLB_WORKER_SEND=$send)', ({ mode, workers, send }) => {
   it('completes INVITE/ACK/BYE calls, split evenly by round-robin, and drains on SIGTERM', async () => {
-    const { proxy, uac, a, b } = await rig({ SIPLB_MODE: mode, SIPLB_WORKERS: workers });
+    const { proxy, uac, a, b } = await rig({ SIPLB_MODE: mode, SIPLB_WORKERS: workers, SIPLB_WORKER_SEND: send });
     const calls = 6;
     for (let i = 0; i < calls; i++) uac.send(invite(proxy.port, uac.port, i), proxy.port);
     await uac.waitFor((r) => finals(r).length === calls);
@@ -107,10 +109,15 @@ describe.each([
     expect(code).toBe(0);
     expect(stdout).toContain('siplb counters:');
     expect(stdout).toMatch(/fwd_in_dialog \d+/);
+    if (workers !== '0') expect(stdout).toMatch(new RegExp(`worker_1 ok send=${send} `));
+    // every datagram the proxy sent is counted, whichever thread sent it
+    const sent = Number(/udp_sent (\d+)/.exec(stdout)?.[1]);
+    const got = uac.received.length + a.received.length + b.received.length;
+    expect(sent).toBeGreaterThanOrEqual(got);
   });
 
   it('answers 483 to Max-Forwards 0 and 400 to a malformed request, and keeps serving', async () => {
-    const { proxy, uac } = await rig({ SIPLB_MODE: mode, SIPLB_WORKERS: workers });
+    const { proxy, uac } = await rig({ SIPLB_MODE: mode, SIPLB_WORKERS: workers, SIPLB_WORKER_SEND: send });
     uac.send(invite(proxy.port, uac.port, 1).replace('Max-Forwards: 70', 'Max-Forwards: 0'), proxy.port);
     uac.send(invite(proxy.port, uac.port, 2).replace(';branch=z9hG4bK-it-2;rport', ';;'), proxy.port);
     uac.send(Buffer.from([0x00, 0xff, 0x13, 0x37]), proxy.port); // garbage: dropped, never a crash

@@ -55,8 +55,8 @@ describe.each([{ workers: '0' }, { workers: '2' }])('signals (SIPLB_WORKERS=$wor
     if (workers === '0') expect(proxy.stderr()).toMatch(/"thread":"main","calls":2000,"completed":2000,"ms":\d+,"msg":"warmed up"/);
     if (workers === '2') {
       // each worker's ring state, for the operator asking "is a worker stuck?"
-      expect(stdout).toMatch(/worker_0 ok received=\d+ wakeups=\d+ ingress_pending_bytes=0 ingress_sleeping=[01] /);
-      expect(stdout).toMatch(/worker_1 ok received=\d+ /);
+      expect(stdout).toMatch(/worker_0 ok send=direct received=\d+ wakeups=\d+ ingress_pending_bytes=0 ingress_sleeping=[01] /);
+      expect(stdout).toMatch(/worker_1 ok send=direct received=\d+ /);
     } else {
       expect(stdout).not.toMatch(/worker_0/);
     }

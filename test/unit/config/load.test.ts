@@ -36,6 +36,7 @@ describe('loadConfig defaults', () => {
       hashTemplate: '$ci',
       mode: 'stateful',
       workers: 0,
+      workerSend: 'direct',
       recordRoute: true,
       forceRport: true,
       frTimer: 5000,

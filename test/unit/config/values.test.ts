@@ -71,6 +71,7 @@ const good: Array<[string, string, keyof SiplbConfig, unknown]> = [
   ['SIPLB_SCANNER_UA', '', 'scannerUserAgents', []],
   ['SIPLB_SCANNER_UA', 'Friendly-Scanner, sipcli', 'scannerUserAgents', ['friendly-scanner', 'sipcli']],
   ['SIPLB_MAX_TRANSACTIONS', '1000', 'maxTransactions', 1000],
+  ['SIPLB_WORKER_SEND', 'RING', 'workerSend', 'ring'],
 ];
 
 // [variable, raw value, text the message must contain besides the variable name]
@@ -157,6 +158,7 @@ const bad: Array<[string, string, string]> = [
   ['SIPLB_FLOOD_BLOCK', '0', 'from 1 to 86400 (s)'],
   ['SIPLB_SCANNER_UA', 'a,,b', 'non-empty words'],
   ['SIPLB_MAX_TRANSACTIONS', '99', 'from 100 to 10000000'],
+  ['SIPLB_WORKER_SEND', 'fd', 'expected one of direct, ring'],
 ];
 
 function errorOf(env: Record<string, string>): SiplbConfigError {
