@@ -18,7 +18,7 @@ import { entry, findHeader } from '../sip/splice.js';
 import { signToken, verifyToken } from '../sip/token.js';
 import { reasonPhrase, routeMatcher } from '../sip/responses.js';
 import { cidrMatcher } from '../shared/cidr.js';
-import { Counters } from './counters.js';
+import { C, Counters } from './counters.js';
 import type { DestinationStates } from './dest-state.js';
 import { Dispatcher } from './dispatcher.js';
 import { OverloadGuard, ShedMemory, type DelaySample } from './overload.js';
@@ -78,29 +78,29 @@ export class ProxyCore implements StatefulHost {
   onDatagram(bytes: Uint8Array, src: Peer, origin = 0): void {
     this.#origin = origin;
     if (bytes.length <= 4 && isKeepalive(bytes)) {
-      this.counters.inc('drop_keepalive'); // RFC 5626 CRLF keepalives
+      this.counters.inc(C.drop_keepalive); // RFC 5626 CRLF keepalives
       return;
     }
     const code = this.parser.exec(bytes);
     const m = this.parser.view();
     if (this.parser.table[P.F_KIND] === P.KIND_RESPONSE) {
-      this.counters.inc('rx_responses');
+      this.counters.inc(C.rx_responses);
       if (code !== 0) {
         this.counters.parseError(errorName(code));
-        this.counters.inc('drop_malformed_response');
+        this.counters.inc(C.drop_malformed_response);
         return;
       }
       if (this.#stateful) {
         // stateful: only a live client transaction of ours takes a response (RFC 3261 17.1.3)
-        if (!this.#stateful.onResponse(bytes, m)) this.counters.inc(this.#isUs(m.via?.host, m.via?.port ?? 0) ? 'drop_response_no_transaction' : 'drop_response_not_ours');
+        if (!this.#stateful.onResponse(bytes, m)) this.counters.inc(this.#isUs(m.via?.host, m.via?.port ?? 0) ? C.drop_response_no_transaction : C.drop_response_not_ours);
         return;
       }
       this.forwardResponseByVia(bytes, m);
       return;
     }
-    this.counters.inc('rx_requests');
+    this.counters.inc(C.rx_requests);
     if (this.#isScanner()) {
-      this.counters.inc('scanner_dropped'); // silence: an answer tells a scanner it found a SIP server
+      this.counters.inc(C.scanner_dropped); // silence: an answer tells a scanner it found a SIP server
       return;
     }
     if (code !== 0) {
@@ -142,7 +142,7 @@ export class ProxyCore implements StatefulHost {
     if (this.#stateful?.onRequest(bytes, m, src)) return;
     const mf = m.maxForwards;
     if (mf === 0) {
-      if (isAck) return this.counters.inc('drop_ack_unmatched');
+      if (isAck) return this.counters.inc(C.drop_ack_unmatched);
       return this.reply(bytes, m, src, 483); // RFC 3261 16.3 step 3
     }
     if (!isAck && method !== P.METHOD_CANCEL && findHeader(this.parser.table, P.HDR_PROXY_REQUIRE) >= 0) {
@@ -151,21 +151,21 @@ export class ProxyCore implements StatefulHost {
     const scheme = m.requestUri!.schemeKind;
     if (scheme !== 'sip' && scheme !== 'tel') {
       // RFC 3261 16.3 step 2; sips: would need TLS end to end (26.2), never downgraded to UDP
-      return isAck ? this.counters.inc('drop_ack_unmatched') : this.reply(bytes, m, src, 416);
+      return isAck ? this.counters.inc(C.drop_ack_unmatched) : this.reply(bytes, m, src, 416);
     }
     const routes = analyseRoutes(m, this.#isOurs);
     if (m.to.tag !== undefined) return this.#onInDialog(bytes, m, src, routes);
 
     // ---- a new request: it goes only where the dispatcher says ----
-    if (isAck) return this.counters.inc('drop_ack_unmatched'); // an ACK of nothing we routed
+    if (isAck) return this.counters.inc(C.drop_ack_unmatched); // an ACK of nothing we routed
     if (routes.kind === 'foreign' || (routes.kind === 'ours' && routes.rest > 0)) {
       // a Route past us on a new request names a host of the sender's choosing: never followed
-      this.counters.inc('relay_foreign_route');
+      this.counters.inc(C.relay_foreign_route);
       if (cfg.foreignRoute === 'drop') return;
       return this.reply(bytes, m, src, 403);
     }
     if (method === P.METHOD_CANCEL && this.#stateful) {
-      this.counters.inc('cancel_unmatched');
+      this.counters.inc(C.cancel_unmatched);
       return this.reply(bytes, m, src, 481); // RFC 3261 9.2: no matching transaction
     }
     const ruri = m.requestUri!;
@@ -173,11 +173,11 @@ export class ProxyCore implements StatefulHost {
       return this.reply(bytes, m, src, 200); // OPTIONS pinging the proxy itself
     }
     if (this.#allowed !== undefined && !this.#allowed(src.address)) {
-      this.counters.inc('source_denied'); // SIPLB_ALLOW
+      this.counters.inc(C.source_denied); // SIPLB_ALLOW
       return this.reply(bytes, m, src, 403);
     }
     if (this.#draining && method === P.METHOD_INVITE) {
-      this.counters.inc('draining_rejected');
+      this.counters.inc(C.draining_rejected);
       return this.reply(bytes, m, src, 503);
     }
     this.#forwardNew(bytes, m, src);
@@ -189,18 +189,18 @@ export class ProxyCore implements StatefulHost {
     if (cached) targets = [cached]; // a retransmission (or CANCEL) of a request already forwarded
     else if (m.methodId !== P.METHOD_CANCEL && this.#refuse(m)) {
       // before any routing work: a refusal must cost as little as possible
-      this.counters.inc('overload_rejected');
+      this.counters.inc(C.overload_rejected);
       return this.reply(bytes, m, src, 503, this.#overloadHeaders);
     } else if (this.#stateful ? this.#stateful.full : this.#routes.full) {
       // SIPLB_MAX_TRANSACTIONS: new work waits; what is in flight keeps its state
-      this.counters.inc('tx_limit_rejected');
+      this.counters.inc(C.tx_limit_rejected);
       return this.reply(bytes, m, src, 503);
     } else targets = this.dispatcher.select(m, src);
     if (targets.length === 0) {
-      this.counters.inc('no_destination');
+      this.counters.inc(C.no_destination);
       return this.reply(bytes, m, src, this.config.noDestCode, undefined, this.config.noDestReason);
     }
-    this.counters.inc('fwd_new');
+    this.counters.inc(C.fwd_new);
     if (this.#stateful) return this.#stateful.startNew(bytes, m, src, targets);
     const target = targets[0]!;
     this.#routes.set(m.callId, m.cseqNumber, target, this.now());
@@ -227,7 +227,7 @@ export class ProxyCore implements StatefulHost {
       if (isAck) {
         // the ACK of a non-2xx: of one we answered ourselves (RFC 3261 17.2.1), or, stateless, of
         // one a destination answered (it follows the INVITE; RFC 3261 16.11)
-        if (m.to.tag === this.localTag(m)) return this.counters.inc('ack_local_reply');
+        if (m.to.tag === this.localTag(m)) return this.counters.inc(C.ack_local_reply);
         const cached = this.#stateful ? undefined : this.#routes.get(m.callId, m.cseqNumber, this.now());
         if (cached) return this.#forwardAck(bytes, m, src, cached, routes);
       }
@@ -248,7 +248,7 @@ export class ProxyCore implements StatefulHost {
       address = stripBrackets(hop.host);
       port = hop.port || 5060;
       if (!isIpLiteral(address)) {
-        if (isAck) return this.counters.inc('drop_in_dialog_unresolvable');
+        if (isAck) return this.counters.inc(C.drop_in_dialog_unresolvable);
         return this.reply(bytes, m, src, 500, undefined, 'Next Hop Not Resolvable');
       }
     } else {
@@ -259,11 +259,11 @@ export class ProxyCore implements StatefulHost {
       let target = primary;
       if (secondary && (!primary || !this.dispatcher.usable(primary)) && this.dispatcher.usable(secondary)) {
         target = secondary;
-        if (primary) this.counters.inc('in_dialog_failover');
+        if (primary) this.counters.inc(C.in_dialog_failover);
       }
       if (!target) {
         // the dialog's destinations have left the list: nothing of it is reachable any more
-        this.counters.inc('relay_destination_gone');
+        this.counters.inc(C.relay_destination_gone);
         return isAck ? undefined : this.reply(bytes, m, src, 481);
       }
       if (routes.rest > 0) {
@@ -276,7 +276,7 @@ export class ProxyCore implements StatefulHost {
       port = target.port;
     }
     if (isAck) return this.#forwardAck(bytes, m, src, { address, port }, routes);
-    this.counters.inc('fwd_in_dialog');
+    this.counters.inc(C.fwd_in_dialog);
     const socket = this.#socketFor(address, src.socket);
     const branch = this.#stateful ? statefulBranch() : this.#statelessBranch(m, src);
     const out = forwardRequest(bytes, this.parser.table, {
@@ -293,7 +293,7 @@ export class ProxyCore implements StatefulHost {
 
   /** ACK is forwarded statelessly in both modes (it has no response), with the branch 16.11 asks for. */
   #forwardAck(bytes: Uint8Array, m: SipMessage, src: Peer, to: { address: string; port: number }, routes: RouteInfo): void {
-    this.counters.inc('fwd_in_dialog');
+    this.counters.inc(C.fwd_in_dialog);
     const socket = this.#socketFor(to.address, src.socket);
     const out = forwardRequest(bytes, this.parser.table, {
       via: this.#via(this.#statelessBranch(m, src), socket),
@@ -308,7 +308,7 @@ export class ProxyCore implements StatefulHost {
 
   /** An in-dialog request we will not route: 403 (an ACK is dropped: it is never answered). */
   #deny(bytes: Uint8Array, m: SipMessage, src: Peer, reason: 'relay_no_route' | 'relay_token_missing' | 'relay_token_garbled' | 'relay_token_invalid' | 'relay_foreign_route'): void {
-    this.counters.inc(reason);
+    this.counters.inc(C[reason]);
     if (m.methodId !== P.METHOD_ACK) this.reply(bytes, m, src, 403);
   }
 
@@ -350,17 +350,17 @@ export class ProxyCore implements StatefulHost {
    */
   forwardResponseByVia(bytes: Uint8Array, m: SipMessage): void {
     const top = m.via;
-    if (!top || !this.#isUs(top.host, top.port)) return this.counters.inc('drop_response_not_ours');
+    if (!top || !this.#isUs(top.host, top.port)) return this.counters.inc(C.drop_response_not_ours);
     const next = m.via2;
-    if (!next) return this.counters.inc('drop_response_no_next_hop');
+    if (!next) return this.counters.inc(C.drop_response_no_next_hop);
     const hop = responseHop(next.host, next.port, next.received, next.rport);
-    if (hop.address === '255.255.255.255') return this.counters.inc('drop_response_broadcast'); // RFC 4475 3.3.10
-    if (!isIpLiteral(hop.address)) return this.counters.inc('drop_response_no_next_hop');
+    if (hop.address === '255.255.255.255') return this.counters.inc(C.drop_response_broadcast); // RFC 4475 3.3.10
+    if (!isIpLiteral(hop.address)) return this.counters.inc(C.drop_response_no_next_hop);
     if (top.branch === undefined || !verifyStatelessBranch(top.branch, this.keys.branch, m.callId, hop)) {
-      return this.counters.inc('drop_response_forged');
+      return this.counters.inc(C.drop_response_forged);
     }
     const out = forwardResponse(bytes, this.parser.table);
-    this.counters.inc('fwd_responses');
+    this.counters.inc(C.fwd_responses);
     this.send(out, hop.address, hop.port, this.#socketFor(hop.address, 0), 'tx_responses');
   }
 
@@ -374,8 +374,8 @@ export class ProxyCore implements StatefulHost {
       ...(headers ? { headers } : {}),
       ...(this.config.serverHeader ? { server: this.config.serverHeader } : {}),
     });
-    if (!out) return this.counters.inc('drop_malformed_request');
-    this.counters.inc('local_replies');
+    if (!out) return this.counters.inc(C.drop_malformed_request);
+    this.counters.inc(C.local_replies);
     this.counters.reply(status);
     const to = this.responseTarget(m, src);
     this.send(out, to.address, to.port, src.socket, 'tx_responses');
@@ -387,7 +387,7 @@ export class ProxyCore implements StatefulHost {
   }
 
   send(bytes: Uint8Array, address: string, port: number, socket: number, counter: 'tx_requests' | 'tx_responses'): void {
-    this.counters.inc(counter);
+    this.counters.inc(counter === 'tx_requests' ? C.tx_requests : C.tx_responses);
     this.out.send(bytes, address, port, socket, this.#origin);
   }
 
@@ -396,7 +396,7 @@ export class ProxyCore implements StatefulHost {
     this.counters.parseError(name);
     // RFC 4475 3.1.2.18: an unknown method whose CSeq does not match is answered 501
     const s = code === P.ERR_CSEQ_METHOD && m.methodId === P.METHOD_OTHER ? 501 : status;
-    if (m.methodId === P.METHOD_ACK || !m.via) return this.counters.inc('drop_malformed_request');
+    if (m.methodId === P.METHOD_ACK || !m.via) return this.counters.inc(C.drop_malformed_request);
     this.reply(bytes, m, src, s, undefined, s === 501 ? undefined : P.ERRORS[code]?.[1]);
   }
 

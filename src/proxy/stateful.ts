@@ -10,6 +10,7 @@ import { buildAck, buildCancel, buildResponse, forwardResponse, withStatus } fro
 import { ownString } from '../shared/own-string.js';
 import { statefulBranch } from '../sip/branch.js';
 import { reasonPhrase } from '../sip/responses.js';
+import { C } from './counters.js';
 import { ExpiryQueue } from './expiry-queue.js';
 import { betterFinal, type ClientTx, ServerState, type ServerTx, serverKey } from './transactions.js';
 import type { Forward, Peer, RouteTarget, StatefulHost } from './types.js';
@@ -61,7 +62,7 @@ export class StatefulEngine {
     const tx = this.#servers.get(key);
     if (method === P.METHOD_CANCEL) {
       if (!tx) return false;
-      this.core.counters.inc('cancel_matched');
+      this.core.counters.inc(C.cancel_matched);
       this.core.reply(bytes, m, src, 200); // RFC 3261 16.10: the CANCEL itself is answered here
       if (tx.state === ServerState.Proceeding && !tx.canceled) this.#cancelAll(tx);
       return true;
@@ -71,11 +72,11 @@ export class StatefulEngine {
       if (tx.state !== ServerState.Completed) return false; // the ACK of a 2xx: in-dialog, routed on
       this.core.timers.clear(tx.retransmit); // RFC 3261 17.2.1: Completed -> Confirmed
       tx.retransmit = undefined;
-      this.core.counters.inc('retrans_absorbed');
+      this.core.counters.inc(C.retrans_absorbed);
       return true;
     }
     // a retransmission: answer with what we last sent (Accepted: nothing, RFC 6026), never forward it
-    this.core.counters.inc('retrans_absorbed');
+    this.core.counters.inc(C.retrans_absorbed);
     if (tx.final !== undefined) this.#toUpstream(tx, Buffer.from(tx.final, 'latin1'));
     else if (tx.provisional !== undefined && tx.state === ServerState.Proceeding) this.#toUpstream(tx, tx.provisional);
     return true;
@@ -185,7 +186,7 @@ export class StatefulEngine {
       const trying = buildResponse(bytes, this.core.parser.table, 100, 'Trying', this.core.config.serverHeader ? { server: this.core.config.serverHeader } : {});
       if (trying) {
         tx.provisional = trying;
-        this.core.counters.inc('local_replies');
+        this.core.counters.inc(C.local_replies);
         this.core.counters.reply(100);
         this.#toUpstream(tx, trying);
       }
@@ -205,7 +206,7 @@ export class StatefulEngine {
     if (best.status === 503) {
       // RFC 3261 16.7 step 6: a 503 would tell the caller that this proxy is unavailable, not the
       // destination; relayed as 500, as Kamailio does by default (tm remap_503_500)
-      this.core.counters.inc('remap_503_500');
+      this.core.counters.inc(C.remap_503_500);
       return this.#finish(tx, withStatus(best.bytes, 500, reasonPhrase(500)));
     }
     this.#finish(tx, best.bytes);
@@ -229,7 +230,7 @@ export class StatefulEngine {
   /** Timer G: the final non-2xx again until the ACK (RFC 3261 17.2.1). */
   readonly #onFinalRetransmit = (tx: ServerTx): void => {
     if (tx.state !== ServerState.Completed || tx.final === undefined || tx.retransmit === undefined) return;
-    this.core.counters.inc('retrans_sent');
+    this.core.counters.inc(C.retrans_sent);
     this.#toUpstream(tx, Buffer.from(tx.final, 'latin1'));
     tx.retransmitInterval = Math.min(tx.retransmitInterval * 2, this.core.config.t2);
     this.core.timers.arm(tx.retransmit, tx.retransmitInterval);
@@ -244,7 +245,7 @@ export class StatefulEngine {
       toTag: this.core.localTag(view),
       ...(this.core.config.serverHeader ? { server: this.core.config.serverHeader } : {}),
     });
-    this.core.counters.inc('local_replies');
+    this.core.counters.inc(C.local_replies);
     this.core.counters.reply(status);
     if (out) this.#finish(tx, out);
   }
@@ -348,7 +349,7 @@ export class StatefulEngine {
   /** Timer A doubles without cap; Timer E doubles up to T2, and sits at T2 after a provisional. */
   readonly #onRequestRetransmit = (c: ClientTx): void => {
     if (c.done || c.sent === undefined || c.retransmit === undefined) return;
-    this.core.counters.inc('retrans_sent');
+    this.core.counters.inc(C.retrans_sent);
     this.core.send(c.sent, c.address, c.port, c.socket, 'tx_requests');
     c.retransmitInterval = c.isInvite ? c.retransmitInterval * 2 : Math.min(c.retransmitInterval * 2, this.core.config.t2);
     this.core.timers.arm(c.retransmit, c.retransmitInterval);
@@ -374,7 +375,7 @@ export class StatefulEngine {
     const rang = c.isInvite && c.provisional;
     if (rang) this.#sendCancel(c); // before finishClient: the CANCEL is built from the request sent
     this.#finishClient(c);
-    this.core.counters.inc('timeout');
+    this.core.counters.inc(C.timeout);
     this.#consider(tx, tx.canceled ? 487 : 408, undefined);
     if (tx.state !== ServerState.Proceeding) return;
     if ((!rang || this.core.config.failoverAfterProvisional) && this.#failover(tx, c, 0)) return;
@@ -388,10 +389,10 @@ export class StatefulEngine {
     if (status !== 0 && !cfg.isFailoverCode(status)) return false;
     if (c.target && cfg.markFailed) this.core.dispatcher.mark(c.target, cfg.markFailed);
     if (tx.next >= tx.targets.length) {
-      this.core.counters.inc('failover_exhausted');
+      this.core.counters.inc(C.failover_exhausted);
       return false;
     }
-    this.core.counters.inc('failover');
+    this.core.counters.inc(C.failover);
     this.#attempt(tx);
     return true;
   }
@@ -432,7 +433,7 @@ export class StatefulEngine {
   }
 
   #late(): true {
-    this.core.counters.inc('late_response_absorbed');
+    this.core.counters.inc(C.late_response_absorbed);
     return true;
   }
 

@@ -28,7 +28,7 @@ const kept: dgram.Socket[] = [];
 /** The libuv handle under a dgram.Socket (Node's internal state; present in Node 20 to 24). */
 export function handleOf(sock: dgram.Socket): { fd: number; recvStop(): number } | undefined {
   const state = Object.getOwnPropertySymbols(sock).find((s) => s.description === 'state symbol');
-  const handle = state === undefined ? undefined : (sock as unknown as Record<symbol, { handle?: { fd: number; recvStop(): number } }>)[state]?.handle;
+  const handle = state === undefined ? undefined : (sock as unknown as Record<symbol, { handle?: { fd: number; recvStop(): number } } | undefined>)[state]?.handle;
   return typeof handle?.fd === 'number' && handle.fd >= 0 ? handle : undefined;
 }
 

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import dgram, { type RemoteInfo } from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns';
 import { isIP } from 'node:net';
-import { duplicateSockets } from './fd-dup.js';
+import { DirectSender } from './direct-send.js';
+import { duplicateSockets, handleOf } from './fd-dup.js';
 
 export interface ListenAddress {
   readonly host: string;
@@ -86,6 +87,8 @@ export class UdpTransport {
   private bound: BoundSocket[] = [];
   private handler: DatagramHandler = () => {};
   private probes: ProbeState[] = [];
+  /** Sends on the sockets' own handles (direct-send.ts); undefined: through dgram.send. */
+  private direct: DirectSender | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private probeSeq = 0;
   // One callback for every send: counting errors this way allocates no closure per datagram.
@@ -160,6 +163,12 @@ export class UdpTransport {
       await this.close();
       throw err;
     }
+    try {
+      const handles = this.socks.map((s) => handleOf(s));
+      if (handles.every((h) => h !== undefined)) this.direct = new DirectSender(handles, this.addresses.map((a) => a.family));
+    } catch {
+      this.direct = undefined; // dgram.send it is: slower, the same datagrams
+    }
     return this.bound;
   }
 
@@ -176,6 +185,12 @@ export class UdpTransport {
    * change, i.e. a copy, or release them in onSent.
    */
   send(socketIndex: number, buf: Uint8Array, port: number, address: string, onSent?: (err: Error | null) => void): void {
+    const direct = this.direct;
+    if (direct !== undefined && onSent === undefined && direct.send(buf, address, port, socketIndex)) {
+      this.counters.sent++;
+      return;
+    }
+    // refused by the handle (a name to resolve, an error): dgram.send resolves, reports and counts
     const sock = this.socks[socketIndex];
     if (sock === undefined) {
       this.counters.socketErrors++;
@@ -279,6 +294,7 @@ export class UdpTransport {
   }
 
   async close(): Promise<void> {
+    this.direct = undefined;
     clearInterval(this.probeTimer);
     this.probeTimer = undefined;
     const socks = this.socks.splice(0);
