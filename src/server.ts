@@ -111,6 +111,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     {
       recvBufferSize: config.socketBuffer,
       sendBufferSize: config.socketBuffer,
+      reusePort: config.reusePort,
       log: (level, msg, fields) => log[level](msg, fields),
     },
   );

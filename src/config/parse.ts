@@ -65,6 +65,27 @@ export const bool: Parse<boolean> = (raw, name) => {
   return fail(name, 'a boolean (1, 0, true, false, yes, no)', raw);
 };
 
+/** The first Node.js releases whose dgram sockets take `reusePort` (SO_REUSEPORT): 22.12 and 23.1. */
+export function nodeHasReusePort(version: string): boolean {
+  const [major = 0, minor = 0] = version.replace(/^v/, '').split('.').map(Number);
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+}
+
+/**
+ * SIPLB_REUSE_PORT: a boolean that can only be true on a Node.js with `reusePort`. Older Node
+ * ignores the option silently (the second bind then fails with EADDRINUSE, as without it): say so
+ * at start instead, with the version needed. `nodeVersion` is process.versions.node, passed in.
+ */
+export function reusePortFlag(nodeVersion: string): Parse<boolean> {
+  return (raw, name) => {
+    const on = bool(raw, name);
+    if (on && !nodeHasReusePort(nodeVersion)) {
+      throw new SiplbConfigError(name, `needs Node.js 22.12 or later (or 23.1 or later) for SO_REUSEPORT on UDP sockets; this is Node.js ${nodeVersion}`);
+    }
+    return on;
+  };
+}
+
 // Control characters would end up inside SIP header lines (Server, reason phrase): refuse them.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;

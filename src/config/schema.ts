@@ -16,6 +16,7 @@ import {
   isWildcard,
   listenList,
   oneOf,
+  reusePortFlag,
   substringList,
   text,
   type ListenAddress,
@@ -275,6 +276,11 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
     name: 'SIPLB_SOCKET_BUFFER', type: 'bytes, 0-268435456', default: '4194304',
     description: 'SO_RCVBUF and SO_SNDBUF of each socket; 0 = OS default. Linux caps it at net.core.rmem_max/wmem_max: raise those.',
     parse: intIn(0, 268_435_456, 'bytes'),
+  },
+  reusePort: {
+    name: 'SIPLB_REUSE_PORT', type: 'boolean', default: 'false',
+    description: 'SO_REUSEPORT on the listening sockets (Node.js 22.12 or later): a new siplb binds the same addresses while the old one drains, a restart without a gap. A second siplb of the same user with it on, started by mistake, then shares the port silently instead of failing.',
+    parse: reusePortFlag(process.versions.node),
   },
   logLevel: {
     name: 'SIPLB_LOG_LEVEL', type: LOG_LEVELS.join(', '), default: 'info',

@@ -116,6 +116,8 @@ export interface SiplbConfig {
   readonly rrSecret: string;
   /** SIPLB_SOCKET_BUFFER, bytes: SO_RCVBUF and SO_SNDBUF of every socket; 0 = OS default. */
   readonly socketBuffer: number;
+  /** SIPLB_REUSE_PORT: SO_REUSEPORT on the listening sockets (Node 22.12+), for a restart without a gap. */
+  readonly reusePort: boolean;
   /** SIPLB_LOG_LEVEL: pino level of the control-plane log. */
   readonly logLevel: LogLevel;
   /** SIPLB_SERVER_HEADER: Server (responses) / User-Agent (our requests) value; '' = no header. */

@@ -27,6 +27,12 @@ export interface UdpTransportOptions {
    */
   readonly recvBufferSize?: number;
   readonly sendBufferSize?: number;
+  /**
+   * SO_REUSEPORT (SIPLB_REUSE_PORT; Node 22.12+, which config/ checks): another socket of the same
+   * user may bind the same address and port, and Linux spreads incoming datagrams over the group
+   * by a hash of their source and destination, so one peer's datagrams all go to one socket.
+   */
+  readonly reusePort?: boolean;
   /** Control-plane log line, once per socket at listen() and on socket errors. */
   readonly log?: (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>) => void;
 }
@@ -63,7 +69,15 @@ interface ProbeState {
   readonly outstanding: Map<number, number>;
   /** Queueing delay of the last probe that came back, ms. */
   lastDelay: number;
+  /** When a probe last came back (performance.now, ms; 0 = never). */
+  lastBack: number;
 }
+
+/**
+ * dgram's options with `reusePort`, which @types/node 20 does not know. Node before 22.12 ignores
+ * it silently; config/ refuses SIPLB_REUSE_PORT=true there, so it is only passed when it works.
+ */
+type SocketOptions = dgram.SocketOptions & { reusePort?: boolean };
 
 /**
  * dgram resolves every destination before sending, even an IP literal: dns.lookup answers a
@@ -78,6 +92,9 @@ export function literalLookup(address: string, options: number | object, callbac
   else dnsLookup(address, options as never, callback as never);
 }
 
+/** quiesce(): most event-loop turns spent reading before a close (libuv reads 32 datagrams a turn). */
+const QUIESCE_TURNS = 1000;
+
 const DEFAULT_RCVBUF = 4 * 1024 * 1024;
 const DEFAULT_SNDBUF = 1024 * 1024;
 
@@ -91,6 +108,10 @@ export class UdpTransport {
   private direct: DirectSender | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private probeSeq = 0;
+  /** Every datagram read, probes included (quiesce() watches it). */
+  private messages = 0;
+  /** Sockets on which another process's queue probe arrived (SO_REUSEPORT), logged once each. */
+  private readonly sharedSeen = new Set<number>();
   // One callback for every send: counting errors this way allocates no closure per datagram.
   private readonly afterSend = (err: Error | null): void => {
     if (err) this.counters.sendErrors++;
@@ -116,16 +137,19 @@ export class UdpTransport {
     const send = this.opts.sendBufferSize ?? DEFAULT_SNDBUF;
     try {
       for (const [index, a] of this.addresses.entries()) {
-        const sock = dgram.createSocket({
+        const options: SocketOptions = {
           type: a.family === 6 ? 'udp6' : 'udp4',
           // An IPv6 wildcard must not take the IPv4 port too: "::" and "0.0.0.0" on one port both bind.
           ipv6Only: a.family === 6,
           recvBufferSize: recv,
           sendBufferSize: send,
           lookup: literalLookup,
-        });
+        };
+        if (this.opts.reusePort === true) options.reusePort = true;
+        const sock = dgram.createSocket(options);
         this.socks.push(sock);
         sock.on('message', (buf, rinfo) => {
+          this.messages++;
           // buf[0] is never 0 in SIP: one byte compare before the probe check
           if (buf[0] === 0 && buf.length === PROBE_BYTES && this.tookProbe(buf, rinfo, index)) return;
           this.counters.received++;
@@ -155,6 +179,7 @@ export class UdpTransport {
         const capped = info.recvBufferSize < recv || info.sendBufferSize < send;
         this.opts.log?.(capped ? 'warn' : 'info', capped ? 'udp socket buffers capped by the kernel (raise net.core.rmem_max/wmem_max)' : 'udp socket bound', {
           ...info,
+          reusePort: this.opts.reusePort === true,
           requestedRecvBufferSize: recv,
           requestedSendBufferSize: send,
         });
@@ -233,7 +258,7 @@ export class UdpTransport {
       nonce.copy(bytes, 4);
       bytes[0] = 0;
       bytes.writeUInt16BE(i, 2);
-      return { bytes, outstanding: new Map(), lastDelay: 0 };
+      return { bytes, outstanding: new Map(), lastDelay: 0, lastBack: 0 };
     });
     this.probeTimer = setInterval(() => this.sendProbes(), intervalMs);
     this.probeTimer.unref();
@@ -247,14 +272,21 @@ export class UdpTransport {
     const now = performance.now();
     let worst = 0;
     for (const p of this.probes) {
-      let d = p.lastDelay;
+      // SO_REUSEPORT with another siplb on the port: every process's probe is the same flow (our
+      // address and port to themselves), so the kernel hands them all to one socket of the group
+      // and the other process's probes never come back. A probe still out then says nothing about
+      // our queue: only probes that came back count, and none back for PROBE_LOST_MS means ours
+      // go elsewhere. (Alone on the port, one comes back within 2 s unless the queue holds 2 s of
+      // datagrams: 20 times SIPLB_OVERLOAD_DELAY's default, where shedding began long before.)
+      const reusePort = this.opts.reusePort === true;
+      let d = reusePort && now - p.lastBack >= PROBE_LOST_MS ? 0 : p.lastDelay;
       for (const [seq, sentAt] of p.outstanding) {
         const age = now - sentAt;
         if (age > PROBE_LOST_MS) {
           p.outstanding.delete(seq); // lost: the queue was full (RcvbufErrors); it has said so by now
           continue;
         }
-        if (age > d) d = age;
+        if (age > d && !reusePort) d = age;
         break; // the oldest live one is the longest wait
       }
       if (d > worst) worst = d;
@@ -277,13 +309,44 @@ export class UdpTransport {
     }
   }
 
+  /**
+   * SO_REUSEPORT: closing a socket drops what waits in its queue, and with another siplb on the
+   * port the kernel keeps steering its share of the callers here until the close. Measured (two
+   * siplb, 16 callers with an OPTIONS every 5 ms each): closing after the stop report lost 99 of
+   * 3,280 OPTIONS, all that had queued in the 60 ms since the last read. So read until a whole
+   * turn of the event loop finds nothing, and close right after its poll phase (setImmediate):
+   * what can still be lost is what arrives in those microseconds. Bounded, for a flood.
+   */
+  private async quiesce(): Promise<void> {
+    // Called from a callback of the current poll phase (the signal): its readiness list predates
+    // the backlog, so the first turn only ends this phase.
+    await new Promise((resolve) => setImmediate(resolve));
+    for (let turn = 0; turn < QUIESCE_TURNS; turn++) {
+      const before = this.messages;
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.messages === before) return;
+    }
+  }
+
   private tookProbe(buf: Buffer, rinfo: RemoteInfo, index: number): boolean {
     const p = this.probes[index];
-    if (p === undefined || rinfo.port !== this.bound[index]?.port || buf.compare(p.bytes, 0, 12, 0, 12) !== 0) return false;
+    if (rinfo.port !== this.bound[index]?.port) return false;
+    if (p === undefined || buf.compare(p.bytes, 0, 12, 0, 12) !== 0) {
+      // SO_REUSEPORT: another siplb's probe, from this port to this port (see queueDelayMs). Not
+      // SIP: drop it, and say once that the port is shared (a second siplb started by mistake
+      // shows up here too).
+      if (this.opts.reusePort !== true) return false;
+      if (!this.sharedSeen.has(index)) {
+        this.sharedSeen.add(index);
+        this.opts.log?.('info', 'another SO_REUSEPORT socket shares this port (SIPLB_REUSE_PORT)', { socket: index, port: rinfo.port });
+      }
+      return true;
+    }
     const seq = buf.readUInt32BE(12);
     const sentAt = p.outstanding.get(seq);
     if (sentAt !== undefined) {
-      p.lastDelay = performance.now() - sentAt;
+      p.lastBack = performance.now();
+      p.lastDelay = p.lastBack - sentAt;
       // FIFO: every probe sent before this one has come back or was dropped
       for (const s of p.outstanding.keys()) {
         p.outstanding.delete(s);
@@ -297,6 +360,7 @@ export class UdpTransport {
     this.direct = undefined;
     clearInterval(this.probeTimer);
     this.probeTimer = undefined;
+    if (this.opts.reusePort === true) await this.quiesce();
     const socks = this.socks.splice(0);
     this.bound = [];
     await Promise.all(

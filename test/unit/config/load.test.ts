@@ -59,6 +59,7 @@ describe('loadConfig defaults', () => {
       warmupCalls: 2000,
       drainTimeout: 5000,
       socketBuffer: 4194304,
+      reusePort: false,
       logLevel: 'info',
       serverHeader: 'siplb',
     });

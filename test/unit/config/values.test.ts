@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SiplbConfigError } from '../../../src/errors.js';
 import { loadConfig } from '../../../src/config/load.js';
+import { nodeHasReusePort, reusePortFlag } from '../../../src/config/parse.js';
 import { CONFIG_VARS, type SiplbConfig } from '../../../src/config/schema.js';
 
 const root = join(import.meta.dirname, '..', '..', '..');
@@ -56,6 +57,8 @@ const good: Array<[string, string, keyof SiplbConfig, unknown]> = [
   ['SIPLB_RR_SECRET', 'sixteen-chars-ok', 'rrSecret', 'sixteen-chars-ok'],
   ['SIPLB_SOCKET_BUFFER', '0', 'socketBuffer', 0],
   ['SIPLB_SOCKET_BUFFER', '16777216', 'socketBuffer', 16777216],
+  ['SIPLB_REUSE_PORT', 'no', 'reusePort', false],
+  ['SIPLB_REUSE_PORT', '0', 'reusePort', false],
   ['SIPLB_LOG_LEVEL', 'debug', 'logLevel', 'debug'],
   ['SIPLB_LOG_LEVEL', 'silent', 'logLevel', 'silent'],
   ['SIPLB_SERVER_HEADER', '', 'serverHeader', ''],
@@ -144,6 +147,7 @@ const bad: Array<[string, string, string]> = [
   ['SIPLB_RR_SECRET', 'too-short', '16 to 1024 characters'],
   ['SIPLB_RR_SECRET', 'sixteen-chars-ok\n', 'without control characters'],
   ['SIPLB_SOCKET_BUFFER', '4M', 'expected an integer from 0 to 268435456 (bytes), got "4M"'],
+  ['SIPLB_REUSE_PORT', 'on', 'expected a boolean (1, 0, true, false, yes, no), got "on"'],
   ['SIPLB_LOG_LEVEL', 'verbose', 'expected one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
   ['SIPLB_SERVER_HEADER', 'siplb\r\n', 'without control characters'],
   ['SIPLB_SERVER_HEADER', 'x'.repeat(257), 'at most 256 characters'],
@@ -203,5 +207,33 @@ describe('SIPLB_* values', () => {
 
   it('names the variable exactly as the brief example shows', () => {
     expect(errorOf({ SIPLB_ALG: '12' }).message).toBe('SIPLB_ALG: expected one of 0,1,2,3,4,5,6,7,8,9,14,15, got "12"');
+  });
+
+  // Node.js added dgram's reusePort in 22.12.0 and 23.1.0; older ones ignore the option silently.
+  it.each([
+    ['20.20.2', false],
+    ['22.11.0', false],
+    ['22.12.0', true],
+    ['23.0.0', false],
+    ['23.1.0', true],
+    ['24.0.0', true],
+    ['v24.21.0', true],
+    ['26.10.0', true],
+  ] as const)('SIPLB_REUSE_PORT=true on Node.js %s: %s', (version, accepted) => {
+    expect(nodeHasReusePort(version)).toBe(accepted);
+    const parse = reusePortFlag(version);
+    expect(parse('no', 'SIPLB_REUSE_PORT')).toBe(false);
+    if (accepted) expect(parse('true', 'SIPLB_REUSE_PORT')).toBe(true);
+    else expect(() => parse('yes', 'SIPLB_REUSE_PORT')).toThrow(`SIPLB_REUSE_PORT: needs Node.js 22.12 or later (or 23.1 or later) for SO_REUSEPORT on UDP sockets; this is Node.js ${version}`);
+  });
+
+  it(`SIPLB_REUSE_PORT=true on this Node.js (${process.versions.node})`, () => {
+    if (nodeHasReusePort(process.versions.node)) {
+      expect(loadConfig({ SIPLB_REUSE_PORT: 'true' }).reusePort).toBe(true);
+    } else {
+      const err = errorOf({ SIPLB_REUSE_PORT: 'true' });
+      expect(err.variable).toBe('SIPLB_REUSE_PORT');
+      expect(err.message).toContain(`this is Node.js ${process.versions.node}`);
+    }
   });
 });
