@@ -12,7 +12,7 @@ import { statefulBranch } from '../sip/branch.js';
 import { reasonPhrase } from '../sip/responses.js';
 import { C } from './counters.js';
 import { ExpiryQueue } from './expiry-queue.js';
-import { betterFinal, type ClientTx, ServerState, type ServerTx, serverKey } from './transactions.js';
+import { betterFinal, type ClientTx, ServerState, ServerTable, type ServerTx } from './transactions.js';
 import type { Forward, Peer, RouteTarget, StatefulHost } from './types.js';
 
 /** The destination list of a transaction that needs it no more (failover is over). */
@@ -27,7 +27,7 @@ const NO_CLIENTS: ClientTx[] = [];
 // alive by a sliced key string, and a closure, a context and a handle per timer.
 
 export class StatefulEngine {
-  readonly #servers = new Map<string, ServerTx>();
+  readonly #servers = new ServerTable();
   readonly #clients = new Map<string, ClientTx>();
   /** Finished server transactions, expiring 64*T1 after they finished (Timers H, J, L). */
   readonly #finished = new ExpiryQueue<ServerTx>();
@@ -58,8 +58,7 @@ export class StatefulEngine {
   /** Retransmissions, the ACK of a non-2xx and CANCEL of a held INVITE. True when handled. */
   onRequest(bytes: Uint8Array, m: SipMessage, src: Peer): boolean {
     const method = m.methodId;
-    const key = keyOf(m, method === P.METHOD_CANCEL ? 'INVITE' : (m.method ?? ''));
-    const tx = this.#servers.get(key);
+    const tx = this.#servers.find(m, method === P.METHOD_CANCEL || method === P.METHOD_ACK ? P.METHOD_INVITE : method);
     if (method === P.METHOD_CANCEL) {
       if (!tx) return false;
       this.core.counters.inc(C.cancel_matched);
@@ -162,7 +161,10 @@ export class StatefulEngine {
     // plain fields, never `src` itself: a worker reuses it for the next datagram (its ring metadata)
     const to = this.core.responseTarget(m, src);
     const tx: ServerTx = {
-      key: ownString(keyOf(m, m.method ?? '')),
+      key: '',
+      viaHost: '',
+      viaPort: 0,
+      methodId: 0,
       isInvite: m.methodId === P.METHOD_INVITE,
       address: this.#intern(to.address),
       port: to.port,
@@ -180,7 +182,7 @@ export class StatefulEngine {
       retransmit: undefined,
       retransmitInterval: this.core.config.t1,
     };
-    this.#servers.set(tx.key, tx);
+    this.#servers.add(tx, m);
     if (tx.isInvite) {
       // RFC 3261 16.2: a stateful proxy answers an INVITE with 100 Trying itself
       const trying = buildResponse(bytes, this.core.parser.table, 100, 'Trying', this.core.config.serverHeader ? { server: this.core.config.serverHeader } : {});
@@ -278,7 +280,7 @@ export class StatefulEngine {
   readonly #onExpire = (tx: ServerTx): void => {
     const timers = this.core.timers;
     timers.clear(tx.retransmit);
-    this.#servers.delete(tx.key);
+    this.#servers.delete(tx);
     for (const c of tx.clients) {
       timers.clear(c.retransmit);
       timers.clear(c.fr);
@@ -441,10 +443,4 @@ export class StatefulEngine {
     this.#reparser.exec(bytes);
     return this.#reparser.view();
   }
-}
-
-function keyOf(m: SipMessage, method: string): string {
-  const via = m.via;
-  const sentBy = via ? `${via.host}:${via.port || 5060}` : '';
-  return serverKey(via?.branch, sentBy, method, m.callId, m.cseq.number, m.from.tag);
 }

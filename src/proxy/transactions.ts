@@ -5,6 +5,9 @@
 // retransmitted 503 is absorbed, a late 200 is relayed and the other branches are cancelled,
 // RFC 3261 16.7 step 10 and 16.10). Keys follow RFC 3261 17.2.3 (branch + sent-by + method) when
 // the branch has the magic cookie, and the RFC 2543 fields otherwise.
+import { METHOD_INVITE, METHOD_OTHER } from '../parser/constants.generated.js';
+import type { SipMessage } from '../parser/index.js';
+import { ownString } from '../shared/own-string.js';
 import type { TimerHandle } from './timer-wheel.js';
 import type { RouteTarget } from './types.js';
 
@@ -24,8 +27,15 @@ export interface Candidate {
 }
 
 export interface ServerTx {
-  /** An owned string (shared/own-string.ts): a key held 32 s must not keep its datagram alive. */
+  /**
+   * Its key in the ServerTable: the Via branch (RFC 3261) or the RFC 2543 fields; an owned string
+   * (shared/own-string.ts), since a key held 32 s must not keep its datagram's text alive.
+   */
   key: string;
+  /** The top Via's sent-by and the method, checked when a branch matches (RFC 3261 17.2.3). */
+  viaHost: string;
+  viaPort: number;
+  methodId: number;
   isInvite: boolean;
   /** Where responses go: the request's source address, and the port RFC 3581/3261 18.2.2 name. */
   address: string;
@@ -85,19 +95,67 @@ export interface ClientTx {
   fr: TimerHandle | undefined;
 }
 
-/** RFC 3261 17.2.3 server transaction key; ACK and CANCEL name the INVITE's transaction apart. */
-export function serverKey(
-  branch: string | undefined,
-  sentBy: string,
-  method: string,
-  callId: string,
-  cseq: number,
-  fromTag: string | undefined,
-): string {
-  const m = method === 'ACK' ? 'INVITE' : method;
-  if (branch !== undefined && branch.startsWith('z9hG4bK') && branch.length > 7) return `${branch}|${sentBy}|${m}`;
-  // RFC 2543 peers: no usable branch (RFC 4475 3.2.1 and 3.4.1)
-  return `2543|${callId}|${cseq}|${fromTag ?? ''}|${sentBy}|${m}`;
+/**
+ * Server transactions by their RFC 3261 17.2.3 identity: branch, sent-by and method (ACK and CANCEL
+ * find the INVITE's). Looked up for every request without building a key string: a branch with
+ * the magic cookie is the key of a map (INVITEs apart, since a CANCEL shares their branch) and the
+ * sent-by and method are compared on a hit; RFC 2543 peers (no usable branch: RFC 4475 3.2.1 and
+ * 3.4.1) get a key of the fields 17.2.3 lists for them.
+ */
+export class ServerTable {
+  readonly #invites = new Map<string, ServerTx>();
+  readonly #others = new Map<string, ServerTx>();
+  readonly #legacy = new Map<string, ServerTx>();
+
+  get size(): number {
+    return this.#invites.size + this.#others.size + this.#legacy.size;
+  }
+
+  *values(): IterableIterator<ServerTx> {
+    yield* this.#invites.values();
+    yield* this.#others.values();
+    yield* this.#legacy.values();
+  }
+
+  /** The transaction `m` belongs to, as a request of `methodId` (INVITE for an ACK or a CANCEL). */
+  find(m: SipMessage, methodId: number): ServerTx | undefined {
+    const via = m.via;
+    if (via === undefined) return undefined;
+    const branch = via.branch;
+    const invite = methodId === METHOD_INVITE;
+    if (branch !== undefined && branch.length > 7 && branch.startsWith('z9hG4bK')) {
+      const tx = (invite ? this.#invites : this.#others).get(branch);
+      return tx !== undefined && tx.viaPort === (via.port || 5060) && tx.viaHost === via.host && (invite || tx.methodId === methodId) ? tx : undefined;
+    }
+    return this.#legacy.get(legacyKey(m, methodId));
+  }
+
+  /** Files `tx` (its key, sent-by and method taken from `m`, its request). */
+  add(tx: ServerTx, m: SipMessage): void {
+    const via = m.via;
+    const branch = via?.branch;
+    tx.viaHost = ownString(via?.host ?? '');
+    tx.viaPort = via?.port || 5060;
+    tx.methodId = m.methodId;
+    if (branch !== undefined && branch.length > 7 && branch.startsWith('z9hG4bK')) {
+      tx.key = ownString(branch);
+      (tx.isInvite ? this.#invites : this.#others).set(tx.key, tx);
+    } else {
+      tx.key = ownString(legacyKey(m, m.methodId));
+      this.#legacy.set(tx.key, tx);
+    }
+  }
+
+  delete(tx: ServerTx): void {
+    const map = this.#legacy.get(tx.key) === tx ? this.#legacy : tx.isInvite ? this.#invites : this.#others;
+    if (map.get(tx.key) === tx) map.delete(tx.key);
+  }
+}
+
+/** RFC 3261 17.2.3 for RFC 2543 requests: Request-URI aside, Call-ID, CSeq number, From tag, sent-by, method. */
+function legacyKey(m: SipMessage, methodId: number): string {
+  const via = m.via;
+  return `2543|${m.callId}|${m.cseq.number}|${m.from.tag ?? ''}|${via?.host ?? ''}:${via?.port || 5060}|${methodId === METHOD_OTHER ? (m.method ?? '') : methodId}`;
 }
 
 /**
