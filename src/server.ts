@@ -18,6 +18,7 @@ import { OVERLOAD_WINDOW_MS, SharedDelay } from './proxy/overload.js';
 import { warmUp } from './proxy/warmup.js';
 import type { DispatchWorkerInit, WorkerStats } from './proxy/worker.js';
 import { gcMillis } from './shared/gc-time.js';
+import { collectWhenIdle } from './shared/idle-gc.js';
 import { floodGuardFor } from './transport/flood-setup.js';
 import { WorkerPool, type WorkerRingState } from './transport/pool.js';
 import { UdpTransport, type BoundSocket } from './transport/udp.js';
@@ -134,6 +135,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
   let pool: WorkerPool | undefined;
   let ticker: NodeJS.Timeout | undefined;
   let delayTimer: NodeJS.Timeout | undefined;
+  let idleGc: NodeJS.Timeout | undefined;
 
   if (config.workers === 0) {
     const core = new ProxyCore(
@@ -159,6 +161,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       core.onDatagram(buf, { address: rinfo.address, port: rinfo.port, socket }, now);
     });
     ticker = setInterval(() => core.tick(), 10);
+    idleGc = collectWhenIdle(() => core.held, () => udp.counters.received);
   } else {
     // The sockets' queueing delay, for the workers' shedding (they add their ring's wait to it).
     const socketDelay = new SharedDelay(SharedDelay.create());
@@ -190,6 +193,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       if (m.type === 'direct-send-failed') fallBack(worker, m.error ?? '');
     });
     await pool.start();
+    idleGc = collectWhenIdle(() => 0, () => udp.counters.received);
     const dispatch = pool.dispatch;
     udp.onDatagram(
       guard === undefined
@@ -278,6 +282,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     },
     async close() {
       if (ticker) clearInterval(ticker);
+      clearInterval(idleGc);
       clearInterval(delayTimer);
       flood?.reporter.flush();
       await pool?.close();

@@ -131,6 +131,11 @@ export class ProxyCore implements StatefulHost {
     return this.#stateful?.pending ?? 0;
   }
 
+  /** What this core holds in memory: transactions (live and finished) and cached routes. */
+  get held(): number {
+    return (this.#stateful?.size ?? 0) + this.#routes.size + this.#shed.size;
+  }
+
   // ---- requests ----
 
   #onRequest(bytes: Uint8Array, m: SipMessage, src: Peer): void {

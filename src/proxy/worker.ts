@@ -17,6 +17,7 @@ import { Latency } from './latency.js';
 import { DirectSender } from '../transport/direct-send.js';
 import { nowMicros, tagOf } from '../shared/clock.js';
 import { gcMillis } from '../shared/gc-time.js';
+import { collectWhenIdle } from '../shared/idle-gc.js';
 
 /** workerData.init of a dispatch worker. */
 export interface DispatchWorkerInit {
@@ -96,6 +97,7 @@ const core = new ProxyCore(
 );
 // The coarse clock of every transaction timer (timer-wheel.ts).
 setInterval(() => core.tick(), 10);
+collectWhenIdle(() => core.held, () => rings.stats.received);
 
 port.on('message', (msg: WorkerRequest) => {
   if (msg.type === 'drain') core.drain();
