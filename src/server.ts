@@ -33,6 +33,8 @@ export interface Stats {
   counters: CounterSnapshot;
   latency: string;
   latencyCount: number;
+  /** The same distribution as a compressed HdrHistogram (base64), for tools: two of them subtract into an interval's. */
+  latencyHdr: string;
   pending: number;
   udp: UdpTransport['counters'];
   workerRestarts: number;
@@ -243,6 +245,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       counters: mergeSnapshots(snaps),
       latency: Latency.report(merged),
       latencyCount: merged.totalCount,
+      latencyHdr: Latency.encodeHistogram(merged),
       pending: (inline?.pending ?? 0) + ws.reduce((n, w) => n + w.pending, 0),
       udp: { ...udp.counters, sent: udp.counters.sent + ws.reduce((n, w) => n + w.sent, 0), sendErrors: udp.counters.sendErrors + ws.reduce((n, w) => n + w.sendErrors, 0) },
       workerRestarts: pool?.counters.workerRestarts ?? 0,

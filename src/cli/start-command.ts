@@ -32,6 +32,9 @@ export function formatStats(s: Stats): string {
   lines.push(`  overload_shed_percent ${s.overload.shedPercent}`, `  queue_delay_ms ${s.overload.delayMs}`);
   lines.push(`  rss_bytes ${s.memory.rss}`, `  heap_used_bytes ${s.memory.heapUsed}`, `  workers_heap_used_bytes ${s.memory.workersHeapUsed}`);
   lines.push(`  gc_ms ${s.gc.mainMs}`, `  workers_gc_ms ${s.gc.workersMs}`);
+  // the latency distribution since start as a compressed HdrHistogram: the difference of two
+  // reports' histograms is the distribution of the interval between them (bench:sipp steady state)
+  lines.push(`  latency_hdr ${s.latencyHdr}`);
   for (const w of s.workers) {
     lines.push(
       `  worker_${w.index} ${w.replied ? 'ok' : 'no-reply'} send=${w.send} received=${w.received} wakeups=${w.wakeups} ingress_pending_bytes=${w.ingressPendingBytes} ` +

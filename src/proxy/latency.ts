@@ -47,6 +47,11 @@ export class Latency {
     return out;
   }
 
+  /** A merged histogram in HdrHistogram's compressed base64 form (what `latency_hdr` prints). */
+  static encodeHistogram(h: hdr.Histogram): string {
+    return hdr.encodeIntoCompressedBase64(h);
+  }
+
   static report(h: hdr.Histogram): string {
     return (
       `latency (µs, receive to send): count=${h.totalCount} p50=${h.getValueAtPercentile(50)} ` +

@@ -1,6 +1,7 @@
 // The operator's signals on a running siplb: kill -USR2 prints the counters and the latency
 // distribution without stopping; SIGTERM drains (calls in flight finish, new INVITEs get 503)
 // and exits 0 within SIPLB_DRAIN_TIMEOUT.
+import * as hdr from 'hdr-histogram-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startProxy, writeList, type ProxyProcess } from '../../helpers/proxy-process.js';
 import { Peer, answer } from '../../helpers/udp-peer.js';
@@ -60,6 +61,12 @@ describe.each([{ workers: '0' }, { workers: '2' }])('signals (SIPLB_WORKERS=$wor
     } else {
       expect(stdout).not.toMatch(/worker_0/);
     }
+    // latency_hdr is the printed distribution as a compressed HdrHistogram: same count, same p99
+    const printed = /count=(\d+) p50=\d+ p99=(\d+)/.exec(stdout)!;
+    const h = hdr.decodeFromCompressedBase64(/latency_hdr (\S+)/.exec(stdout)![1]!);
+    expect(h.totalCount).toBe(Number(printed[1]));
+    expect(h.totalCount).toBeGreaterThan(0);
+    expect(h.getValueAtPercentile(99)).toBe(Number(printed[2]));
     expect(uac.received.find((x) => x.first.startsWith('SIP/2.0 503'))!.text).toContain('sig-2@');
     expect(uac.received.find((x) => x.first === 'SIP/2.0 200 OK')!.text).toContain('sig-1@');
   }, 20_000);
