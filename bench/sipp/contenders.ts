@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { startKamailio } from './kamailio.js';
-import type { Contender } from './types.js';
+import { treeCpuSeconds, treeMemory } from './proc.js';
+import type { Contender, Snapshot } from './types.js';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 
@@ -13,6 +14,33 @@ export interface Running {
   readonly pid: number;
   /** Stops it; for siplb, resolves with what it printed (counters, latency distribution). */
   stop(): Promise<string>;
+  /** CPU and memory from /proc now; for siplb also what a `kill -USR2` report gives (heap, GC time,
+   *  latency histogram since start, calls shed). */
+  snapshot(): Promise<Snapshot>;
+}
+
+/** What the proxy's process tree looks like from /proc at this moment. */
+function procSnapshot(pid: number): Snapshot {
+  const mem = treeMemory(pid);
+  return { atMs: performance.now(), cpuSeconds: treeCpuSeconds(pid), rssBytes: mem.rss, pssBytes: mem.pss, heapBytes: null, gcMs: null, latencyHdr: null, shed: null };
+}
+
+const num = (report: string, name: string): number | null => {
+  const m = new RegExp(`^\\s*${name} (\\d+)$`, 'm').exec(report);
+  return m ? Number(m[1]) : null;
+};
+
+/** The fields of one `kill -USR2` report (src/cli/start-command.ts formatStats) added to `base`. */
+export function withReport(base: Snapshot, report: string): Snapshot {
+  const heap = num(report, 'heap_used_bytes');
+  const gc = num(report, 'gc_ms');
+  return {
+    ...base,
+    heapBytes: heap === null ? null : heap + (num(report, 'workers_heap_used_bytes') ?? 0),
+    gcMs: gc === null ? null : gc + (num(report, 'workers_gc_ms') ?? 0),
+    latencyHdr: /^\s*latency_hdr (\S+)$/m.exec(report)?.[1] ?? null,
+    shed: overloadRejected(report),
+  };
 }
 
 export function siplbContenders(): Contender[] {
@@ -50,10 +78,23 @@ export async function start(c: Contender, port: number, listFile: string): Promi
           child.once('exit', () => resolve(out));
           child.kill('SIGTERM');
         }),
+      snapshot: async () => {
+        // /proc first: the report's own work falls after this snapshot, not before it
+        const base = procSnapshot(child.pid!);
+        const from = out.length;
+        child.kill('SIGUSR2');
+        // the report is complete when HDR's text distribution has its last line
+        for (let i = 0; i < 250; i++) {
+          await new Promise((r) => setTimeout(r, 20));
+          const text = out.slice(from);
+          if (/#\[Buckets = [^\]]*\]/.test(text)) return withReport(base, text);
+        }
+        throw new Error(`siplb (pid ${child.pid}) printed no report within 5 s of SIGUSR2`);
+      },
     };
   } else {
     const k = await startKamailio({ mode: c.mode, listen: { host: '127.0.0.1', port }, listFile, children: 2, alg: algFor(c) });
-    running = { pid: k.pid, stop: async () => (await k.stop(), '') };
+    running = { pid: k.pid, stop: async () => (await k.stop(), ''), snapshot: () => Promise.resolve(procSnapshot(k.pid)) };
   }
   await ready(port);
   return running;

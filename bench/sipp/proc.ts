@@ -65,3 +65,22 @@ export function rcvbufErrors(): number {
 export function loadAverage(): number {
   return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 }
+
+/** Resident memory of a process tree, bytes: RSS summed (shared pages counted in every process that
+ *  maps them) and PSS summed (shared pages divided among their users: the fair total for a
+ *  multi-process server like Kamailio, whose children share its shared memory). */
+export function treeMemory(pid: number): { rss: number; pss: number } {
+  let rss = 0;
+  let pss = 0;
+  for (const p of processTree(pid)) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${p}/smaps_rollup`, 'utf8');
+    } catch {
+      continue; // gone, or a kernel without smaps_rollup
+    }
+    rss += Number(/^Rss:\s+(\d+) kB/m.exec(text)?.[1] ?? 0) * 1024;
+    pss += Number(/^Pss:\s+(\d+) kB/m.exec(text)?.[1] ?? 0) * 1024;
+  }
+  return { rss, pss };
+}

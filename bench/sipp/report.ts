@@ -1,13 +1,22 @@
-// Tables and target verdicts for the SIPp benchmark (issue 4), siplb against Kamailio. STYLE.md
-// habit 14: every table goes out with its conditions; run.ts saves the JSON they are computed from.
+// Tables and target verdicts for the SIPp benchmark (issues 4 and 9), siplb against Kamailio.
+// STYLE.md habit 14: every table goes out with its conditions; run.ts saves the JSON they are
+// computed from.
 import type { BenchResults, Conditions, Contender, FixedRateResult, Mode } from './types.js';
 
-/** Issue 4's targets, in one place so the verdicts and the prose cannot drift apart. */
+/** The targets (issue 9 at steady state; strict and overload from issue 4), in one place so the
+ *  verdicts and the prose cannot drift apart. A stretch goal is reported beside its target. */
 export const TARGETS = {
   rates: [1000, 3000],
-  statefulCpuRatio: 0.8,
-  statelessCpuRatio: 1.0,
-  maxCleanRatio: 1.2,
+  statefulCpuRatio: 1.0,
+  statefulCpuStretch: 0.8,
+  statelessCpuRatio: 1.3,
+  statelessCpuStretch: 1.0,
+  sustainedRatio: 1.0,
+  sustainedStretch: 1.5,
+  memoryRate: 2000,
+  rssEndMiB: 200,
+  rssAfterMiB: 120,
+  rssAfterSeconds: 40,
   strictRate: 4000,
   p99Rate: 1000,
   p99Us: 250,
@@ -30,6 +39,13 @@ export interface Summary {
   readonly proxyP50Us: number | null;
   readonly proxyP99Us: number | null;
   readonly proxyP999Us: number | null;
+  /** Steady state (medians over rounds; null for whole-run results): GC share, memory in MiB. */
+  readonly gcShare: number | null;
+  readonly rssEndMiB: number | null;
+  readonly heapEndMiB: number | null;
+  readonly rssAfterMiB: number | null;
+  readonly heapAfterMiB: number | null;
+  readonly afterSeconds: number | null;
   /** The lowest Kamailio median in the same mode at the same rate: the strictest reference. */
   readonly kamailioCpuMicrosPerCall: number | null;
   readonly ratioToKamailio: number | null;
@@ -92,6 +108,9 @@ export function summarize(r: BenchResults): Summary[] {
       rttP50Ms: median(rs.map((x) => x.rttP50Ms)), rttP99Ms: median(rs.map((x) => x.rttP99Ms)),
       proxyP50Us: median(rs.map((x) => x.proxyP50Us)), proxyP99Us: median(rs.map((x) => x.proxyP99Us)),
       proxyP999Us: median(rs.map((x) => x.proxyP999Us)),
+      gcShare: median(rs.map((x) => x.gcShare)), rssEndMiB: median(rs.map((x) => x.rssEndMiB)), heapEndMiB: median(rs.map((x) => x.heapEndMiB)),
+      rssAfterMiB: median(rs.map((x) => x.rssAfterMiB)), heapAfterMiB: median(rs.map((x) => x.heapAfterMiB)),
+      afterSeconds: median(rs.map((x) => (x.rssAfterMiB == null ? null : x.afterSeconds))),
     })),
   );
   return rows
@@ -126,11 +145,11 @@ function evaluate(target: string, cs: readonly Contender[], measure: (c: Contend
   return [row('default', def), row('best', best)];
 }
 
-/** The issue's targets (a)-(e), evaluated on the medians; see TARGETS. */
+/** The targets, evaluated on the medians; see TARGETS. */
 export function targets(r: BenchResults): TargetResult[] {
   const sums = summarize(r);
   const siplb = (mode: Mode): Contender[] => r.contenders.filter((c) => c.name === 'siplb' && c.mode === mode);
-  const cpu = (limit: number) => (c: Contender): Measured => {
+  const cpu = (limit: number, stretch: number) => (c: Contender): Measured => {
     const parts: string[] = [];
     let worst = 0;
     let missing = false;
@@ -141,16 +160,31 @@ export function targets(r: BenchResults): TargetResult[] {
       const failed = s.failed > 0 ? `, failed calls ${s.failed}` : '';
       parts.push(`${rate}/s ${fmtRatio(s.ratioToKamailio)} (${fmtNum(s.cpuMicrosPerCall)} vs ${fmtNum(s.kamailioCpuMicrosPerCall)} µs${failed})`);
     }
+    if (!missing) parts.push(`stretch ${stretch}x ${worst <= stretch ? 'met' : 'not met'}`);
     return { verdict: worst > limit ? 'not met' : missing ? 'not measured' : 'met', detail: parts.join('; '), score: missing ? Infinity : worst };
   };
-  const maxClean = (c: Contender): Measured => {
-    const s = r.steps.find((x) => x.contender === c.id);
-    const k = kamailioMaxClean(r, 'stateful');
-    if (s === undefined || k === null) return { ...NOT_MEASURED, detail: s === undefined ? 'no step search' : 'no clean Kamailio step' };
-    const x = s.maxCleanRate / k;
-    // A search stopped by SIPp or the ceiling did not find the proxy's limit: say so next to the ratio.
-    const kLimit = r.steps.find((t) => { const kc = contender(r, t.contender); return t.maxCleanRate === k && kc.name === 'kamailio' && kc.mode === 'stateful'; })?.limitedBy ?? '?';
-    return { verdict: x >= TARGETS.maxCleanRatio ? 'met' : 'not met', score: -x, detail: `${s.maxCleanRate} vs ${k} calls/s = ${fmtRatio(x)} (siplb limited by ${s.limitedBy}, Kamailio by ${kLimit})` };
+  const kamSustained = Math.max(0, ...(r.sustained ?? []).filter((x) => contender(r, x.contender).name === 'kamailio' && contender(r, x.contender).mode === 'stateful').map((x) => x.maxCleanRate));
+  const sustained = (c: Contender): Measured => {
+    const s = r.sustained?.find((x) => x.contender === c.id);
+    if (s === undefined || kamSustained === 0) return { ...NOT_MEASURED, detail: s === undefined ? 'no sustained search' : 'no clean Kamailio step' };
+    const x = s.maxCleanRate / kamSustained;
+    const kLimit = r.sustained?.find((t) => t.maxCleanRate === kamSustained && contender(r, t.contender).name === 'kamailio')?.limitedBy ?? '?';
+    return {
+      verdict: x >= TARGETS.sustainedRatio ? 'met' : 'not met',
+      score: -x,
+      detail: `${s.maxCleanRate} vs ${kamSustained} calls/s for ${r.conditions.seconds ?? '?'} s = ${fmtRatio(x)} (siplb limited by ${s.limitedBy}, Kamailio by ${kLimit}); stretch ${TARGETS.sustainedStretch}x ${x >= TARGETS.sustainedStretch ? 'met' : 'not met'}`,
+    };
+  };
+  const memory = (c: Contender): Measured => {
+    const s = sums.find((x) => x.contender === c && x.rate === TARGETS.memoryRate);
+    if (s?.rssEndMiB == null) return NOT_MEASURED;
+    const after = s.rssAfterMiB;
+    const ok = s.rssEndMiB < TARGETS.rssEndMiB && after !== null && after < TARGETS.rssAfterMiB && (s.afterSeconds ?? 0) <= TARGETS.rssAfterSeconds;
+    return {
+      verdict: after === null ? 'not measured' : ok ? 'met' : 'not met',
+      score: s.rssEndMiB,
+      detail: `RSS ${fmtNum(s.rssEndMiB)} MiB when the load ended (heap ${fmtNum(s.heapEndMiB)}), ${after === null ? 'not read after' : `${fmtNum(after)} MiB ${fmtNum(s.afterSeconds)} s later (heap ${fmtNum(s.heapAfterMiB)})`}`,
+    };
   };
   const strict = (c: Contender): Measured => {
     const s = r.strict.find((x) => x.contender === c.id && x.rate === TARGETS.strictRate);
@@ -174,26 +208,38 @@ export function targets(r: BenchResults): TargetResult[] {
     };
   };
   const rates = TARGETS.rates.join(' and ');
+  // SIPLB_MODE=stateful and SIPLB_WORKERS=0 are the defaults: what a user gets untuned.
+  const defaultStateful = siplb('stateful').filter((c) => (c.workers ?? 0) === 0);
   return [
-    ...evaluate(`(a) stateful CPU/call ≤ ${TARGETS.statefulCpuRatio}x Kamailio at ${rates}/s`, siplb('stateful'), cpu(TARGETS.statefulCpuRatio)),
-    ...evaluate(`(b) stateless CPU/call ≤ ${TARGETS.statelessCpuRatio.toFixed(1)}x Kamailio at ${rates}/s`, siplb('stateless'), cpu(TARGETS.statelessCpuRatio)),
-    ...evaluate(`(c) stateful max clean rate ≥ ${TARGETS.maxCleanRatio}x Kamailio`, siplb('stateful'), maxClean),
-    ...evaluate(`(d) strict SIPp: zero failed calls at ${TARGETS.strictRate}/s`, [...siplb('stateful'), ...siplb('stateless')], strict),
-    // SIPLB_MODE=stateful and SIPLB_WORKERS=0 are the defaults: (e) is about what a user gets untuned.
-    ...evaluate(`(e) default config p99 proxy latency < ${TARGETS.p99Us} µs at ${TARGETS.p99Rate}/s`, siplb('stateful').filter((c) => (c.workers ?? 0) === 0), p99),
-    ...evaluate('(f) overload: at 1.5R ≥ 0.9R completes, none fail 5 s after the load is back to 0.8R', siplb('stateful').filter((c) => (c.workers ?? 0) === 0), overload),
+    ...evaluate(`(a) stateful CPU/call ≤ ${TARGETS.statefulCpuRatio.toFixed(1)}x Kamailio at ${rates}/s, steady state`, siplb('stateful'), cpu(TARGETS.statefulCpuRatio, TARGETS.statefulCpuStretch)),
+    ...evaluate(`(b) stateless CPU/call ≤ ${TARGETS.statelessCpuRatio}x Kamailio at ${rates}/s, steady state`, siplb('stateless'), cpu(TARGETS.statelessCpuRatio, TARGETS.statelessCpuStretch)),
+    ...evaluate(`(c) stateful highest rate sustained with nothing failed or shed ≥ Kamailio's`, siplb('stateful'), sustained),
+    ...evaluate(`(d) RSS at ${TARGETS.memoryRate}/s < ${TARGETS.rssEndMiB} MiB, < ${TARGETS.rssAfterMiB} MiB ${TARGETS.rssAfterSeconds} s after`, defaultStateful, memory),
+    ...evaluate(`(e) default config p99 proxy latency < ${TARGETS.p99Us} µs at ${TARGETS.p99Rate}/s`, defaultStateful, p99),
+    ...evaluate(`(f) strict SIPp: zero failed calls at ${TARGETS.strictRate}/s`, [...siplb('stateful'), ...siplb('stateless')], strict),
+    ...evaluate('(g) overload: at 1.5R ≥ 0.9R completes, none fail 5 s after the load is back to 0.8R', defaultStateful, overload),
   ];
 }
 
 interface Table { readonly head: readonly string[]; readonly align: string; readonly rows: readonly (readonly string[])[] }
 
-function tables(r: BenchResults): { fixed: Table; steps: Table; strict: Table; overload: Table; targets: Table } {
+function tables(r: BenchResults): { fixed: Table; steps: Table; strict: Table; overload: Table; sustained: Table; targets: Table } {
   const workers = (c: Contender): string => (c.workers === undefined ? '-' : String(c.workers));
+  const pair = (a: number | null, b: number | null): string => (a === null && b === null ? '-' : `${fmtNum(a)}/${fmtNum(b)}`);
+  const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
   const fixed = summarize(r).map((s) => {
     const own = [s.proxyP50Us, s.proxyP99Us, s.proxyP999Us];
     return [s.contender.id, s.contender.mode, workers(s.contender), `${s.rate}/s`, fmtNum(s.cpuMicrosPerCall), fmtRatio(s.ratioToKamailio),
-      String(s.failed), `${fmtNum(s.rttP50Ms)}/${fmtNum(s.rttP99Ms)}`, own.every((x) => x === null) ? '-' : own.map(fmtNum).join('/'),
-      String(s.retransmissions), String(s.rcvbufErrors), String(s.shed)];
+      String(s.failed), String(s.shed), `${fmtNum(s.rttP50Ms)}/${fmtNum(s.rttP99Ms)}`, own.every((x) => x === null) ? '-' : own.map(fmtNum).join('/'),
+      pct(s.gcShare), pair(s.rssEndMiB, s.rssAfterMiB), pair(s.heapEndMiB, s.heapAfterMiB),
+      String(s.retransmissions), String(s.rcvbufErrors)];
+  });
+  const kamSustained = (mode: Mode): number => Math.max(0, ...(r.sustained ?? []).filter((x) => contender(r, x.contender).name === 'kamailio' && contender(r, x.contender).mode === mode).map((x) => x.maxCleanRate));
+  const sustained = (r.sustained ?? []).map((x) => {
+    const c = contender(r, x.contender);
+    const k = kamSustained(c.mode);
+    const stepsText = x.steps.map((f) => `${f.rate}: ${f.failed + (f.shed ?? 0) === 0 ? 'clean' : `${f.failed} failed, ${f.shed ?? 0} shed`}`).join('; ');
+    return [c.id, c.mode, workers(c), `${x.maxCleanRate}/s`, x.limitedBy, fmtRatio(k === 0 ? null : x.maxCleanRate / k), stepsText];
   });
   const steps = r.steps.map((s) => {
     const c = contender(r, s.contender);
@@ -210,7 +256,11 @@ function tables(r: BenchResults): { fixed: Table; steps: Table; strict: Table; o
     String(o.A.failed), String(o.shed), String(o.A.retransmissions), `${o.B1.rate}/s: ${load(o.B1)}`, load(o.B2), yes(o.recovered), String(o.rcvbufErrors),
     `${fmtNum(o.cpuSeconds)}/${fmtNum(o.sippCpuSeconds)}`]);
   return {
-    fixed: { head: ['contender', 'mode', 'workers', 'rate', 'CPU µs/call', 'vs Kamailio', 'failed', 'SIPp ms p50/p99', 'siplb µs p50/p99/p99.9', 'retrans', 'rcvbuf drops', 'shed'], align: 'lllrrrrrrrrr', rows: fixed },
+    fixed: {
+      head: ['contender', 'mode', 'workers', 'rate', 'CPU µs/call', 'vs Kamailio', 'failed', 'shed', 'SIPp ms p50/p99', 'siplb µs p50/p99/p99.9', 'GC', 'RSS MiB end/after', 'heap MiB end/after', 'retrans', 'rcvbuf drops'],
+      align: 'lllrrrrrrrrrrrr', rows: fixed,
+    },
+    sustained: { head: ['contender', 'mode', 'workers', 'highest clean rate', 'limited by', 'vs Kamailio', 'steps (calls/s)'], align: 'lllrlrl', rows: sustained },
     steps: { head: ['contender', 'mode', 'workers', 'max clean rate', 'limited by', 'vs Kamailio'], align: 'lllrlr', rows: steps },
     strict: { head: ['contender', 'mode', 'workers', 'rate', 'calls', 'completed', 'failed'], align: 'lllrrrr', rows: strict },
     overload: {
@@ -234,32 +284,46 @@ function markdown(t: Table): string {
 }
 
 export function header(c: Conditions): string {
+  const steady = c.seconds === undefined ? `${c.calls} calls per run` : `${c.seconds} s per run, the first ${c.warmupSeconds ?? 0} s left out of CPU, latency and GC${c.tailSeconds ? `, siplb's memory read again ${c.tailSeconds} s after the load` : ''}`;
   return [
     `date ${c.date}, commit ${c.commit}`,
     `Node ${c.node}, Linux ${c.kernel}, CPU ${c.cpuModel}, ${c.cores} cores`,
     `SIPp ${c.sipp}, Kamailio ${c.kamailio}`,
-    `rates ${c.rates.join(', ')} calls/s, ${c.calls} calls per run, ${c.rounds} A/B rounds (medians; counters summed over rounds)`,
+    `rates ${c.rates.join(', ')} calls/s, ${steady}, ${c.rounds} A/B rounds (medians; counters summed over rounds)`,
     `1-min load average ${c.loadAverageStart} at start, ${c.loadAverageEnd} at end`,
   ].join('\n');
 }
 
 const OVERLOAD_TITLE = 'Overload: strict SIPp at 1.5x the highest clean rate R (A), then at 0.8R twice (B1, B2), one proxy throughout';
 
+const SUSTAINED_TITLE = 'Sustained: the highest rate carried for a whole run with no failed and no shed call';
+
 export function terminalTable(r: BenchResults): string {
   const t = tables(r);
-  return [`SIPp benchmark: siplb and Kamailio`, header(r.conditions), '', 'Fixed rates', aligned(t.fixed), '',
-    'Highest zero-failure rate (step search)', aligned(t.steps), '', 'Strict SIPp', aligned(t.strict), '', OVERLOAD_TITLE, aligned(t.overload), '',
-    'Targets (issue 4)', aligned(t.targets), ''].join('\n');
+  const parts = [`SIPp benchmark: siplb and Kamailio`, header(r.conditions), '', r.sustained ? 'Steady state at each step' : 'Fixed rates, steady state', aligned(t.fixed), ''];
+  if (r.sustained) parts.push(SUSTAINED_TITLE, aligned(t.sustained), '');
+  if (r.steps.length > 0) parts.push('Highest zero-failure rate (short step search)', aligned(t.steps), '');
+  if (r.strict.length > 0) parts.push('Strict SIPp', aligned(t.strict), '');
+  if ((r.overload ?? []).length > 0) parts.push(OVERLOAD_TITLE, aligned(t.overload), '');
+  parts.push('Targets', aligned(t.targets), '');
+  return parts.join('\n');
 }
 
 /** A section for BENCHMARKS.md (headings from ###); chartRelPath is relative to BENCHMARKS.md. */
 export function markdownReport(r: BenchResults, chartRelPath: string): string {
   const t = tables(r);
+  if (r.sustained) {
+    const indented = header(r.conditions).split('\n').map((l) => `    ${l}`).join('\n');
+    return [`Measured ${r.conditions.date} at commit ${r.conditions.commit}, with \`npm run bench:sipp -- --sustained\`:`, '', indented, '',
+      `![Median CPU µs per call at each step and highest sustained rate, siplb and Kamailio](${chartRelPath})`, '',
+      `#### ${SUSTAINED_TITLE}`, '', markdown(t.sustained), '', '#### Each step at steady state', '', markdown(t.fixed), '',
+      '#### Targets', '', markdown(t.targets), ''].join('\n');
+  }
   const indented = header(r.conditions).split('\n').map((l) => `    ${l}`).join('\n');
   return [`### Results`, '', `Measured ${r.conditions.date} at commit ${r.conditions.commit}, with \`npm run bench:sipp\`:`, '', indented, '',
     `![Median CPU µs per call at each rate and highest zero-failure rate, siplb and Kamailio](${chartRelPath})`, '',
-    '#### Fixed rates', '', `CPU, SIPp response times and siplb latency are medians over the rounds; failed calls, retransmissions, rcvbuf drops and shed calls (siplb's overload 503s) are summed. "vs Kamailio" divides by Kamailio in the same mode at the same rate.`, '', markdown(t.fixed), '',
+    '#### Fixed rates, steady state', '', `CPU, SIPp response times, siplb latency, GC share and memory are medians over the rounds; failed calls, retransmissions, rcvbuf drops and shed calls (siplb's overload 503s) are summed. "vs Kamailio" divides by Kamailio in the same mode at the same rate. CPU, siplb's latency and GC cover the steady window; memory is read when the load ends and (siplb, round 1) again later.`, '', markdown(t.fixed), '',
     '#### Highest zero-failure rate', '', markdown(t.steps), '', '#### Strict SIPp', '', markdown(t.strict), '',
     '#### Overload', '', `${OVERLOAD_TITLE}.`, '', markdown(t.overload), '',
-    '#### Targets (issue 4)', '', markdown(t.targets), ''].join('\n');
+    '#### Targets', '', markdown(t.targets), ''].join('\n');
 }

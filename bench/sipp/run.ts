@@ -1,27 +1,38 @@
 // npm run bench:sipp: siplb and a tuned Kamailio under the same SIPp load, in one run.
-//   1. fixed rates: the caller scenario (INVITE, 180, 200, ACK, BYE, 200, following Record-Route)
-//      at each rate for each contender, contenders alternating within every round (A B A B) so
-//      machine drift hits both alike; CPU of the proxy's process tree from /proc per completed call;
-//   2. step search: the highest rate with zero failed calls over a fixed run, per contender, with
-//      the caller's own CPU recorded so the report says when SIPp rather than the proxy was the limit;
+//   1. fixed rates, at steady state: the caller scenario (INVITE, 180, 200, ACK, BYE, 200, following
+//      Record-Route) at each rate for each contender for 50 s, contenders alternating within every
+//      round (A B ... then ... B A) so machine drift hits both alike. The first 10 s are left out:
+//      CPU of the proxy's process tree from /proc, siplb's latency (the difference of two USR2
+//      histograms) and GC time cover the steady window only, where the transactions of the first
+//      seconds have started to expire and the heap has its working size. Memory is read when the load
+//      ends and, for siplb in round 1, 40 s later (what an idle proxy gives back);
+//   2. step search: the highest rate with zero failed calls over a short run (4 s), per contender,
+//      with the caller's own CPU recorded so the report says when SIPp rather than the proxy was the limit;
 //   3. strict: SIPp with its default behaviours (an out-of-order 180 after the 200 aborts the call);
 //   4. overload: 1.5x the step search's highest clean rate R, then 0.8R twice, strict callers
 //      overlapping through one proxy: how much of R still completes, and how soon calls are clean again.
-// Options: --quick (smoke: one pair, few calls), --rates 1000,3000, --seconds N, --rounds N,
+// --sustained instead: for the default siplb and Kamailio (stateful), the highest rate carried for
+//   60 s with no failed and no shed call, in steps of 500 calls/s from 1,000, contenders alternating
+//   at every step; each step is a steady-state run as in 1 (siplb's memory read again 40 s after
+//   the 2,000 calls/s step).
+// Options: --quick (smoke: one pair, few calls), --rates 1000,3000, --seconds N, --warmup N, --tail N,
+//          --rounds N, --workers 0,1,2 (siplb configurations; default: SIPLB_WORKERS's default),
 //          --only siplb|kamailio, --no-steps, --no-strict, --no-overload, --overload-rate N (R
-//          instead of the step search's; needed with --no-steps). Output: a table,
-//          bench/results/sipp-*.json, bench/results/sipp-latest.svg.
+//          instead of the step search's; needed with --no-steps), --sustained [--from N --step N].
+//          Output: a table, bench/results/sipp-*.json, bench/results/sipp-latest.svg (and
+//          sipp-sustained-latest.* for --sustained).
 import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpus, release } from 'node:os';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kamailioContenders, overloadRejected, proxyLatency, siplbContenders, start, type Running } from './contenders.js';
+import * as hdr from 'hdr-histogram-js';
 import { loadAverage, rcvbufErrors, treeCpuSeconds } from './proc.js';
 import { runCaller, sippVersion, startUas } from './sipp.js';
 import { terminalTable } from './report.js';
 import { chart } from './svg.js';
-import type { BenchResults, Contender, FixedRateResult, OverloadLoad, OverloadRun, Step, StepSearch, StrictRun } from './types.js';
+import type { BenchResults, Contender, FixedRateResult, OverloadLoad, OverloadRun, Snapshot, Step, StepSearch, StrictRun, SustainedSearch } from './types.js';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const argv = process.argv.slice(2);
@@ -31,9 +42,21 @@ const option = (name: string, dflt: string): string => {
   return i >= 0 && argv[i + 1] ? argv[i + 1]! : dflt;
 };
 const quick = flag('quick');
+const sustainedMode = flag('sustained');
 const rates = option('rates', quick ? '200' : '1000,3000').split(',').map(Number);
-const seconds = Number(option('seconds', quick ? '2' : '4'));
+/** Fixed-rate runs: length, warm-up left out, and how long after a siplb run memory is read again. */
+const seconds = Number(option('seconds', quick ? '4' : sustainedMode ? '60' : '50'));
+const warmup = Number(option('warmup', quick ? '1' : '10'));
+const tail = Number(option('tail', quick ? '2' : '40'));
 const rounds = Number(option('rounds', quick ? '1' : '2'));
+/** The short runs of the step search, the strict run and the overload phase (issue 4). */
+const shortSeconds = quick ? 2 : 4;
+const MiB = 1024 * 1024;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+for (const [name, v] of [['seconds', seconds], ['warmup', warmup], ['tail', tail], ['rounds', rounds]] as const) {
+  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} must be a number >= 0`);
+}
+if (warmup >= seconds) throw new Error(`--warmup (${warmup} s) must be shorter than --seconds (${seconds} s)`);
 const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 
 function install(): void {
@@ -86,6 +109,7 @@ async function setUp(c: Contender, p: Ports): Promise<Running> {
   });
   return {
     pid: proxy.pid,
+    snapshot: () => proxy.snapshot(),
     stop: async () => {
       const report = await proxy.stop();
       for (const u of uas) u.kill('SIGKILL');
@@ -94,20 +118,63 @@ async function setUp(c: Contender, p: Ports): Promise<Running> {
   };
 }
 
-async function measure(c: Contender, rate: number, calls: number, strict: boolean, round: number): Promise<FixedRateResult> {
+interface MeasureOptions {
+  readonly strict: boolean;
+  readonly round: number;
+  /** Run length (s); calls = rate x seconds. */
+  readonly seconds: number;
+  /** Left out of CPU, latency and GC (s); 0 measures the whole run, per completed call. */
+  readonly warmup: number;
+  /** Read memory again this long after the load ended (s); 0: not read. */
+  readonly tail: number;
+}
+
+/** p50/p99/p99.9 of the latency recorded between two siplb snapshots (the later histogram minus the earlier). */
+function windowLatency(a: Snapshot, b: Snapshot): { p50: number | null; p99: number | null; p999: number | null } {
+  if (a.latencyHdr === null || b.latencyHdr === null) return { p50: null, p99: null, p999: null };
+  const h = hdr.decodeFromCompressedBase64(b.latencyHdr);
+  h.subtract(hdr.decodeFromCompressedBase64(a.latencyHdr));
+  if (h.totalCount === 0) return { p50: null, p99: null, p999: null };
+  return { p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), p999: h.getValueAtPercentile(99.9) };
+}
+
+async function measure(c: Contender, rate: number, o: MeasureOptions): Promise<FixedRateResult> {
   const p = nextPorts();
   const proxy = await setUp(c, p);
-  const cpu0 = treeCpuSeconds(proxy.pid);
+  const calls = Math.round(rate * o.seconds);
+  const begin = await proxy.snapshot();
   const drops0 = rcvbufErrors();
-  const res = await runCaller({ scenario: 'uac-refusable', strict, target: `127.0.0.1:${p.proxy}`, port: p.uac, mediaPort: p.media[0], controlPort: p.control[0], rate, calls, timeoutS: Math.ceil(calls / rate) + 15 });
-  const cpu = treeCpuSeconds(proxy.pid) - cpu0;
+  const caller = runCaller({ scenario: 'uac-refusable', strict: o.strict, target: `127.0.0.1:${p.proxy}`, port: p.uac, mediaPort: p.media[0], controlPort: p.control[0], rate, calls, timeoutS: Math.ceil(o.seconds) + 15 });
+  let from = begin;
+  let to = begin;
+  if (o.warmup > 0) {
+    await sleep(o.warmup * 1000);
+    from = await proxy.snapshot();
+    // the steady window ends when the last call has been offered (a call lasts milliseconds)
+    await Promise.race([sleep(begin.atMs + o.seconds * 1000 - performance.now()), caller]);
+    to = await proxy.snapshot();
+  }
+  const res = await caller;
+  const ended = o.warmup > 0 ? to : await proxy.snapshot();
   const drops = rcvbufErrors() - drops0;
+  let after: Snapshot | null = null;
+  if (o.tail > 0) {
+    await sleep(o.tail * 1000 - (performance.now() - ended.atMs));
+    after = await proxy.snapshot();
+  }
   const report = await proxy.stop();
-  const lat = proxyLatency(report);
+  const windowS = o.warmup > 0 ? (to.atMs - from.atMs) / 1000 : 0;
+  // steady state: CPU of the window over the calls offered in it (a clean run completes them all);
+  // whole run: CPU until SIPp exited over the calls it completed
+  const cpu = o.warmup > 0 ? to.cpuSeconds - from.cpuSeconds : ended.cpuSeconds - begin.cpuSeconds;
+  const perCall = o.warmup > 0 ? rate * windowS : res.completed;
+  const lat = o.warmup > 0 ? windowLatency(from, to) : proxyLatency(report);
+  const gcShare = o.warmup > 0 && from.gcMs !== null && to.gcMs !== null && windowS > 0 ? (to.gcMs - from.gcMs) / (windowS * 1000) : null;
+  const mib = (x: number | null): number | null => (x === null ? null : Math.round((x / MiB) * 10) / 10);
   return {
     contender: c.id,
     rate,
-    round,
+    round: o.round,
     calls,
     completed: res.completed,
     failed: Math.max(res.failed, calls - res.completed), // calls still hanging when the run was stopped failed too
@@ -115,7 +182,7 @@ async function measure(c: Contender, rate: number, calls: number, strict: boolea
     retransmissions: res.retransmissions,
     rcvbufErrors: drops,
     cpuSeconds: cpu,
-    cpuMicrosPerCall: res.completed > 0 ? Math.round((cpu * 1e6) / res.completed) : 0,
+    cpuMicrosPerCall: perCall > 0 ? Math.round((cpu * 1e6) / perCall) : 0,
     sippCpuSeconds: res.sippCpuSeconds,
     rttP50Ms: res.rttP50Ms,
     rttP99Ms: res.rttP99Ms,
@@ -123,8 +190,20 @@ async function measure(c: Contender, rate: number, calls: number, strict: boolea
     proxyP99Us: lat.p99,
     proxyP999Us: lat.p999,
     seconds: res.seconds,
+    warmupSeconds: o.warmup,
+    windowSeconds: Math.round(windowS * 10) / 10,
+    gcShare: gcShare === null ? null : Math.round(gcShare * 10000) / 10000,
+    rssEndMiB: mib(ended.rssBytes)!,
+    pssEndMiB: mib(ended.pssBytes)!,
+    heapEndMiB: mib(ended.heapBytes),
+    afterSeconds: after === null ? 0 : Math.round((after.atMs - ended.atMs) / 1000),
+    rssAfterMiB: after === null ? null : mib(after.rssBytes),
+    heapAfterMiB: after === null ? null : mib(after.heapBytes),
   };
 }
+
+/** A short whole-run measurement (step search, strict): issue 4's runs. */
+const short = (strict: boolean): MeasureOptions => ({ strict, round: 0, seconds: shortSeconds, warmup: 0, tail: 0 });
 
 async function stepSearch(c: Contender): Promise<StepSearch> {
   const steps: Step[] = [];
@@ -132,7 +211,7 @@ async function stepSearch(c: Contender): Promise<StepSearch> {
   let limitedBy: StepSearch['limitedBy'] = 'ceiling';
   const ceiling = quick ? 400 : 8000;
   for (let rate = quick ? 200 : 1000; rate <= ceiling; rate += quick ? 200 : 1000) {
-    const r = await measure(c, rate, rate * seconds, false, 0);
+    const r = await measure(c, rate, short(false));
     const shed = r.shed ?? 0;
     const step: Step = { rate, completed: r.completed, failed: r.failed, shed, proxyCores: r.cpuSeconds / r.seconds, sippCores: r.sippCpuSeconds / r.seconds };
     steps.push(step);
@@ -149,6 +228,39 @@ async function stepSearch(c: Contender): Promise<StepSearch> {
     }
   }
   return { contender: c.id, steps, maxCleanRate, limitedBy };
+}
+
+/**
+ * The highest rate each contender carries for a whole steady-state run with no failed and no shed
+ * call, in steps from `from`; the contenders alternate at every step (A B, then B A) and a
+ * contender leaves the search at its first unclean step or when its caller runs out of CPU.
+ */
+async function sustainedSearch(cs: readonly Contender[], from: number, step: number, ceiling: number): Promise<SustainedSearch[]> {
+  interface Search { readonly c: Contender; readonly steps: FixedRateResult[]; maxCleanRate: number; limitedBy: SustainedSearch['limitedBy']; done: boolean }
+  const state = cs.map((c): Search => ({ c, steps: [], maxCleanRate: 0, limitedBy: 'ceiling', done: false }));
+  // memory 40 s after the load is one of the targets at 2,000 calls/s: read it at that step only
+  const tailRate = quick ? from : 2000;
+  for (let rate = from, i = 0; rate <= ceiling && state.some((x) => !x.done); rate += step, i++) {
+    for (const x of i % 2 === 0 ? state : [...state].reverse()) {
+      if (x.done) continue;
+      const r = await measure(x.c, rate, { strict: false, round: 0, seconds, warmup, tail: x.c.name === 'siplb' && rate === tailRate ? tail : 0 });
+      x.steps.push(r);
+      const shed = r.shed ?? 0;
+      const sippCores = r.sippCpuSeconds / r.seconds;
+      progress(`  sustained ${x.c.id} ${rate}/s: ${r.completed}/${r.calls} completed, ${r.failed} failed, ${shed} shed, ${r.cpuMicrosPerCall} µs/call, p99 ${r.proxyP99Us ?? '-'} µs, RSS ${r.rssEndMiB} MiB${r.rssAfterMiB != null ? ` (${r.rssAfterMiB} MiB ${r.afterSeconds} s later)` : ''}, sipp ${sippCores.toFixed(2)} cores`);
+      if (r.failed > 0 || r.completed < r.calls || shed > 0) {
+        x.done = true;
+        x.limitedBy = sippCores > 0.9 ? 'sipp' : 'proxy';
+        continue;
+      }
+      x.maxCleanRate = rate;
+      if (sippCores > 0.95) {
+        x.done = true;
+        x.limitedBy = 'sipp'; // the caller is out of CPU: higher steps would measure SIPp, not the proxy
+      }
+    }
+  }
+  return state.map((x) => ({ contender: x.c.id, steps: x.steps, maxCleanRate: x.maxCleanRate, limitedBy: x.limitedBy }));
 }
 
 /** Seconds each overload caller offers its rate: A (1.5R), then B1 and B2 (0.8R). */
@@ -207,49 +319,59 @@ async function main(): Promise<void> {
   }
   try {
     const only = option('only', '');
-    let contenders: Contender[] = [...siplbContenders(), ...kamailioContenders()];
-    if (quick) contenders = contenders.filter((c) => c.id === 'siplb-stateful-w0' || c.id === 'kamailio-stateful');
+    const workerCounts = option('workers', '0').split(',').map(Number);
+    let contenders: Contender[] = [...siplbContenders().filter((c) => workerCounts.includes(c.workers ?? 0)), ...kamailioContenders()];
+    if (quick || sustainedMode) contenders = contenders.filter((c) => c.id === `siplb-stateful-w${workerCounts[0]}` || c.id === 'kamailio-stateful');
     if (only) contenders = contenders.filter((c) => c.name === only);
     const fixed: FixedRateResult[] = [];
-    for (let round = 1; round <= rounds; round++) {
-      for (const rate of rates) {
-        // alternate the order every round: A B ... then ... B A
-        const order = round % 2 === 1 ? contenders : [...contenders].reverse();
-        for (const c of order) {
-          const r = await measure(c, rate, rate * seconds, false, round);
-          fixed.push(r);
-          progress(`round ${round} ${rate}/s ${c.id}: ${r.completed}/${r.calls} completed, ${r.failed} failed, ${r.shed ?? 0} shed, ${r.cpuMicrosPerCall} µs/call`);
-        }
-      }
-    }
     const steps: StepSearch[] = [];
-    if (!flag('no-steps')) for (const c of contenders) steps.push(await stepSearch(c));
     const strict: StrictRun[] = [];
-    if (!flag('no-strict')) {
-      const strictRate = quick ? 200 : 4000;
-      // the default and the one-worker config (the highest clean rate on 2 cores), and Kamailio
-      for (const c of contenders.filter((x) => x.id === 'siplb-stateful-w0' || x.id === 'siplb-stateful-w1' || x.name === 'kamailio')) {
-        const r = await measure(c, strictRate, strictRate * seconds, true, 0);
-        strict.push({ contender: c.id, rate: strictRate, calls: r.calls, completed: r.completed, failed: r.failed });
-        progress(`strict ${c.id} ${strictRate}/s: ${r.completed} completed, ${r.failed} failed`);
-      }
-    }
     const overload: OverloadRun[] = [];
-    const overloadRate = option('overload-rate', '');
-    if (!flag('no-overload') && flag('no-steps') && !overloadRate && !quick) {
-      progress('overload: skipped: --no-steps leaves no highest clean rate to overload; give --overload-rate N');
-    } else if (!flag('no-overload')) {
-      // --quick only keeps the harness running: siplb alone, a fixed small R, whatever its steps found
-      for (const c of contenders.filter((x) => x.id === 'siplb-stateful-w0' || (!quick && x.id === 'kamailio-stateful'))) {
-        const R = overloadRate ? Number(overloadRate) : quick ? 200 : (steps.find((s) => s.contender === c.id)?.maxCleanRate ?? 0);
-        if (!(R > 0)) {
-          progress(`overload ${c.id}: skipped: no clean rate to overload (${overloadRate ? `--overload-rate ${overloadRate}` : 'no clean step'})`);
-          continue;
+    let sustained: SustainedSearch[] | undefined;
+    if (sustainedMode) {
+      const from = Number(option('from', quick ? '200' : '1000'));
+      const step = Number(option('step', quick ? '200' : '500'));
+      sustained = await sustainedSearch(contenders, from, step, quick ? 400 : 8000);
+      fixed.push(...sustained.flatMap((x) => x.steps));
+      for (const x of sustained) progress(`sustained ${x.contender}: ${x.maxCleanRate} calls/s for ${seconds} s with nothing failed or shed (limited by ${x.limitedBy})`);
+    } else {
+      for (let round = 1; round <= rounds; round++) {
+        for (const rate of rates) {
+          // alternate the order every round: A B ... then ... B A
+          const order = round % 2 === 1 ? contenders : [...contenders].reverse();
+          for (const c of order) {
+            const r = await measure(c, rate, { strict: false, round, seconds, warmup, tail: round === 1 && c.name === 'siplb' ? tail : 0 });
+            fixed.push(r);
+            progress(`round ${round} ${rate}/s ${c.id}: ${r.completed}/${r.calls} completed, ${r.failed} failed, ${r.shed ?? 0} shed, ${r.cpuMicrosPerCall} µs/call, p99 ${r.proxyP99Us ?? '-'} µs, RSS ${r.rssEndMiB} MiB${r.rssAfterMiB != null ? ` (${r.rssAfterMiB} MiB ${r.afterSeconds} s later)` : ''}`);
+          }
         }
-        progress(`overload ${c.id}: R ${R}/s: ${Math.round(1.5 * R)}/s for ${OVERLOAD_S.A} s, then ${Math.round(0.8 * R)}/s for ${OVERLOAD_S.B1} s and ${OVERLOAD_S.B2} s`);
-        const o = await overloadRun(c, R);
-        overload.push(o);
-        progress(`overload ${c.id}: ${o.A.completedPerSecond.toFixed(0)} completed/s under 1.5R (${o.keptRate ? '>=' : '<'} 0.9R), ${o.shed} shed, ${o.recovered ? 'recovered' : 'not recovered'} at 0.8R`);
+      }
+      if (!flag('no-steps')) for (const c of contenders) steps.push(await stepSearch(c));
+      if (!flag('no-strict')) {
+        const strictRate = quick ? 200 : 4000;
+        // the default siplb and Kamailio
+        for (const c of contenders.filter((x) => (x.name === 'siplb' && x.mode === 'stateful') || x.name === 'kamailio')) {
+          const r = await measure(c, strictRate, short(true));
+          strict.push({ contender: c.id, rate: strictRate, calls: r.calls, completed: r.completed, failed: r.failed });
+          progress(`strict ${c.id} ${strictRate}/s: ${r.completed} completed, ${r.failed} failed`);
+        }
+      }
+      const overloadRate = option('overload-rate', '');
+      if (!flag('no-overload') && flag('no-steps') && !overloadRate && !quick) {
+        progress('overload: skipped: --no-steps leaves no highest clean rate to overload; give --overload-rate N');
+      } else if (!flag('no-overload')) {
+        // --quick only keeps the harness running: siplb alone, a fixed small R, whatever its steps found
+        for (const c of contenders.filter((x) => (x.name === 'siplb' && x.mode === 'stateful' && x.workers === workerCounts[0]) || (!quick && x.id === 'kamailio-stateful'))) {
+          const R = overloadRate ? Number(overloadRate) : quick ? 200 : (steps.find((s) => s.contender === c.id)?.maxCleanRate ?? 0);
+          if (!(R > 0)) {
+            progress(`overload ${c.id}: skipped: no clean rate to overload (${overloadRate ? `--overload-rate ${overloadRate}` : 'no clean step'})`);
+            continue;
+          }
+          progress(`overload ${c.id}: R ${R}/s: ${Math.round(1.5 * R)}/s for ${OVERLOAD_S.A} s, then ${Math.round(0.8 * R)}/s for ${OVERLOAD_S.B1} s and ${OVERLOAD_S.B2} s`);
+          const o = await overloadRun(c, R);
+          overload.push(o);
+          progress(`overload ${c.id}: ${o.A.completedPerSecond.toFixed(0)} completed/s under 1.5R (${o.keptRate ? '>=' : '<'} 0.9R), ${o.shed} shed, ${o.recovered ? 'recovered' : 'not recovered'} at 0.8R`);
+        }
       }
     }
     const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout.trim() || 'unknown';
@@ -263,9 +385,12 @@ async function main(): Promise<void> {
         kernel: release(),
         sipp: sippVersion(),
         kamailio: kamailioVersion(),
-        rates,
-        calls: rates[0]! * seconds,
-        rounds,
+        rates: sustainedMode ? [...new Set(fixed.map((f) => f.rate))].sort((a, b) => a - b) : rates,
+        calls: (sustainedMode ? (fixed[0]?.rate ?? 0) : rates[0]!) * seconds,
+        rounds: sustainedMode ? 1 : rounds,
+        seconds,
+        warmupSeconds: warmup,
+        tailSeconds: tail,
         loadAverageStart,
         loadAverageEnd: loadAverage(),
       },
@@ -274,15 +399,17 @@ async function main(): Promise<void> {
       steps,
       strict,
       overload,
+      ...(sustained ? { sustained } : {}),
     };
     const out = join(root, 'bench', 'results');
     mkdirSync(out, { recursive: true });
     const stamp = results.conditions.date.replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-    const name = quick ? 'sipp-quick.tmp' : `sipp-${stamp}`;
+    const kind = sustainedMode ? 'sipp-sustained' : 'sipp';
+    const name = quick ? `${kind}-quick.tmp` : `${kind}-${stamp}`;
     writeFileSync(join(out, `${name}.json`), JSON.stringify(results, null, 2));
     if (!quick) {
-      writeFileSync(join(out, 'sipp-latest.json'), JSON.stringify(results, null, 2));
-      writeFileSync(join(out, 'sipp-latest.svg'), chart(results));
+      writeFileSync(join(out, `${kind}-latest.json`), JSON.stringify(results, null, 2));
+      writeFileSync(join(out, `${kind}-latest.svg`), chart(results));
     }
     process.stdout.write(terminalTable(results));
     progress(`saved bench/results/${name}.json`);

@@ -89,7 +89,8 @@ export function chart(r: BenchResults): string {
   const rates = [...new Set(sums.map((s) => s.rate))].sort((a, b) => a - b);
   // Same slot for a contender in every rate group, so its bars line up across groups.
   const slots = contenders.filter((k) => sums.some((s) => s.contender === k));
-  const left: Box = { x: 80, w: 480, title: 'CPU per completed call (median of rounds)', yTitle: 'CPU µs per call', xTitle: 'offered call rate (calls/s)' };
+  const steady = c.warmupSeconds !== undefined && c.warmupSeconds > 0;
+  const left: Box = { x: 80, w: 480, title: `CPU per call${steady ? ', steady state' : ''} (median of rounds)`, yTitle: 'CPU µs per call', xTitle: 'offered call rate (calls/s)' };
   const groupW = left.w / Math.max(1, rates.length);
   const barW = (groupW * 0.8) / Math.max(1, slots.length);
   const cpuBars = sums.map((s): Bar => ({
@@ -102,8 +103,12 @@ export function chart(r: BenchResults): string {
   }));
   const rateLabels = rates.map((rate, i) => [left.x + (i + 0.5) * groupW, `${rate}/s`] as const);
 
-  const right: Box = { x: 660, w: 220, title: 'Highest rate with zero failed calls', yTitle: 'calls/s', xTitle: 'step search, per contender' };
-  const steps = contenders.flatMap((k) => r.steps.filter((s) => s.contender === k.id));
+  // --sustained results: the highest rate carried for a whole run; otherwise the short step search
+  const searched = r.sustained ?? r.steps;
+  const right: Box = r.sustained
+    ? { x: 660, w: 220, title: `Highest rate carried ${c.seconds ?? '?'} s clean`, yTitle: 'calls/s', xTitle: 'sustained search, per contender' }
+    : { x: 660, w: 220, title: 'Highest rate with zero failed calls', yTitle: 'calls/s', xTitle: 'step search, per contender' };
+  const steps = contenders.flatMap((k) => searched.filter((s) => s.contender === k.id));
   const stepW = Math.min(56, right.w / Math.max(1, steps.length));
   const x0 = right.x + (right.w - stepW * steps.length) / 2;
   const stepBars = steps.map((s, i): Bar => ({
@@ -121,7 +126,8 @@ export function chart(r: BenchResults): string {
     const y = 454 + Math.floor(i / 4) * 18;
     return `<rect x="${x}" y="${y - 10}" width="12" height="12" fill="${color(k.id)}"/>${text(x + 17, y, k.id)}`;
   });
-  const subtitle = `commit ${c.commit}, Node ${c.node}, Linux ${c.kernel}, SIPp ${c.sipp}, Kamailio ${c.kamailio}; ${c.rounds} rounds of ${c.calls} calls`;
+  const runs = c.seconds === undefined ? `${c.rounds} rounds of ${c.calls} calls` : `${c.rounds} round${c.rounds === 1 ? '' : 's'} of ${c.seconds} s, first ${c.warmupSeconds ?? 0} s left out`;
+  const subtitle = `commit ${c.commit}, Node ${c.node}, Linux ${c.kernel}, SIPp ${c.sipp}, Kamailio ${c.kamailio}; ${runs}`;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
     `<rect width="${W}" height="${H}" fill="#fff"/>`,

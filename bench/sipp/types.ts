@@ -12,6 +12,25 @@ export interface Contender {
   readonly workers?: number;
 }
 
+/** The proxy at one moment of a run: /proc for every contender, a USR2 report for siplb. */
+export interface Snapshot {
+  /** performance.now() of the benchmark driver, ms. */
+  readonly atMs: number;
+  /** Process tree CPU (user+system) since it started, s. */
+  readonly cpuSeconds: number;
+  /** Process tree memory: RSS summed, and PSS summed (shared pages divided among the processes). */
+  readonly rssBytes: number;
+  readonly pssBytes: number;
+  /** siplb: V8 heap in use, main thread plus dispatch workers; null for Kamailio. */
+  readonly heapBytes: number | null;
+  /** siplb: GC pause time since start, all threads, ms; null for Kamailio. */
+  readonly gcMs: number | null;
+  /** siplb: receive-to-send latency since start, compressed HdrHistogram (latency_hdr); null for Kamailio. */
+  readonly latencyHdr: string | null;
+  /** siplb: overload 503s since start; null for Kamailio. */
+  readonly shed: number | null;
+}
+
 export interface Conditions {
   readonly date: string;
   readonly commit: string;
@@ -26,6 +45,12 @@ export interface Conditions {
   readonly calls: number;
   /** A/B rounds per (contender, rate): contenders alternate within each round. */
   readonly rounds: number;
+  /** Length of each fixed-rate run (s) and its first part left out of CPU, latency and GC (s); a
+   *  warm-up of 0 measures the whole run. Absent in results from before steady-state runs. */
+  readonly seconds?: number;
+  readonly warmupSeconds?: number;
+  /** How long after a siplb run's load memory was read again (s); 0: not read. */
+  readonly tailSeconds?: number;
   readonly loadAverageStart: number;
   readonly loadAverageEnd: number;
 }
@@ -59,6 +84,20 @@ export interface FixedRateResult {
   readonly proxyP99Us: number | null;
   readonly proxyP999Us: number | null;
   readonly seconds: number;
+  /** Steady-state window the CPU, latency and GC figures cover (s), after `warmupSeconds` of the
+   *  run were left out; absent (whole run) in results from before steady-state runs. */
+  readonly warmupSeconds?: number;
+  readonly windowSeconds?: number;
+  /** Share of the window's wall time spent in GC pauses, all siplb threads together (0.05 = 5%). */
+  readonly gcShare?: number | null;
+  /** MiB when the load ended: RSS (summed over the process tree), PSS, V8 heap (siplb). */
+  readonly rssEndMiB?: number;
+  readonly pssEndMiB?: number;
+  readonly heapEndMiB?: number | null;
+  /** The same, `afterSeconds` after the load ended (null when not read). */
+  readonly afterSeconds?: number;
+  readonly rssAfterMiB?: number | null;
+  readonly heapAfterMiB?: number | null;
 }
 
 export interface Step {
@@ -125,6 +164,18 @@ export interface OverloadRun {
   readonly recovered: boolean;
 }
 
+/**
+ * Sustained search (--sustained): the highest rate carried for a whole fixed-rate run (60 s) with
+ * no failed and no shed call, rising in steps; each step is a steady-state FixedRateResult.
+ */
+export interface SustainedSearch {
+  readonly contender: string;
+  readonly steps: readonly FixedRateResult[];
+  /** Highest rate of a clean step (0 when none). */
+  readonly maxCleanRate: number;
+  readonly limitedBy: 'proxy' | 'sipp' | 'ceiling';
+}
+
 export interface BenchResults {
   readonly conditions: Conditions;
   readonly contenders: readonly Contender[];
@@ -133,4 +184,6 @@ export interface BenchResults {
   readonly strict: readonly StrictRun[];
   /** Absent in results written before the overload phase. */
   readonly overload?: readonly OverloadRun[];
+  /** Present in results of `--sustained` runs. */
+  readonly sustained?: readonly SustainedSearch[];
 }
