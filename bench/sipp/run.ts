@@ -15,7 +15,7 @@
 //   60 s with no failed and no shed call, in steps of 500 calls/s from 1,000, contenders alternating
 //   at every step; each step is a steady-state run as in 1 (siplb's memory read again 40 s after
 //   the 2,000 calls/s step).
-// Options: --quick (smoke: one pair, few calls), --rates 1000,3000, --seconds N, --warmup N, --tail N,
+// Options: --quick (smoke: one pair, few calls), --node24 (each siplb contender again on Node 24), --rates 1000,3000, --seconds N, --warmup N, --tail N,
 //          --rounds N, --workers 0,1,2 (siplb configurations; default: SIPLB_WORKERS's default),
 //          --only siplb|kamailio, --no-steps, --no-strict, --no-overload, --overload-rate N (R
 //          instead of the step search's; needed with --no-steps), --sustained [--from N --step N].
@@ -322,6 +322,14 @@ async function main(): Promise<void> {
     const workerCounts = option('workers', '0').split(',').map(Number);
     let contenders: Contender[] = [...siplbContenders().filter((c) => workerCounts.includes(c.workers ?? 0)), ...kamailioContenders()];
     if (quick || sustainedMode) contenders = contenders.filter((c) => c.id === `siplb-stateful-w${workerCounts[0]}` || c.id === 'kamailio-stateful');
+    if (flag('node24')) {
+      // the same siplb contenders again on Node 24 (scripts/install-node24.sh), alternating with the rest
+      const bin = join(root, '.node24', 'bin', 'node');
+      if (spawnSync('bash', [join(root, 'scripts', 'install-node24.sh')], { stdio: 'inherit' }).status !== 0) throw new Error('--node24: scripts/install-node24.sh failed');
+      const nodeVersion = spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim();
+      const major = nodeVersion.replace(/^v(\d+).*/, '$1');
+      contenders = [...contenders.flatMap((c) => (c.name === 'siplb' ? [c, { ...c, id: `${c.id}-node${major}`, nodeBin: bin, nodeVersion }] : [c]))];
+    }
     if (only) contenders = contenders.filter((c) => c.name === only);
     const fixed: FixedRateResult[] = [];
     const steps: StepSearch[] = [];

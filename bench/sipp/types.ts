@@ -10,6 +10,9 @@ export interface Contender {
   readonly mode: Mode;
   /** siplb only: SIPLB_WORKERS. */
   readonly workers?: number;
+  /** siplb only: the Node.js that runs it when not the benchmark's own (--node24), and its version. */
+  readonly nodeBin?: string;
+  readonly nodeVersion?: string;
 }
 
 /** The proxy at one moment of a run: /proc for every contender, a USR2 report for siplb. */
