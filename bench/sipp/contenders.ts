@@ -65,7 +65,7 @@ function algFor(c: Contender): number {
 export async function start(c: Contender, port: number, listFile: string): Promise<Running> {
   let running: Running;
   if (c.name === 'siplb') {
-    const child = spawn(c.nodeBin ?? process.execPath, [join(root, 'bin', 'siplb.js'), 'start'], {
+    const child = spawn(c.nodeBin ?? process.execPath, [join(c.root ?? root, 'bin', 'siplb.js'), 'start'], {
       env: { PATH: process.env.PATH ?? '', SIPLB_LISTEN: `udp:127.0.0.1:${port}`, SIPLB_LIST_FILE: listFile, SIPLB_MODE: c.mode, SIPLB_ALG: String(algFor(c)), SIPLB_WORKERS: String(c.workers ?? 0), SIPLB_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -15,7 +15,8 @@
 //   60 s with no failed and no shed call, in steps of 500 calls/s from 1,000, contenders alternating
 //   at every step; each step is a steady-state run as in 1 (siplb's memory read again 40 s after
 //   the 2,000 calls/s step).
-// Options: --quick (smoke: one pair, few calls), --node24 (each siplb contender again on Node 24), --rates 1000,3000, --seconds N, --warmup N, --tail N,
+// Options: --quick (smoke: one pair, few calls), --node24 (each siplb contender again on Node 24),
+//          --baseline DIR (each siplb contender again from another built checkout, id suffix -base), --rates 1000,3000, --seconds N, --warmup N, --tail N,
 //          --rounds N, --workers 0,1,2 (siplb configurations; default: SIPLB_WORKERS's default),
 //          --only siplb|kamailio, --no-steps, --no-strict, --no-overload, --overload-rate N (R
 //          instead of the step search's; needed with --no-steps), --sustained [--from N --step N].
@@ -329,6 +330,12 @@ async function main(): Promise<void> {
       const nodeVersion = spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim();
       const major = nodeVersion.replace(/^v(\d+).*/, '$1');
       contenders = [...contenders.flatMap((c) => (c.name === 'siplb' ? [c, { ...c, id: `${c.id}-node${major}`, nodeBin: bin, nodeVersion }] : [c]))];
+    }
+    const baseline = option('baseline', '');
+    if (baseline) {
+      // the same siplb contenders from another checkout (built: dist/ and wasm/build/), for before/after in one run
+      const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: baseline, encoding: 'utf8' }).stdout.trim() || 'unknown';
+      contenders = contenders.flatMap((c) => (c.name === 'siplb' && c.nodeBin === undefined ? [c, { ...c, id: `${c.id}-base`, root: baseline, commit }] : [c]));
     }
     if (only) contenders = contenders.filter((c) => c.name === only);
     const fixed: FixedRateResult[] = [];

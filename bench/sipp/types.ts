@@ -13,6 +13,9 @@ export interface Contender {
   /** siplb only: the Node.js that runs it when not the benchmark's own (--node24), and its version. */
   readonly nodeBin?: string;
   readonly nodeVersion?: string;
+  /** siplb only: another checkout whose bin/siplb.js runs (--baseline), and its commit. */
+  readonly root?: string;
+  readonly commit?: string;
 }
 
 /** The proxy at one moment of a run: /proc for every contender, a USR2 report for siplb. */
