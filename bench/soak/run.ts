@@ -11,7 +11,8 @@
 //
 // Options: --minutes N (10), --rate N calls/s (1000), --interval S (30), --probe S (5, at most the
 //          interval), --warmup-minutes N,
-//          --mode stateful|stateless, --workers N (siplb's default 0), --out DIR (bench/results),
+//          --mode stateful|stateless, --workers N (siplb's default 0), --send direct|ring
+//          (SIPLB_WORKER_SEND with workers), --out DIR (bench/results),
 //          --name NAME (soak-<date>; also written as soak-latest.json unless --out or --name is given).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -93,7 +94,7 @@ interface Proxy {
 
 function startSiplb(port: number, listFile: string): Proxy {
   const child = spawn(process.execPath, [join(root, 'bin', 'siplb.js'), 'start'], {
-    env: { PATH: process.env.PATH ?? '', SIPLB_LISTEN: `udp:127.0.0.1:${port}`, SIPLB_LIST_FILE: listFile, SIPLB_MODE: mode, SIPLB_WORKERS: workers, SIPLB_LOG_LEVEL: 'warn' },
+    env: { PATH: process.env.PATH ?? '', SIPLB_LISTEN: `udp:127.0.0.1:${port}`, SIPLB_LIST_FILE: listFile, SIPLB_MODE: mode, SIPLB_WORKERS: workers, SIPLB_WORKER_SEND: option('send', 'direct'), SIPLB_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -152,7 +153,7 @@ async function main(): Promise<void> {
     await ready(proxyPort!, proxy);
     const seconds = Math.round(minutes * 60);
     const calls = Math.round(rate * seconds);
-    progress(`soak: ${calls} calls at ${rate}/s for ${minutes} min through siplb (${mode}, SIPLB_WORKERS=${workers}); samples every ${intervalS} s, trend from minute ${warmupMinutes}`);
+    progress(`soak: ${calls} calls at ${rate}/s for ${minutes} min through siplb (${mode}, SIPLB_WORKERS=${workers}, SIPLB_WORKER_SEND=${option('send', 'direct')}); samples every ${intervalS} s, trend from minute ${warmupMinutes}`);
     const samples: Sample[] = [];
     const first = await sample(proxy, 0);
     if (first) samples.push(first);
@@ -195,7 +196,7 @@ async function main(): Promise<void> {
     };
     const c = results.conditions;
     process.stdout.write(
-      `siplb soak: ${mode}, SIPLB_WORKERS=${workers}, ${rate} calls/s for ${minutes} min; Node ${c.node}, ${c.cpuModel} x${c.cores}, ${c.sipp}, commit ${c.commit}, load ${c.loadAverageStart} -> ${c.loadAverageEnd}\n\n` +
+      `siplb soak: ${mode}, SIPLB_WORKERS=${workers} (send ${option('send', 'direct')}), ${rate} calls/s for ${minutes} min; Node ${c.node}, ${c.cpuModel} x${c.cores}, ${c.sipp}, commit ${c.commit}, load ${c.loadAverageStart} -> ${c.loadAverageEnd}\n\n` +
         `${sampleTable(samples)}\n\n` +
         `calls: ${callerResult.completed} completed, ${callerResult.failed} failed of ${calls}; siplb exit ${proxyExitCode}\n` +
         `${describeTrend('heap', results.heap)}\n${describeTrend('heap floor', results.heapFloor)}\n${describeTrend('rss', results.rss)}\n`,
