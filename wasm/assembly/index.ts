@@ -306,6 +306,15 @@ function hasLowByte(p: i32, end: i32): bool {
   return false;
 }
 
+/** Records the values a Via, Route or Record-Route entry was split into, and flags it a list. */
+// @ts-ignore: decorator
+@inline function listEntry(entry: i32, first: i32, n: i32): void {
+  const b = HDR_BASE + entry * HDR_STRIDE;
+  setF(b + H_FIRST_VAL, first);
+  setF(b + H_VAL_COUNT, n);
+  setF(b + H_FLAGS, getF(b + H_FLAGS) | HF_LIST);
+}
+
 /** Per-header work for the headers a proxy reads. */
 function onHeader(id: i32, entry: i32, vs: i32, ve: i32): void {
   switch (id) {
@@ -334,8 +343,7 @@ function onHeader(id: i32, entry: i32, vs: i32, ve: i32): void {
         p = q + 1; // past the ','
       }
       if (entry >= 0) {
-        setF(HDR_BASE + entry * HDR_STRIDE + H_FIRST_VAL, first);
-        setF(HDR_BASE + entry * HDR_STRIDE + H_VAL_COUNT, n);
+        listEntry(entry, first, n);
       }
       return;
     }
@@ -353,8 +361,7 @@ function onHeader(id: i32, entry: i32, vs: i32, ve: i32): void {
       }
       setF(countSlot, getF(countSlot) + n);
       if (entry >= 0) {
-        setF(HDR_BASE + entry * HDR_STRIDE + H_FIRST_VAL, first);
-        setF(HDR_BASE + entry * HDR_STRIDE + H_VAL_COUNT, n);
+        listEntry(entry, first, n);
       }
       return;
     }
@@ -534,11 +541,6 @@ export function parse(len: i32): i32 {
     if (id != HDR_OTHER) onHeader(id, entry, vs, ve);
   }
   setF(F_HDR_COUNT, count);
-  // Via entries are flagged as lists here: onHeader() has no flags slot for the entries it skips
-  for (let i = 0; i < count; i++) {
-    const b = HDR_BASE + i * HDR_STRIDE;
-    if (getF(b + H_VAL_COUNT) >= 0) setF(b + H_FLAGS, getF(b + H_FLAGS) | HF_LIST);
-  }
   setF(F_HEADERS_END, headersEnd);
   if ((lfBits() & 0x8080808080808080) != 0) note(NOTE_8BIT);
 
