@@ -1,6 +1,5 @@
 // The JS face of the wasm parser. One parser per thread; parse() copies the datagram into the
 // module's memory once, runs the wasm parse, and returns a lazy view (or a ParseError).
-import { SiplbStaleMessageError } from '../errors.js';
 import * as C from './constants.generated.js';
 import { SipMessage, makeError } from './message.js';
 import type { ParseError } from './types.js';
@@ -9,23 +8,6 @@ import { instantiate, type ParserExports } from './wasm.js';
 
 export { SipMessage, headerId } from './message.js';
 export type * from './types.js';
-
-/** A reader that goes stale when its parser parses the next datagram. */
-class ParserReader extends Reader {
-  constructor(
-    private readonly parser: SipParser,
-    private readonly generation: number,
-  ) {
-    super(parser.memory, parser.table);
-  }
-  check(): void {
-    if (this.parser.generation !== this.generation) throw new SiplbStaleMessageError();
-  }
-  override parseUri(off: number, len: number): boolean {
-    this.check();
-    return this.parser.parseUriAt(off, len);
-  }
-}
 
 export class SipParser {
   readonly #exports: ParserExports;
@@ -64,12 +46,12 @@ export class SipParser {
   parse(bytes: Uint8Array): SipMessage | ParseError {
     const code = this.exec(bytes);
     if (code !== 0) return makeError(this.table, code);
-    return new SipMessage(new ParserReader(this, this.#generation), bytes);
+    return new SipMessage(new Reader(this.memory, this.table, this, this.#generation), bytes);
   }
 
   /** A view of the last parse whatever its outcome: what could be read of a malformed message. */
   view(): SipMessage {
-    return new SipMessage(new ParserReader(this, this.#generation), this.#input);
+    return new SipMessage(new Reader(this.memory, this.table, this, this.#generation), this.#input);
   }
 
   /** Parses [off, off + len) of the last datagram as a URI into the F_URI_SCRATCH block; true if well-formed. */

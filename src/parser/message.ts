@@ -279,7 +279,7 @@ export class SipMessage {
     const len = this.#input.length;
     const bytes = Buffer.from(this.#r.bytes.subarray(0, len));
     const table = this.#r.table.slice(0, C.VAL_BASE + this.#r.int(C.F_VAL_COUNT) * 2);
-    return new SipMessage(new DetachedReader(bytes, table), bytes);
+    return new SipMessage(new Reader(bytes, table), bytes);
   }
 
   toJSON(): Record<string, unknown> {
@@ -311,8 +311,4 @@ export class SipMessage {
       notes: this.notes,
     };
   }
-}
-
-class DetachedReader extends Reader {
-  check(): void {}
 }

@@ -1,5 +1,6 @@
 // Lazy views over the span table: every getter reads a slot and slices the datagram only when it is
 // read, so a proxy that needs the Call-ID and the top Via pays for those two strings and no more.
+import { SiplbStaleMessageError } from '../errors.js';
 import * as C from './constants.generated.js';
 import type { NameAddr, SipUri, UriScheme, Via } from './types.js';
 
@@ -11,6 +12,15 @@ interface SliceBuffer extends Buffer {
   utf8Slice(start: number, end: number): string;
 }
 
+/** The parser behind a reader: its generation moves on with every parse. */
+export interface ReaderSource {
+  readonly generation: number;
+  parseUriAt(off: number, len: number): boolean;
+}
+
+/** The source of a detached message: never stale, no URI parser behind it. */
+const DETACHED: ReaderSource = { generation: 0, parseUriAt: () => false };
+
 /**
  * What every view reads through: the table, the bytes the offsets point into, and a staleness
  * check. A parser-backed reader goes stale when its parser parses the next datagram.
@@ -20,26 +30,32 @@ interface SliceBuffer extends Buffer {
  * to the end of the last field a proxy reads rather than the whole header section, and every field
  * is a slice of that string (V8 slices without copying).
  */
-export abstract class Reader {
-  readonly #bytes: SliceBuffer;
+export class Reader {
   #head: string | undefined;
 
+  /**
+   * `source` is the parser whose last parse this is, at `generation`; a detached message has none
+   * (DETACHED: never stale, no URI parser).
+   */
   constructor(
     readonly bytes: Buffer,
     readonly table: Int32Array,
-  ) {
-    this.#bytes = bytes as SliceBuffer;
-  }
+    private readonly source: ReaderSource = DETACHED,
+    private readonly generation = 0,
+  ) {}
 
   /** Throws SiplbStaleMessageError when the table no longer describes this message. */
-  abstract check(): void;
+  check(): void {
+    if (this.source.generation !== this.generation) throw new SiplbStaleMessageError();
+  }
 
   /**
    * Parses [off, off + len) of the message as a URI into the F_URI_SCRATCH block; false when it is
    * not a URI, or when this reader has no parser behind it (a detached message).
    */
-  parseUri(_off: number, _len: number): boolean {
-    return false;
+  parseUri(off: number, len: number): boolean {
+    this.check();
+    return this.source.parseUriAt(off, len);
   }
 
   /** Slot value. */
@@ -63,10 +79,10 @@ export abstract class Reader {
     const end = off + len;
     let s: string;
     if ((notes & C.NOTE_8BIT) !== 0) {
-      s = this.#bytes.utf8Slice(off, end);
+      s = (this.bytes as SliceBuffer).utf8Slice(off, end);
     } else {
       const head = this.#head !== undefined && end <= this.#head.length ? this.#head : this.#decodeHead(end);
-      s = head !== undefined ? head.slice(off, end) : this.#bytes.latin1Slice(off, end);
+      s = head !== undefined ? head.slice(off, end) : (this.bytes as SliceBuffer).latin1Slice(off, end);
     }
     return (notes & C.NOTE_FOLDED) !== 0 && s.includes('\n') ? s.replace(FOLD, ' ') : s;
   }
@@ -84,7 +100,7 @@ export abstract class Reader {
       const r = routingEnd(this.table);
       if (r >= end && r < headersEnd) stop = r;
     }
-    return (this.#head = this.#bytes.latin1Slice(0, stop));
+    return (this.#head = (this.bytes as SliceBuffer).latin1Slice(0, stop));
   }
 }
 
