@@ -24,7 +24,7 @@
 //          sipp-sustained-latest.* for --sustained).
 import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpus, release } from 'node:os';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kamailioContenders, overloadRejected, proxyLatency, siplbContenders, start, type Running } from './contenders.js';
@@ -42,6 +42,23 @@ const option = (name: string, dflt: string): string => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && argv[i + 1] ? argv[i + 1]! : dflt;
 };
+// Every option this script reads; anything else is a typo that would silently run a 30-minute
+// benchmark with the defaults, so it gets one line and exit 2 (and --help the usage above).
+const FLAGS = ['quick', 'sustained', 'node24', 'no-steps', 'no-strict', 'no-overload', 'help'];
+const VALUED = ['rates', 'seconds', 'warmup', 'tail', 'rounds', 'workers', 'only', 'baseline', 'from', 'step', 'overload-rate'];
+for (let i = 0; i < argv.length; i++) {
+  const name = argv[i]!.replace(/^--/, '');
+  if (VALUED.includes(name) && argv[i]!.startsWith('--') && argv[i + 1] !== undefined) i++;
+  else if (!FLAGS.includes(name) || !argv[i]!.startsWith('--')) {
+    console.error(`bench:sipp: unknown option ${argv[i]} (or a missing value); --help lists them`);
+    process.exit(2);
+  }
+}
+if (argv.includes('--help')) {
+  const src = readFileSync(new URL(import.meta.url), 'utf8');
+  console.log(src.slice(0, src.indexOf('\nimport ')).replace(/^\/\/ ?/gm, ''));
+  process.exit(0);
+}
 const quick = flag('quick');
 const sustainedMode = flag('sustained');
 const rates = option('rates', quick ? '200' : '1000,3000').split(',').map(Number);
