@@ -5,7 +5,7 @@
 // main thread's CPU comes from /proc/PID/task/PID/stat (exact), the whole process's from
 // /proc/PID/stat, and the rest is the dispatch workers (and V8's helper threads, small here).
 //
-//   node dist/bench/sipp/threads.js [--rate 1000] [--seconds 20] [--rounds 2] [--quick]
+//   node dist/bench/sipp/threads.js [--rate 1000] [--seconds 20] [--rounds 2] [--quick] [--report FILE]
 //
 // The ceiling: the main thread saturates at 1e6 / (its µs per call) calls/s whatever the workers
 // do; on C cores, C - 1 workers each take 1e6 / (a worker's µs per call). Both are upper bounds
@@ -129,12 +129,27 @@ async function run(c: Config, round: number): Promise<Row> {
   }
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+// --report FILE: print the table again from a saved run (rows as measured; the summary recomputed
+// and written back to FILE).
+const saved = option('report', '');
 const load0 = loadAverage();
 const rows: Row[] = [];
-for (let round = 1; round <= rounds; round++) for (const c of CONFIGS) rows.push(await run(c, round));
+let head = '';
+if (saved) {
+  const j = JSON.parse(readFileSync(saved, 'utf8')) as { rows: Row[]; date: string; node: string; rate: number; seconds: number; rounds: number; loadAverage: number[] };
+  rows.push(...j.rows);
+  head = `${j.rate} calls/s for ${j.seconds} s, ${j.rounds} round(s), Node ${j.node}, ${j.date}, load ${j.loadAverage.join(' -> ')}`;
+} else {
+  for (let round = 1; round <= rounds; round++) for (const c of CONFIGS) rows.push(await run(c, round));
+  head = `${rate} calls/s for ${seconds} s, ${rounds} round(s), Node ${process.version}, ${cpus()[0]?.model ?? '?'} x${cpus().length}, load ${load0} -> ${loadAverage()}`;
+}
 const cores = [2, 4, 8, 16];
-console.log(`siplb CPU by thread: SIPp uac -> siplb -> 2 SIPp uas, ${rate} calls/s for ${seconds} s, ${rounds} round(s), Node ${process.version}, ${cpus()[0]?.model ?? '?'} x${cpus().length}, load ${load0} -> ${loadAverage()}`);
+console.log(`siplb CPU by thread (medians over rounds): SIPp uac -> siplb -> 2 SIPp uas, ${head}`);
 console.log('| configuration | completed | failed | main µs/call | workers µs/call | total µs/call | main µs/datagram | ceiling: main thread | ' + cores.map((n) => `${n} cores`).join(' | ') + ' |');
 console.log('|---|--:|--:|--:|--:|--:|--:|--:|' + cores.map(() => '--:').join('|') + '|');
 const summary = CONFIGS.map((c) => {
@@ -154,5 +169,6 @@ const summary = CONFIGS.map((c) => {
   return { config: c.name, workers: c.workers, send: c.send, mainUsPerCall: main, workersUsPerCall: rest, totalUsPerCall: total, mainUsPerDatagram: perDatagram, ceilings: Object.fromEntries(cores.map((n, i) => [n, ceilings[i]])) };
 });
 const file = join(root, 'bench', 'results', quick ? 'threads-quick.json' : 'threads-latest.json');
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, rate, seconds, rounds, loadAverage: [load0, loadAverage()], rows, summary }, null, 2));
-console.log(`saved ${file}`);
+if (saved) writeFileSync(saved, JSON.stringify({ ...(JSON.parse(readFileSync(saved, 'utf8')) as object), summary }, null, 2));
+else writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, rate, seconds, rounds, loadAverage: [load0, loadAverage()], rows, summary }, null, 2));
+if (!saved) console.log(`saved ${file}`);
