@@ -131,7 +131,7 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
   },
   workers: {
     name: 'SIPLB_WORKERS', type: 'integer 0-64', default: '0',
-    description: 'Dispatch worker threads; 0 dispatches on the main thread (measured best on 2 cores: least CPU per call, p99 in microseconds). On 4 or more cores, cores - 1.',
+    description: 'Dispatch worker threads; 0 dispatches on the main thread (measured best on 2 cores: least CPU per call, p99 in microseconds); on 4 or more cores set it to the cores minus one.',
     parse: intIn(0, 64),
   },
   workerSend: {
