@@ -8,7 +8,7 @@
 // has its own counters, timers and a private copy of the destination states, and is dropped.
 import { createParser, SipMessage } from '../parser/index.js';
 import { DestinationStates } from './dest-state.js';
-import type { CoreConfig } from './config.js';
+import type { CoreConfig } from './core-config.js';
 import { ProxyCore } from './core.js';
 import type { Peer } from './types.js';
 

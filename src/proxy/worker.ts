@@ -8,7 +8,7 @@ import type { SiplbConfig } from '../config/types.js';
 import type { DestinationRecord } from '../dispatch/list-file.js';
 import { READY, isRingWorkerData } from '../shared/worker-protocol.js';
 import { attachRings, type AttachedRings, type RingStats } from '../transport/worker-side.js';
-import { coreConfig } from './config.js';
+import { coreConfig } from './core-config.js';
 import { ProxyCore } from './core.js';
 import { DestinationStates } from './dest-state.js';
 import { LagWindow, SharedDelay } from './overload.js';

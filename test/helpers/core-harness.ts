@@ -3,10 +3,10 @@
 // are replaced, so every SIP decision the proxy makes is visible and deterministic.
 import { loadConfig } from '../../src/config/load.js';
 import { parseDispatcherList } from '../../src/dispatch/list-file.js';
-import { coreConfig } from '../../src/proxy/config.js';
+import { coreConfig } from '../../src/proxy/core-config.js';
 import { ProxyCore } from '../../src/proxy/core.js';
 import { DestinationStates } from '../../src/proxy/dest-state.js';
-import { flatten } from '../../src/proxy/dispatcher.js';
+import { flatten } from '../../src/proxy/targets.js';
 import { buildSets } from '../../src/dispatch/sets.js';
 import type { Peer } from '../../src/proxy/types.js';
 import { writeFileSync, mkdtempSync } from 'node:fs';

@@ -1,11 +1,12 @@
-// The slice of the validated configuration the proxy core reads, in the shape it reads it on the
-// hot path (flags decoded, our addresses listed once). Built from SiplbConfig in every thread:
-// SiplbConfig crosses to workers by structured clone; functions cannot, so they are made here.
+// The proxy core's view of the configuration: the slice of the validated SiplbConfig it reads, in
+// the shape it reads it on the hot path (flags decoded, our addresses listed once). Built from
+// SiplbConfig in every thread: SiplbConfig crosses to workers by structured clone; functions cannot,
+// so they are made here.
 import { isFailoverStatus } from '../config/parse.js';
 import { DS_FLAG_FAILOVER, DS_FLAG_HASH_USER_ONLY, type SiplbConfig } from '../config/types.js';
 import type { DestinationRecord } from '../dispatch/list-file.js';
 import type { CidrList } from '../shared/cidr.js';
-import { targetsFrom } from './dispatcher.js';
+import { targetsFrom } from './targets.js';
 import type { RouteTarget } from './types.js';
 
 export interface CoreConfig {

@@ -1,6 +1,6 @@
-// The dispatcher as the proxy core uses it: the sets built from the list, the shared state table,
-// the configured set and algorithm, and the per-thread round-robin and weight counters. Selection
-// itself is the pure src/dispatch/algorithms.ts; this file adapts it to route targets.
+// Dispatch sets adapted to route targets, as the proxy core uses them: the sets built from the list,
+// the shared destination table, the configured set and algorithm, and the per-thread round-robin and
+// weight counters. Selection itself is the pure src/dispatch/algorithms.ts.
 import type { SipMessage } from '../parser/index.js';
 import { select, createSetRuntime, type SetRuntime } from '../dispatch/algorithms.js';
 import { compileTemplate, hashKey, type CompiledTemplate } from '../dispatch/keys.js';
@@ -8,7 +8,7 @@ import { buildSets, type Destination, type DestinationSet } from '../dispatch/se
 import type { DestinationRecord } from '../dispatch/list-file.js';
 import { rewriteUser } from '../dispatch/rewrite.js';
 import { canonicalHost } from '../sip/responses.js';
-import type { CoreConfig } from './config.js';
+import type { CoreConfig } from './core-config.js';
 import type { DestinationStates } from './dest-state.js';
 import type { Peer, RouteTarget } from './types.js';
 
@@ -31,7 +31,7 @@ export function targetsFrom(records: readonly DestinationRecord[]): RouteTarget[
   }));
 }
 
-export class Dispatcher {
+export class TargetSelector {
   readonly #sets: Map<number, DestinationSet>;
   readonly #runtime = new Map<number, SetRuntime>();
   readonly #targetOf = new Map<string, RouteTarget>();
