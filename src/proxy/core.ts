@@ -19,7 +19,7 @@ import { signToken, verifyToken } from '../sip/token.js';
 import { reasonPhrase, routeMatcher } from '../sip/responses.js';
 import { cidrMatcher } from '../shared/cidr.js';
 import { C, Counters } from './counters.js';
-import type { DestinationStates } from './dest-state.js';
+import type { DestTable } from '../shared/dest-table.js';
 import { TargetSelector } from './targets.js';
 import { OverloadGuard, ShedMemory, type DelaySample } from './overload.js';
 import { RouteCache } from './route-cache.js';
@@ -55,7 +55,7 @@ export class ProxyCore implements StatefulHost {
 
   constructor(
     readonly config: CoreConfig,
-    states: DestinationStates,
+    states: DestTable,
     readonly out: Output,
     readonly now: () => number = Date.now,
     /** Queueing delay in front of this core, ms (overload.ts); none by default (tests, tools). */

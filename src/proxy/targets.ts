@@ -7,9 +7,9 @@ import { compileTemplate, hashKey, type CompiledTemplate } from '../dispatch/key
 import { buildSets, type Destination, type DestinationSet } from '../dispatch/sets.js';
 import type { DestinationRecord } from '../dispatch/list-file.js';
 import { rewriteUser } from '../dispatch/rewrite.js';
+import type { DestTable } from '../shared/dest-table.js';
 import { canonicalHost } from '../sip/responses.js';
 import type { CoreConfig } from './core-config.js';
-import type { DestinationStates } from './dest-state.js';
 import type { Peer, RouteTarget } from './types.js';
 
 /** Every destination of every set in one list: set id ascending, then Kamailio's order in the set. */
@@ -41,7 +41,7 @@ export class TargetSelector {
 
   constructor(
     private readonly config: CoreConfig,
-    private readonly states: DestinationStates,
+    private readonly states: DestTable,
   ) {
     this.#sets = buildSets(config.records);
     flatten(this.#sets).forEach((d, i) => this.#targetOf.set(d.id, config.targets[i]!));
@@ -86,8 +86,9 @@ export class TargetSelector {
     return this.states.usable(t.index);
   }
 
-  mark(t: RouteTarget, state: string): void {
-    this.states.mark(t.index, state);
+  /** The failover mark (SIPLB_MARK_FAILED), through the table's state machine. */
+  markFailed(t: RouteTarget, state: number): void {
+    this.states.markFailed(t.index, state);
   }
 
   /** The Request-URI with the destination's strip=/prefix= applied to its user, or undefined if unchanged. */

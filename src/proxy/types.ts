@@ -57,7 +57,7 @@ export interface StatefulHost {
   readonly timers: TimerWheel;
   /** Its span table describes the datagram being handled. */
   readonly parser: SipParser;
-  readonly selector: { mark(t: RouteTarget, state: string): void };
+  readonly selector: { markFailed(t: RouteTarget, state: number): void };
   now(): number;
   send(bytes: Uint8Array, address: string, port: number, socket: number, counter: 'tx_requests' | 'tx_responses'): void;
   reply(bytes: Uint8Array, m: SipMessage, src: Peer, status: number): void;
