@@ -4,14 +4,16 @@
 // thread creates the buffer and hands it to every worker; the state transitions themselves are
 // the pure functions of src/shared/dest-state.ts.
 //
-//   byte 0        64             S              L              Q              F                     F + 64*count
-//        +--------+--------------+--------------+--------------+--------------+----------------------+
-//        | HEADER | STATE        | LOAD         | LAT_SEQ      | (pad to 64)  | LATENCY              |
-//        | MAGIC  | Int32/dest   | Int32/dest   | Int32/dest   |              | 8 x Float64/dest:    |
-//        | COUNT  | flags + count| active calls | seqlock      |              | AVERAGE STDEV ...    |
-//        +--------+--------------+--------------+--------------+--------------+----------------------+
-//          create   any thread,    any worker,    probe worker   -              probe worker
-//                   CAS            Atomics.add    (one writer)                  (one writer)
+//   byte 0          64             S              L              Q              F                   F + 64*count
+//        +----------+--------------+--------------+--------------+--------------+--------------------+
+//        | HEADER   | STATE        | LOAD         | LAT_SEQ      | (pad to 64)  | LATENCY            |
+//        | MAGIC    | Int32/dest   | Int32/dest   | Int32/dest   |              | 8 x Float64/dest:  |
+//        | COUNT    | flags + count| active calls | seqlock      |              | AVERAGE STDEV ...  |
+//        | PROBING_ |              |              |              |              |                    |
+//        | INACTIVE_|  THRESHOLD   |              |              |              |                    |
+//        +----------+--------------+--------------+--------------+--------------+--------------------+
+//          create     any thread,    any worker,    probe worker   -              probe worker
+//                     CAS            Atomics.add    (one writer)                  (one writer)
 //
 // Each region starts on a 64-byte line (S = 64, L, Q, F rounded up), so the words dispatch workers
 // read on every selection (STATE) do not share a line with the ones they add to per call (LOAD)
@@ -47,6 +49,10 @@ export const HDR = Object.freeze({
   MAGIC: 0,
   /** Number of destinations. */
   COUNT: 1,
+  /** ds_probing_threshold: in the buffer, so every thread's transitions use the same one. */
+  PROBING_THRESHOLD: 2,
+  /** ds_inactive_threshold. */
+  INACTIVE_THRESHOLD: 3,
 });
 export const DEST_TABLE_MAGIC = 0x53_49_50_44; // "SIPD"
 export const HEADER_BYTES = CACHE_LINE;
@@ -84,6 +90,9 @@ export const WRITER = Object.freeze({
   LATENCY: 'probe worker (single writer)',
 });
 
+/** Retries of a latency read that keeps meeting the writer (see latency()). */
+const LATENCY_READ_TRIES = 10_000;
+
 const line = (bytes: number): number => Math.ceil(bytes / CACHE_LINE) * CACHE_LINE;
 
 /** Byte offsets of the regions for `count` destinations, and the buffer size. */
@@ -118,11 +127,7 @@ export class DestTable {
   readonly #lat: Float64Array;
   readonly count: number;
 
-  /** Thresholds apply to marks and keepalive results made through this view. */
-  constructor(
-    readonly buffer: SharedArrayBuffer,
-    readonly thresholds: Thresholds = KAMAILIO_THRESHOLDS,
-  ) {
+  constructor(readonly buffer: SharedArrayBuffer) {
     this.#words = new Int32Array(buffer);
     if (this.#words[HDR.MAGIC] !== DEST_TABLE_MAGIC) throw new Error('not a destination table buffer');
     this.count = this.#words[HDR.COUNT]!;
@@ -134,14 +139,21 @@ export class DestTable {
   }
 
   /** A table for `initial.length` destinations holding their flags from the list. */
-  static create(initial: readonly number[]): SharedArrayBuffer {
+  static create(initial: readonly number[], thresholds: Thresholds = KAMAILIO_THRESHOLDS): SharedArrayBuffer {
     const sab = new SharedArrayBuffer(destTableLayout(initial.length).bytes);
     const words = new Int32Array(sab);
     const state = destTableLayout(initial.length).state / 4;
     initial.forEach((f, i) => (words[state + i] = f & DS_FLAGS_MASK));
     words[HDR.COUNT] = initial.length;
+    words[HDR.PROBING_THRESHOLD] = thresholds.probing;
+    words[HDR.INACTIVE_THRESHOLD] = thresholds.inactive;
     words[HDR.MAGIC] = DEST_TABLE_MAGIC;
     return sab;
+  }
+
+  /** The thresholds every thread's marks and keepalive results use. */
+  get thresholds(): Thresholds {
+    return { probing: Atomics.load(this.#words, HDR.PROBING_THRESHOLD), inactive: Atomics.load(this.#words, HDR.INACTIVE_THRESHOLD) };
   }
 
   flags(i: number): number {
@@ -232,16 +244,20 @@ export class DestTable {
     }
   }
 
-  /** A consistent copy of destination `i`'s latency record. */
+  /**
+   * A consistent copy of destination `i`'s latency record. Bounded: a writer terminated in the
+   * middle of a record leaves LAT_SEQ odd for good, and a reader must not spin on it forever; after
+   * that many retries it returns the record as it is.
+   */
   latency(i: number): LatencyStats {
     const seq = this.#seq + i;
     const base = i * LAT_FIELDS;
-    for (;;) {
+    const out = {} as LatencyStats;
+    for (let tries = 0; ; tries++) {
       const before = Atomics.load(this.#words, seq);
-      if (before & 1) continue; // the writer is mid-record
-      const out = {} as LatencyStats;
       for (const [f, k] of Object.entries(LAT)) out[f as keyof LatencyStats] = this.#lat[base + k]!;
-      if (Atomics.load(this.#words, seq) === before) return out;
+      if ((before & 1) === 0 && Atomics.load(this.#words, seq) === before) return out;
+      if (tries >= LATENCY_READ_TRIES) return out;
     }
   }
 

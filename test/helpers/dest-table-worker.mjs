@@ -4,8 +4,8 @@
 import { workerData } from 'node:worker_threads';
 import { DestTable } from '../../dist/src/shared/dest-table.js';
 
-const { table, job, index, n, state, thresholds } = workerData;
-const t = new DestTable(table, thresholds);
+const { table, job, index, n, state } = workerData;
+const t = new DestTable(table);
 if (job === 'mark') t.mark(index, state);
 if (job === 'probe-fail') for (let k = 0; k < n; k++) t.probeResult(index, false, 1);
 if (job === 'load') for (let k = 0; k < n; k++) t.takeLoad(index);

@@ -36,10 +36,10 @@ describe('destination table shared by threads', () => {
   });
 
   it('keepalive failures from a worker reach inactive after its thresholds', async () => {
-    const sab = DestTable.create([DS_PROBING]);
-    const w = start({ table: sab, job: 'probe-fail', index: 0, n: 2, thresholds: { probing: 3, inactive: 1 } });
+    const sab = DestTable.create([DS_PROBING], { probing: 3, inactive: 1 });
+    const w = start({ table: sab, job: 'probe-fail', index: 0, n: 2 });
     await once(w, 'exit');
-    const t = new DestTable(sab, { probing: 3, inactive: 1 });
+    const t = new DestTable(sab);
     expect([stateLetters(t.flags(0)), t.failures(0)]).toEqual(['TP', 2]);
     t.probeResult(0, false, 1);
     expect(stateLetters(t.flags(0))).toBe('IP');

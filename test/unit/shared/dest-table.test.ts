@@ -19,6 +19,7 @@ import {
 } from '../../../src/shared/dest-state.js';
 import {
   DestTable,
+  HDR,
   HEADER_BYTES,
   LAT,
   LAT_FIELDS,
@@ -44,7 +45,7 @@ describe('destination table layout', () => {
     const { bytes } = destTableLayout(n);
     expect(overlaps(regions)).toEqual([]);
     expect(new Set(regions.map((r) => r.name)).size).toBe(regions.length);
-    expect(regions.length).toBe(2 + n * (3 + LAT_FIELDS));
+    expect(regions.length).toBe(Object.keys(HDR).length + n * (3 + LAT_FIELDS));
     for (const r of regions) expect(r.start + r.size).toBeLessThanOrEqual(bytes);
     expect(DestTable.create(new Array<number>(n).fill(0)).byteLength).toBe(bytes);
   });
@@ -57,6 +58,11 @@ describe('destination table layout', () => {
       expect(l.load - l.state).toBeGreaterThanOrEqual(n * 4);
       expect(l.latency - l.seq).toBeGreaterThanOrEqual(n * 4);
     }
+  });
+
+  it('keeps the thresholds in the buffer, Kamailio\'s by default', () => {
+    expect(new DestTable(DestTable.create([0])).thresholds).toEqual({ probing: 1, inactive: 1 });
+    expect(new DestTable(DestTable.create([0], { probing: 3, inactive: 2 })).thresholds).toEqual({ probing: 3, inactive: 2 });
   });
 
   it('refuses a buffer that is not a table', () => {
@@ -137,7 +143,7 @@ describe('keepalive result (ds_options_callback)', () => {
 });
 
 describe('DestTable', () => {
-  const table = (flags: number[], th: Thresholds = K): DestTable => new DestTable(DestTable.create(flags), th);
+  const table = (flags: number[], th: Thresholds = K): DestTable => new DestTable(DestTable.create(flags, th));
 
   it('walks a dead then recovering destination through Kamailio states (mode 1)', () => {
     const t = table([P]);
@@ -193,5 +199,11 @@ describe('DestTable', () => {
     t.writeLatency(1, rec);
     expect(t.latency(1)).toEqual(rec);
     expect(Object.values(t.latency(0))).toEqual(new Array(Object.keys(LAT).length).fill(0));
+  });
+
+  it('returns from a latency read even when a writer died mid-record', () => {
+    const sab = DestTable.create([0]);
+    new Int32Array(sab)[destTableLayout(1).seq / 4] = 1; // odd for good
+    expect(new DestTable(sab).latency(0).COUNT).toBe(0);
   });
 });
