@@ -4,18 +4,19 @@
 // thread creates the buffer and hands it to every worker; the state transitions themselves are
 // the pure functions of src/shared/dest-state.ts.
 //
-//   byte 0          64             S              L              Q              F                   F + 64*count
-//        +----------+--------------+--------------+--------------+--------------+--------------------+
-//        | HEADER   | STATE        | LOAD         | LAT_SEQ      | (pad to 64)  | LATENCY            |
-//        | MAGIC    | Int32/dest   | Int32/dest   | Int32/dest   |              | 8 x Float64/dest:  |
-//        | COUNT    | flags + count| active calls | seqlock      |              | AVERAGE STDEV ...  |
-//        | PROBING_ |              |              |              |              |                    |
-//        | INACTIVE_|  THRESHOLD   |              |              |              |                    |
-//        +----------+--------------+--------------+--------------+--------------+--------------------+
-//          create     any thread,    any worker,    probe worker   -              probe worker
-//                     CAS            Atomics.add    (one writer)                  (one writer)
+//   byte 0             64              L               Q               F                  F + 64*count
+//        +-------------+---------------+---------------+---------------+--------------------+
+//        | HEADER      | STATE         | LOAD          | LAT_SEQ       | LATENCY            |
+//        | MAGIC       | Int32 / dest: | Int32 / dest: | Int32 / dest: | 8 Float64 / dest:  |
+//        | COUNT       | flags and     | active calls  | seqlock of    | AVERAGE STDEV      |
+//        | PROBING_ and| probing_count |               | the record    | ESTIMATE M2 MIN    |
+//        | INACTIVE_   |               |               |               | MAX COUNT TIMEOUTS |
+//        | THRESHOLD   |               |               |               |                    |
+//        +-------------+---------------+---------------+---------------+--------------------+
+//          create()      any thread,     any worker,     probe worker    probe worker
+//                        CAS             Atomics.add     (one writer)    (one writer)
 //
-// Each region starts on a 64-byte line (S = 64, L, Q, F rounded up), so the words dispatch workers
+// Each region starts on a 64-byte line (L, Q and F are rounded up), so the words dispatch workers
 // read on every selection (STATE) do not share a line with the ones they add to per call (LOAD)
 // or with the latency the probe worker writes every keepalive.
 //
