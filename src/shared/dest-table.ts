@@ -91,8 +91,8 @@ export const WRITER = Object.freeze({
   LATENCY: 'probe worker (single writer)',
 });
 
-/** Retries of a latency read that keeps meeting the writer (see latency()). */
-const LATENCY_READ_TRIES = 10_000;
+/** How long a latency read waits on a LAT_SEQ that stays odd and unchanged (a dead writer). */
+const LATENCY_STUCK_MS = 50;
 
 const line = (bytes: number): number => Math.ceil(bytes / CACHE_LINE) * CACHE_LINE;
 
@@ -246,19 +246,28 @@ export class DestTable {
   }
 
   /**
-   * A consistent copy of destination `i`'s latency record. Bounded: a writer terminated in the
-   * middle of a record leaves LAT_SEQ odd for good, and a reader must not spin on it forever; after
-   * that many retries it returns the record as it is.
+   * A consistent copy of destination `i`'s latency record. A writer terminated in the middle of a
+   * record leaves LAT_SEQ odd for good, and a reader must not spin on it forever: when the word
+   * stays odd and unchanged for LATENCY_STUCK_MS, it returns the record as it is. A live writer,
+   * however busy, keeps changing the word and is simply waited for (a bound on retries instead
+   * returned torn records under a writer that never paused, in the two-thread test).
    */
   latency(i: number): LatencyStats {
     const seq = this.#seq + i;
     const base = i * LAT_FIELDS;
     const out = {} as LatencyStats;
-    for (let tries = 0; ; tries++) {
+    let stuck = -1;
+    let since = 0;
+    for (;;) {
       const before = Atomics.load(this.#words, seq);
       for (const [f, k] of Object.entries(LAT)) out[f as keyof LatencyStats] = this.#lat[base + k]!;
       if ((before & 1) === 0 && Atomics.load(this.#words, seq) === before) return out;
-      if (tries >= LATENCY_READ_TRIES) return out;
+      if (before !== stuck) {
+        stuck = before;
+        since = performance.now();
+      } else if (performance.now() - since > LATENCY_STUCK_MS) {
+        return out;
+      }
     }
   }
 
