@@ -8,11 +8,11 @@ import type { SiplbConfig } from './config/types.js';
 import { SiplbBindError } from './errors.js';
 import { parseDispatcherList, type DestinationRecord } from './dispatch/list-file.js';
 import { buildSets } from './dispatch/sets.js';
-import { coreConfig } from './proxy/config.js';
+import { coreConfig } from './proxy/core-config.js';
 import { ProxyCore } from './proxy/core.js';
 import { type CounterSnapshot, mergeSnapshots } from './proxy/counters.js';
-import { DestinationStates } from './proxy/dest-state.js';
-import { flatten } from './proxy/dispatcher.js';
+import { DestTable } from './shared/dest-table.js';
+import { flatten } from './proxy/targets.js';
 import { Latency, nowMicros } from './proxy/latency.js';
 import { OVERLOAD_WINDOW_MS, SharedDelay } from './proxy/overload.js';
 import { warmUp } from './proxy/warmup.js';
@@ -55,7 +55,7 @@ export interface Stats {
 export interface Server {
   readonly sockets: readonly BoundSocket[];
   readonly records: readonly DestinationRecord[];
-  readonly states: DestinationStates;
+  readonly states: DestTable;
   stats(): Promise<Stats>;
   /** New INVITEs get 503; resolves when no transaction is pending or after `timeoutMs`. */
   drain(timeoutMs: number): Promise<void>;
@@ -108,7 +108,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
   gcMillis(); // GC time counts from the start
   const records = await loadDestinations(config, log);
   warnIfNoDestination(config, records, log);
-  const states = new DestinationStates(DestinationStates.create(flatten(buildSets(records)).map((d) => d.flags)));
+  const states = new DestTable(DestTable.create(flatten(buildSets(records)).map((d) => d.flags)));
   const udp = new UdpTransport(
     config.listen.map((l) => ({ host: l.address, port: l.port, family: l.family })),
     {

@@ -186,7 +186,7 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
   },
   markFailed: {
     name: 'SIPLB_MARK_FAILED', type: 'i, t, ip, tp or empty', default: '',
-    description: 'State given to a destination a call fails over from (Kamailio ds_mark_dst): i inactive, t trying, p probing; empty = unchanged.',
+    description: 'State given to a destination a call fails over from (Kamailio ds_mark_dst, through ds_update_state): i inactive, t trying (inactive once the probing threshold, 1, is reached), p probing; empty = unchanged.',
     parse: oneOf(MARK_FAILED),
   },
   noDestCode: {

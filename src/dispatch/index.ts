@@ -6,7 +6,7 @@ export { parseDestinationUri } from './dest-uri.js';
 export { parseAttrs } from './attrs.js';
 export { buildSets, buildWeightTable, buildRelativeWeightTable, shuffle100 } from './sets.js';
 export type { Destination, DestinationSet, Rng } from './sets.js';
-export * from './state.js';
+export * from '../shared/dest-state.js';
 export { select, createSetRuntime, keyHash, ALGORITHMS } from './algorithms.js';
 export type { SetRuntime, SelectOptions } from './algorithms.js';
 export { dsHash, hrwScore } from './hash.js';

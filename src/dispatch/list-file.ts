@@ -13,7 +13,7 @@ export type { DestinationTransport } from './dest-uri.js';
 /** A destination as a list line (or RPC, or database row) gives it: its URI and the other columns. */
 export interface DestinationRecord extends DestinationUri {
   readonly setId: number;
-  /** Initial state and option bits (src/dispatch/state.ts). */
+  /** Initial state and option bits (src/shared/dest-state.ts). */
   readonly flags: number;
   /** Kamailio priority: higher comes first for algorithm 8. */
   readonly priority: number;

@@ -9,7 +9,7 @@
 // first") takes index 0, and round-robin starts there.
 import { fnv1a32 } from './hash.js';
 import type { DestinationRecord } from './list-file.js';
-import { isUsable } from './state.js';
+import { isUsable } from '../shared/dest-state.js';
 
 export interface Destination extends DestinationRecord {
   /**

@@ -19,15 +19,15 @@ import { signToken, verifyToken } from '../sip/token.js';
 import { reasonPhrase, routeMatcher } from '../sip/responses.js';
 import { cidrMatcher } from '../shared/cidr.js';
 import { C, Counters } from './counters.js';
-import type { DestinationStates } from './dest-state.js';
-import { Dispatcher } from './dispatcher.js';
+import type { DestTable } from '../shared/dest-table.js';
+import { TargetSelector } from './targets.js';
 import { OverloadGuard, ShedMemory, type DelaySample } from './overload.js';
 import { RouteCache } from './route-cache.js';
 import { analyseRoutes, nextHop, type HostPort, type RouteInfo } from './routing.js';
 import { StatefulEngine } from './stateful.js';
 import { TimerWheel } from './timer-wheel.js';
 import type { Forward, Output, Peer, RouteTarget, StatefulHost } from './types.js';
-import type { CoreConfig } from './config.js';
+import type { CoreConfig } from './core-config.js';
 
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 
@@ -35,7 +35,7 @@ export class ProxyCore implements StatefulHost {
   readonly counters = new Counters();
   readonly parser: SipParser = createParser();
   readonly timers: TimerWheel;
-  readonly dispatcher: Dispatcher;
+  readonly selector: TargetSelector;
   /** The MAC keys of what we sign into messages (token, stateless branch, local To tag). */
   readonly keys: ProxyKeys;
   readonly #stateful: StatefulEngine | undefined;
@@ -55,7 +55,7 @@ export class ProxyCore implements StatefulHost {
 
   constructor(
     readonly config: CoreConfig,
-    states: DestinationStates,
+    states: DestTable,
     readonly out: Output,
     readonly now: () => number = Date.now,
     /** Queueing delay in front of this core, ms (overload.ts); none by default (tests, tools). */
@@ -66,7 +66,7 @@ export class ProxyCore implements StatefulHost {
     this.#overloadHeaders = config.overloadRetryAfter > 0 ? [`Retry-After: ${config.overloadRetryAfter}`] : undefined;
     this.#shed = new ShedMemory(64 * config.t1);
     this.#routes = new RouteCache(64 * config.t1, config.maxTransactions);
-    this.dispatcher = new Dispatcher(config, states);
+    this.selector = new TargetSelector(config, states);
     this.keys = deriveKeys(config.rrSecret);
     this.#isOurs = routeMatcher(config.ours);
     this.#allowed = config.allow.blocks.length > 0 ? cidrMatcher(config.allow) : undefined;
@@ -200,7 +200,7 @@ export class ProxyCore implements StatefulHost {
       // SIPLB_MAX_TRANSACTIONS: new work waits; what is in flight keeps its state
       this.counters.inc(C.tx_limit_rejected);
       return this.reply(bytes, m, src, 503);
-    } else targets = this.dispatcher.select(m, src);
+    } else targets = this.selector.select(m, src);
     if (targets.length === 0) {
       this.counters.inc(C.no_destination);
       return this.reply(bytes, m, src, this.config.noDestCode, undefined, this.config.noDestReason);
@@ -246,7 +246,7 @@ export class ProxyCore implements StatefulHost {
 
     let address: string;
     let port: number;
-    if (this.dispatcher.isDestination(src.address, src.port)) {
+    if (this.selector.isDestination(src.address, src.port)) {
       // from a destination: towards the caller, as loose routing says (RFC 3261 16.12)
       const hop = nextHop(m, routes);
       if (hop === undefined) return this.#deny(bytes, m, src, 'relay_token_invalid');
@@ -259,10 +259,10 @@ export class ProxyCore implements StatefulHost {
     } else {
       // from outside: only to a destination the token names, whatever the Request-URI says; the
       // second one when the first is down (in-dialog failover)
-      const primary = this.dispatcher.byId(check.dest.primary);
-      const secondary = check.dest.secondary !== undefined ? this.dispatcher.byId(check.dest.secondary) : undefined;
+      const primary = this.selector.byId(check.dest.primary);
+      const secondary = check.dest.secondary !== undefined ? this.selector.byId(check.dest.secondary) : undefined;
       let target = primary;
-      if (secondary && (!primary || !this.dispatcher.usable(primary)) && this.dispatcher.usable(secondary)) {
+      if (secondary && (!primary || !this.selector.usable(primary)) && this.selector.usable(secondary)) {
         target = secondary;
         if (primary) this.counters.inc(C.in_dialog_failover);
       }
@@ -328,7 +328,7 @@ export class ProxyCore implements StatefulHost {
     branch: string,
   ): Forward {
     const socket = this.#socketFor(target.address, src.socket);
-    const ruri = this.dispatcher.rewriteRequestUri(m, target);
+    const ruri = this.selector.rewriteRequestUri(m, target);
     let rr: string | undefined;
     if (this.config.recordRoute && isDialogCreating(m.methodId)) {
       const dest = second ? { primary: target.id, secondary: second.id } : { primary: target.id };

@@ -389,7 +389,7 @@ export class StatefulEngine {
     const cfg = this.core.config;
     if (tx.canceled || tx.targets.length === 0 || !cfg.failover) return false;
     if (status !== 0 && !cfg.isFailoverCode(status)) return false;
-    if (c.target && cfg.markFailed) this.core.dispatcher.mark(c.target, cfg.markFailed);
+    if (c.target && cfg.markFailed !== undefined) this.core.selector.markFailed(c.target, cfg.markFailed);
     if (tx.next >= tx.targets.length) {
       this.core.counters.inc(C.failover_exhausted);
       return false;

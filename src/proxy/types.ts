@@ -3,7 +3,7 @@
 // dispatch worker, or the main thread when SIPLB_WORKERS=0) feeds it datagrams and clock ticks
 // and carries its sends to a socket.
 import type { SipMessage, SipParser } from '../parser/index.js';
-import type { CoreConfig } from './config.js';
+import type { CoreConfig } from './core-config.js';
 import type { Counters } from './counters.js';
 import type { TimerWheel } from './timer-wheel.js';
 
@@ -57,7 +57,7 @@ export interface StatefulHost {
   readonly timers: TimerWheel;
   /** Its span table describes the datagram being handled. */
   readonly parser: SipParser;
-  readonly dispatcher: { mark(t: RouteTarget, state: string): void };
+  readonly selector: { markFailed(t: RouteTarget, state: number): void };
   now(): number;
   send(bytes: Uint8Array, address: string, port: number, socket: number, counter: 'tx_requests' | 'tx_responses'): void;
   reply(bytes: Uint8Array, m: SipMessage, src: Peer, status: number): void;

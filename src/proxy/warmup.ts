@@ -7,8 +7,8 @@
 // module, so the optimized code serves the real core; nothing is shared with it: the scratch core
 // has its own counters, timers and a private copy of the destination states, and is dropped.
 import { createParser, SipMessage } from '../parser/index.js';
-import { DestinationStates } from './dest-state.js';
-import type { CoreConfig } from './config.js';
+import { DestTable } from '../shared/dest-table.js';
+import type { CoreConfig } from './core-config.js';
 import { ProxyCore } from './core.js';
 import type { Peer } from './types.js';
 
@@ -40,7 +40,7 @@ export interface WarmupResult {
 export function warmUp(config: CoreConfig, flags: readonly number[], calls: number): WarmupResult {
   const t0 = performance.now();
   const sink: { last: Captured | undefined } = { last: undefined };
-  const core = new ProxyCore(config, new DestinationStates(DestinationStates.create(flags)), {
+  const core = new ProxyCore(config, new DestTable(DestTable.create(flags)), {
     send(bytes, address, port) {
       sink.last = { bytes, address, port };
     },

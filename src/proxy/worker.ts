@@ -8,9 +8,9 @@ import type { SiplbConfig } from '../config/types.js';
 import type { DestinationRecord } from '../dispatch/list-file.js';
 import { READY, isRingWorkerData } from '../shared/worker-protocol.js';
 import { attachRings, type AttachedRings, type RingStats } from '../transport/worker-side.js';
-import { coreConfig } from './config.js';
+import { coreConfig } from './core-config.js';
 import { ProxyCore } from './core.js';
-import { DestinationStates } from './dest-state.js';
+import { DestTable } from '../shared/dest-table.js';
 import { LagWindow, SharedDelay } from './overload.js';
 import { warmUp } from './warmup.js';
 import { Latency } from './latency.js';
@@ -65,7 +65,7 @@ const rings: AttachedRings = attachRings(data.ingress, data.egress, (payload, me
   core.onDatagram(payload, meta, meta.tag);
 });
 const socketDelay = new SharedDelay(init.socketDelay);
-const states = new DestinationStates(init.states);
+const states = new DestTable(init.states);
 // Sending on this worker's own descriptors (SIPLB_WORKER_SEND=direct) spares the main thread a ring
 // hop, a copy and a send per datagram; if they cannot be opened, the egress ring is the way out.
 let direct: DirectSender | undefined;

@@ -3,10 +3,10 @@
 // are replaced, so every SIP decision the proxy makes is visible and deterministic.
 import { loadConfig } from '../../src/config/load.js';
 import { parseDispatcherList } from '../../src/dispatch/list-file.js';
-import { coreConfig } from '../../src/proxy/config.js';
+import { coreConfig } from '../../src/proxy/core-config.js';
 import { ProxyCore } from '../../src/proxy/core.js';
-import { DestinationStates } from '../../src/proxy/dest-state.js';
-import { flatten } from '../../src/proxy/dispatcher.js';
+import { DestTable } from '../../src/shared/dest-table.js';
+import { flatten } from '../../src/proxy/targets.js';
 import { buildSets } from '../../src/dispatch/sets.js';
 import type { Peer } from '../../src/proxy/types.js';
 import { writeFileSync, mkdtempSync } from 'node:fs';
@@ -29,7 +29,7 @@ export const DEFAULT_LIST = '1 sip:127.0.0.11:5070 0 10 duid=a\n1 sip:127.0.0.12
 
 export interface Harness {
   core: ProxyCore;
-  states: DestinationStates;
+  states: DestTable;
   sent: Sent[];
   /** Sends captured since the last call. */
   take(): Sent[];
@@ -43,7 +43,7 @@ export function harness(env: Record<string, string> = {}, list = DEFAULT_LIST, o
   writeFileSync(file, list);
   const config = loadConfig({ SIPLB_LISTEN: 'udp:127.0.0.1:5060', SIPLB_LIST_FILE: file, SIPLB_RR_SECRET: 'test-secret-0123456789', ...env });
   const records = parseDispatcherList(list, { file, loadMode: 1 }).destinations;
-  const states = new DestinationStates(DestinationStates.create(flatten(buildSets(records)).map((d) => d.flags)));
+  const states = new DestTable(DestTable.create(flatten(buildSets(records)).map((d) => d.flags)));
   let now = 1_000_000;
   const sent: Sent[] = [];
   let mark = 0;

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DEST_A, DEST_B, UAC, harness, type Harness, type Sent } from '../../helpers/core-harness.js';
 import { headerValues, request, response, startLine } from '../../helpers/sip-messages.js';
 import { param } from '../../../src/proxy/routing.js';
+import { DS_INACTIVE } from '../../../src/shared/dest-state.js';
 
 const VICTIM = { address: '198.51.100.7', port: 5099 };
 const MODES = [{ SIPLB_MODE: 'stateful' }, { SIPLB_MODE: 'stateless' }];
@@ -127,7 +128,7 @@ describe.each(MODES)('in-dialog requests need our token, bound to the dialog ($S
   it('sends an in-dialog request to the second destination of its token when the first is down', () => {
     const h = harness({ ...mode, SIPLB_ALG: '8' });
     const { rr } = call(h);
-    h.states.mark(0, 'i'); // destination A inactive
+    h.states.mark(0, DS_INACTIVE); // destination A inactive
     const out = h.feed(inDialog('BYE', [rr]), UAC).filter((s) => startLine(s.bytes).startsWith('BYE'));
     expect(out.map((s) => `${s.address}:${s.port}`)).toEqual([`${DEST_B.address}:${DEST_B.port}`]);
     expect(h.core.counters.values.in_dialog_failover).toBe(1);

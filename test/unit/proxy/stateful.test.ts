@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEST_A, DEST_B, UAC, harness, type Sent } from '../../helpers/core-harness.js';
 import { headerValues, request, response, startLine } from '../../helpers/sip-messages.js';
+import { DS_DISABLED, DS_INACTIVE, stateLetters } from '../../../src/shared/dest-state.js';
 
 const RR_ALG = { SIPLB_ALG: '4' };
 
@@ -71,6 +72,25 @@ describe('stateful INVITE', () => {
     const ok = h.feed(answer(next!, 200), DEST_B);
     expect(ok.map((s) => [startLine(s.bytes), s.address])).toEqual([['SIP/2.0 200 Reason', UAC.address]]);
     expect(h.core.counters.values.failover).toBe(1);
+  });
+
+  it.each([
+    ['tp', 'IP'], // ds_update_state: trying reaches the probing threshold (1) at once
+    ['i', 'IX'],
+    ['', 'AX'],
+  ])('SIPLB_MARK_FAILED=%j leaves the failed destination %s', (mark, letters) => {
+    const h = harness({ ...RR_ALG, SIPLB_MARK_FAILED: mark });
+    const fwd = h.feed(request(), UAC)[1]!;
+    h.feed(answer(fwd, 503), DEST_A);
+    expect([stateLetters(h.states.flags(0)), stateLetters(h.states.flags(1))]).toEqual([letters, 'AX']);
+  });
+
+  it('the failover mark leaves a destination disabled while the call was in flight disabled', () => {
+    const h = harness({ ...RR_ALG, SIPLB_MARK_FAILED: 'ip' });
+    const fwd = h.feed(request(), UAC)[1]!;
+    h.states.set(0, DS_DISABLED);
+    h.feed(answer(fwd, 503), DEST_A);
+    expect(stateLetters(h.states.flags(0))).toBe('DX');
   });
 
   it('gives the caller the last final response when every destination fails', () => {
@@ -172,7 +192,7 @@ describe('in-dialog requests', () => {
 
   it('sends it to the second destination when the dialog destination is marked down', () => {
     const { h, bye } = dialog();
-    h.states.mark(0, 'i');
+    h.states.mark(0, DS_INACTIVE);
     const out = h.feed(bye, UAC);
     const down = out.find((s) => startLine(s.bytes).startsWith('BYE'));
     expect(down && [down.address, down.port]).toEqual([DEST_B.address, DEST_B.port]);
@@ -218,8 +238,8 @@ describe('validation', () => {
 
   it('answers with the no-destination code when every destination is down', () => {
     const h = harness({ ...RR_ALG, SIPLB_NO_DEST_CODE: '480', SIPLB_NO_DEST_REASON: 'Nobody Home' });
-    h.states.mark(0, 'i');
-    h.states.mark(1, 'i');
+    h.states.mark(0, DS_INACTIVE);
+    h.states.mark(1, DS_INACTIVE);
     const out = h.feed(request(), UAC);
     expect(out.map((s) => startLine(s.bytes))).toEqual(['SIP/2.0 480 Nobody Home']);
   });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { warmUp } from '../../../src/proxy/warmup.js';
 import { DEFAULT_LIST, harness } from '../../helpers/core-harness.js';
 import { request, startLine } from '../../helpers/sip-messages.js';
+import { DS_INACTIVE } from '../../../src/shared/dest-state.js';
 
 describe('warmUp', () => {
   it.each([
@@ -24,7 +25,7 @@ describe('warmUp', () => {
 
   it('a destination marked down stays down in the real table and is not used by the scratch core', () => {
     const h = harness({ SIPLB_ALG: '4' });
-    h.states.mark(0, 'i');
+    h.states.mark(0, DS_INACTIVE);
     const flags = h.states.snapshot();
     expect(warmUp(h.core.config, flags, 50).completed).toBe(50);
     expect(h.states.snapshot()).toEqual(flags);

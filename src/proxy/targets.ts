@@ -1,15 +1,15 @@
-// The dispatcher as the proxy core uses it: the sets built from the list, the shared state table,
-// the configured set and algorithm, and the per-thread round-robin and weight counters. Selection
-// itself is the pure src/dispatch/algorithms.ts; this file adapts it to route targets.
+// Dispatch sets adapted to route targets, as the proxy core uses them: the sets built from the list,
+// the shared destination table, the configured set and algorithm, and the per-thread round-robin and
+// weight counters. Selection itself is the pure src/dispatch/algorithms.ts.
 import type { SipMessage } from '../parser/index.js';
 import { select, createSetRuntime, type SetRuntime } from '../dispatch/algorithms.js';
 import { compileTemplate, hashKey, type CompiledTemplate } from '../dispatch/keys.js';
 import { buildSets, type Destination, type DestinationSet } from '../dispatch/sets.js';
 import type { DestinationRecord } from '../dispatch/list-file.js';
 import { rewriteUser } from '../dispatch/rewrite.js';
+import type { DestTable } from '../shared/dest-table.js';
 import { canonicalHost } from '../sip/responses.js';
-import type { CoreConfig } from './config.js';
-import type { DestinationStates } from './dest-state.js';
+import type { CoreConfig } from './core-config.js';
 import type { Peer, RouteTarget } from './types.js';
 
 /** Every destination of every set in one list: set id ascending, then Kamailio's order in the set. */
@@ -31,7 +31,7 @@ export function targetsFrom(records: readonly DestinationRecord[]): RouteTarget[
   }));
 }
 
-export class Dispatcher {
+export class TargetSelector {
   readonly #sets: Map<number, DestinationSet>;
   readonly #runtime = new Map<number, SetRuntime>();
   readonly #targetOf = new Map<string, RouteTarget>();
@@ -41,7 +41,7 @@ export class Dispatcher {
 
   constructor(
     private readonly config: CoreConfig,
-    private readonly states: DestinationStates,
+    private readonly states: DestTable,
   ) {
     this.#sets = buildSets(config.records);
     flatten(this.#sets).forEach((d, i) => this.#targetOf.set(d.id, config.targets[i]!));
@@ -86,8 +86,9 @@ export class Dispatcher {
     return this.states.usable(t.index);
   }
 
-  mark(t: RouteTarget, state: string): void {
-    this.states.mark(t.index, state);
+  /** The failover mark (SIPLB_MARK_FAILED), through the table's state machine. */
+  markFailed(t: RouteTarget, state: number): void {
+    this.states.markFailed(t.index, state);
   }
 
   /** The Request-URI with the destination's strip=/prefix= applied to its user, or undefined if unchanged. */

@@ -1,11 +1,13 @@
-// The slice of the validated configuration the proxy core reads, in the shape it reads it on the
-// hot path (flags decoded, our addresses listed once). Built from SiplbConfig in every thread:
-// SiplbConfig crosses to workers by structured clone; functions cannot, so they are made here.
+// The proxy core's view of the configuration: the slice of the validated SiplbConfig it reads, in
+// the shape it reads it on the hot path (flags decoded, our addresses listed once). Built from
+// SiplbConfig in every thread: SiplbConfig crosses to workers by structured clone; functions cannot,
+// so they are made here.
 import { isFailoverStatus } from '../config/parse.js';
 import { DS_FLAG_FAILOVER, DS_FLAG_HASH_USER_ONLY, type SiplbConfig } from '../config/types.js';
 import type { DestinationRecord } from '../dispatch/list-file.js';
 import type { CidrList } from '../shared/cidr.js';
-import { targetsFrom } from './dispatcher.js';
+import { parseStateArg } from '../shared/dest-state.js';
+import { targetsFrom } from './targets.js';
 import type { RouteTarget } from './types.js';
 
 export interface CoreConfig {
@@ -25,7 +27,8 @@ export interface CoreConfig {
   readonly t1: number;
   readonly t2: number;
   readonly isFailoverCode: (status: number) => boolean;
-  readonly markFailed: string;
+  /** SIPLB_MARK_FAILED as state bits (src/shared/dest-state.ts), undefined when empty. */
+  readonly markFailed: number | undefined;
   /** SIPLB_FAILOVER_AFTER_PROVISIONAL: a branch that rang and then timed out fails over too. */
   readonly failoverAfterProvisional: boolean;
   readonly noDestCode: number;
@@ -76,7 +79,7 @@ export function coreConfig(c: SiplbConfig, records: readonly DestinationRecord[]
     t1: c.t1,
     t2: c.t2,
     isFailoverCode: (status) => isFailoverStatus(c.failoverCodes, status),
-    markFailed: c.markFailed,
+    markFailed: parseStateArg(c.markFailed),
     failoverAfterProvisional: c.failoverAfterProvisional,
     noDestCode: c.noDestCode,
     noDestReason: c.noDestReason,

@@ -1,3 +1,4 @@
+// Destination flag bits, their letters and the state argument (src/shared/dest-state.ts).
 import { describe, expect, it } from 'vitest';
 import {
   applyState,
@@ -10,9 +11,7 @@ import {
   isUsable,
   parseStateArg,
   stateLetters,
-} from '../../../src/dispatch/state.js';
-import { rewritesUser, rewriteUser } from '../../../src/dispatch/rewrite.js';
-import { record } from './fixtures.js';
+} from '../../../src/shared/dest-state.js';
 
 describe('destination states', () => {
   it('have Kamailio bit values', () => {
@@ -59,31 +58,5 @@ describe('destination states', () => {
   it('applying a state resets the state bits and keeps the option bits', () => {
     expect(applyState(DS_INACTIVE | DS_PROBING | DS_NOPING, parseStateArg('a')!)).toBe(DS_NOPING);
     expect(applyState(DS_NODNS, parseStateArg('ip')!)).toBe(DS_NODNS | DS_INACTIVE | DS_PROBING);
-  });
-});
-
-describe('rewriteUser (strip= then prefix=)', () => {
-  const dest = (attrs: string) => record(1, { uri: 'sip:carrier.test', attrs });
-
-  it('strips leading characters, then puts the prefix in front', () => {
-    expect(rewriteUser('0015551234', dest('strip=2;prefix=99'))).toBe('9915551234');
-    expect(rewriteUser('+15551234', dest('strip=1'))).toBe('15551234');
-    expect(rewriteUser('5551234', dest('prefix=1'))).toBe('15551234');
-  });
-
-  it('leaves the user alone without strip or prefix, and a missing user missing', () => {
-    expect(rewriteUser('5551234', dest(''))).toBe('5551234');
-    expect(rewriteUser(undefined, dest('prefix=9'))).toBeUndefined();
-    expect(rewritesUser(dest(''))).toBe(false);
-    expect(rewritesUser(dest('strip=1'))).toBe(true);
-  });
-
-  it('strips everything when strip exceeds the length', () => {
-    expect(rewriteUser('12', dest('strip=5;prefix=7'))).toBe('7');
-  });
-
-  it('accepts the two values directly (a route target)', () => {
-    expect(rewriteUser('0800', { strip: 1, prefix: '44' })).toBe('44800');
-    expect(rewriteUser('0800', { strip: 0, prefix: '' })).toBe('0800');
   });
 });

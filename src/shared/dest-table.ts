@@ -1,0 +1,282 @@
+// The shared destination table: every slot of its SharedArrayBuffer, in one place (STYLE.md habit
+// 5), and the only code that reads or writes them. One entry per destination, indexed by the
+// destination's position in the flat list built at load (src/proxy/targets.ts flatten). The main
+// thread creates the buffer and hands it to every worker; the state transitions themselves are
+// the pure functions of src/shared/dest-state.ts.
+//
+//   byte 0             64              L               Q               F                  F + 64*count
+//        +-------------+---------------+---------------+---------------+--------------------+
+//        | HEADER      | STATE         | LOAD          | LAT_SEQ       | LATENCY            |
+//        | MAGIC       | Int32 / dest: | Int32 / dest: | Int32 / dest: | 8 Float64 / dest:  |
+//        | COUNT       | flags and     | active calls  | seqlock of    | AVERAGE STDEV      |
+//        | PROBING_ and| probing_count |               | the record    | ESTIMATE M2 MIN    |
+//        | INACTIVE_   |               |               |               | MAX COUNT TIMEOUTS |
+//        | THRESHOLD   |               |               |               |                    |
+//        +-------------+---------------+---------------+---------------+--------------------+
+//          create()      any thread,     any worker,     probe worker    probe worker
+//                        CAS             Atomics.add     (one writer)    (one writer)
+//
+// Each region starts on a 64-byte line (L, Q and F are rounded up), so the words dispatch workers
+// read on every selection (STATE) do not share a line with the ones they add to per call (LOAD)
+// or with the latency the probe worker writes every keepalive.
+//
+// STATE word: bits 0-7 the destination's flags (DS_*), bits 8-30 Kamailio's probing_count. They
+// share one word so that one compareExchange moves both: a failover mark from a dispatch worker
+// and a keepalive result from the probe worker may race, and ds_update_state reads and writes both.
+// The count means consecutive failures while the destination is not inactive and consecutive
+// successes while it is (failures() and successes() read it that way).
+//
+// LATENCY is Float64 (milliseconds, as Kamailio keeps them) because M2, Welford's sum of squares,
+// outgrows any scaled Int32. Float64 accesses are not tear-free in JavaScript's memory model, so
+// each destination's record is guarded by its LAT_SEQ word, a seqlock with a single writer: the
+// writer makes the word odd, writes the record, makes it even; a reader retries while the word is
+// odd or changed under it. The Atomics on LAT_SEQ order the plain Float64 accesses between them.
+import {
+  applyState,
+  DS_DISABLED,
+  DS_FLAGS_MASK,
+  DS_INACTIVE,
+  KAMAILIO_THRESHOLDS,
+  isUsable,
+  probeState,
+  updateState,
+  type Thresholds,
+} from './dest-state.js';
+import { CACHE_LINE, type Region } from './layout.js';
+
+/** Int32 indexes of the header words. */
+export const HDR = Object.freeze({
+  /** DEST_TABLE_MAGIC, written by create(): a table given a foreign SAB fails loudly. */
+  MAGIC: 0,
+  /** Number of destinations. */
+  COUNT: 1,
+  /** ds_probing_threshold: in the buffer, so every thread's transitions use the same one. */
+  PROBING_THRESHOLD: 2,
+  /** ds_inactive_threshold. */
+  INACTIVE_THRESHOLD: 3,
+});
+export const DEST_TABLE_MAGIC = 0x53_49_50_44; // "SIPD"
+export const HEADER_BYTES = CACHE_LINE;
+
+/** Float64 index of each field inside a destination's LATENCY record (ds_latency_stats_t). */
+export const LAT = Object.freeze({
+  /** Mean keepalive round trip, ms. */
+  AVERAGE: 0,
+  /** Standard deviation of the round trip, ms. */
+  STDEV: 1,
+  /** EWMA estimate (ds_latency_estimator_alpha), ms. */
+  ESTIMATE: 2,
+  /** Welford's running sum of squared deviations, behind STDEV. */
+  M2: 3,
+  MIN: 4,
+  MAX: 5,
+  /** Replies measured. */
+  COUNT: 6,
+  /** Keepalives that timed out. */
+  TIMEOUTS: 7,
+});
+export const LAT_FIELDS = 8;
+export const LAT_RECORD_BYTES = LAT_FIELDS * 8;
+
+/** Bit position and ceiling of probing_count inside a STATE word. */
+export const COUNT_SHIFT = 8;
+export const COUNT_MAX = 0x7f_ffff;
+
+/** Who writes each region (and the header), for readers of the layout. */
+export const WRITER = Object.freeze({
+  HEADER: 'create',
+  STATE: 'any thread, compareExchange',
+  LOAD: 'dispatch workers, Atomics.add',
+  LAT_SEQ: 'probe worker (single writer)',
+  LATENCY: 'probe worker (single writer)',
+});
+
+/** How long a latency read waits on a LAT_SEQ that stays odd and unchanged (a dead writer). */
+const LATENCY_STUCK_MS = 50;
+
+const line = (bytes: number): number => Math.ceil(bytes / CACHE_LINE) * CACHE_LINE;
+
+/** Byte offsets of the regions for `count` destinations, and the buffer size. */
+export function destTableLayout(count: number): { state: number; load: number; seq: number; latency: number; bytes: number } {
+  const state = HEADER_BYTES;
+  const load = state + line(count * 4);
+  const seq = load + line(count * 4);
+  const latency = seq + line(count * 4);
+  return { state, load, seq, latency, bytes: latency + count * LAT_RECORD_BYTES };
+}
+
+/** Every slot of a table of `count` destinations, for the overlap test and for printing the layout. */
+export function destTableRegions(count: number): Region[] {
+  const l = destTableLayout(count);
+  const regions: Region[] = (Object.keys(HDR) as Array<keyof typeof HDR>).map((name) => ({ name, start: HDR[name] * 4, size: 4 }));
+  for (let i = 0; i < count; i++) {
+    regions.push({ name: `STATE[${i}]`, start: l.state + i * 4, size: 4 });
+    regions.push({ name: `LOAD[${i}]`, start: l.load + i * 4, size: 4 });
+    regions.push({ name: `LAT_SEQ[${i}]`, start: l.seq + i * 4, size: 4 });
+    for (const [f, k] of Object.entries(LAT)) regions.push({ name: `LATENCY[${i}].${f}`, start: l.latency + i * LAT_RECORD_BYTES + k * 8, size: 8 });
+  }
+  return regions;
+}
+
+export type LatencyStats = { -readonly [K in keyof typeof LAT]: number };
+
+export class DestTable {
+  readonly #words: Int32Array;
+  readonly #state: number;
+  readonly #load: number;
+  readonly #seq: number;
+  readonly #lat: Float64Array;
+  readonly count: number;
+
+  constructor(readonly buffer: SharedArrayBuffer) {
+    this.#words = new Int32Array(buffer);
+    if (this.#words[HDR.MAGIC] !== DEST_TABLE_MAGIC) throw new Error('not a destination table buffer');
+    this.count = this.#words[HDR.COUNT]!;
+    const l = destTableLayout(this.count);
+    this.#state = l.state / 4;
+    this.#load = l.load / 4;
+    this.#seq = l.seq / 4;
+    this.#lat = new Float64Array(buffer, l.latency, this.count * LAT_FIELDS);
+  }
+
+  /** A table for `initial.length` destinations holding their flags from the list. */
+  static create(initial: readonly number[], thresholds: Thresholds = KAMAILIO_THRESHOLDS): SharedArrayBuffer {
+    const sab = new SharedArrayBuffer(destTableLayout(initial.length).bytes);
+    const words = new Int32Array(sab);
+    const state = destTableLayout(initial.length).state / 4;
+    initial.forEach((f, i) => (words[state + i] = f & DS_FLAGS_MASK));
+    words[HDR.COUNT] = initial.length;
+    words[HDR.PROBING_THRESHOLD] = thresholds.probing;
+    words[HDR.INACTIVE_THRESHOLD] = thresholds.inactive;
+    words[HDR.MAGIC] = DEST_TABLE_MAGIC;
+    return sab;
+  }
+
+  /** The thresholds every thread's marks and keepalive results use. */
+  get thresholds(): Thresholds {
+    return { probing: Atomics.load(this.#words, HDR.PROBING_THRESHOLD), inactive: Atomics.load(this.#words, HDR.INACTIVE_THRESHOLD) };
+  }
+
+  flags(i: number): number {
+    return Atomics.load(this.#words, this.#state + i) & DS_FLAGS_MASK;
+  }
+
+  /** Selectable: neither inactive nor disabled (trying still takes traffic). */
+  usable(i: number): boolean {
+    return isUsable(Atomics.load(this.#words, this.#state + i));
+  }
+
+  /** Every destination's flags now, in table order (e.g. for a private copy). */
+  snapshot(): number[] {
+    return Array.from({ length: this.count }, (_, i) => this.flags(i));
+  }
+
+  /** Consecutive failures counted towards the probing threshold (0 while inactive). */
+  failures(i: number): number {
+    const w = Atomics.load(this.#words, this.#state + i);
+    return w & DS_INACTIVE ? 0 : w >>> COUNT_SHIFT;
+  }
+
+  /** Consecutive successes of an inactive destination towards the inactive threshold. */
+  successes(i: number): number {
+    const w = Atomics.load(this.#words, this.#state + i);
+    return w & DS_INACTIVE ? w >>> COUNT_SHIFT : 0;
+  }
+
+  /** ds_mark_dst: ds_update_state with parsed state bits (dest-state.ts parseStateArg). Returns the new flags. */
+  mark(i: number, state: number): number {
+    return this.#update(i, () => state);
+  }
+
+  /**
+   * The failover mark (SIPLB_MARK_FAILED): ds_mark_dst, except that a destination an operator
+   * disabled while the call was in flight stays disabled. Kamailio's ds_mark_dst would overwrite
+   * the disable; DISPATCHER.md says a disabled destination never changes by itself.
+   */
+  markFailed(i: number, state: number): number {
+    return this.#update(i, (flags) => (flags & DS_DISABLED ? undefined : state));
+  }
+
+  /** A keepalive result (ds_options_callback): ok = a 2xx or an accepted code. Returns the new flags. */
+  probeResult(i: number, ok: boolean, probingMode: number): number {
+    return this.#update(i, (flags) => probeState(flags, ok, probingMode));
+  }
+
+  /** dispatcher.set_state (ds_reinit_state): replaces the state bits, no thresholds, count kept. */
+  set(i: number, state: number): number {
+    return this.#cas(i, (w) => applyState(w, state));
+  }
+
+  #update(i: number, ask: (flags: number) => number | undefined): number {
+    return this.#cas(i, (w) => {
+      const state = ask(w & DS_FLAGS_MASK);
+      if (state === undefined) return w;
+      const next = updateState(w & DS_FLAGS_MASK, w >>> COUNT_SHIFT, state, this.thresholds);
+      return next.flags | (Math.min(next.count, COUNT_MAX) << COUNT_SHIFT);
+    });
+  }
+
+  /** Retries until no other thread changed the word between the read and the write. */
+  #cas(i: number, step: (word: number) => number): number {
+    const at = this.#state + i;
+    for (;;) {
+      const old = Atomics.load(this.#words, at);
+      const next = step(old);
+      if (next === old || Atomics.compareExchange(this.#words, at, old, next) === old) return next & DS_FLAGS_MASK;
+    }
+  }
+
+  /** Active calls on destination `i`, summed over every worker. */
+  load(i: number): number {
+    return Atomics.load(this.#words, this.#load + i);
+  }
+
+  /** One more active call (taken on the INVITE). */
+  takeLoad(i: number): void {
+    Atomics.add(this.#words, this.#load + i, 1);
+  }
+
+  /** One call fewer; never below zero (Kamailio's DS_LOAD_DEC), so a stray release is harmless. */
+  releaseLoad(i: number): void {
+    const at = this.#load + i;
+    for (;;) {
+      const old = Atomics.load(this.#words, at);
+      if (old <= 0 || Atomics.compareExchange(this.#words, at, old, old - 1) === old) return;
+    }
+  }
+
+  /**
+   * A consistent copy of destination `i`'s latency record. A writer terminated in the middle of a
+   * record leaves LAT_SEQ odd for good, and a reader must not spin on it forever: when the word
+   * stays odd and unchanged for LATENCY_STUCK_MS, it returns the record as it is. A live writer,
+   * however busy, keeps changing the word and is simply waited for (a bound on retries instead
+   * returned torn records under a writer that never paused, in the two-thread test).
+   */
+  latency(i: number): LatencyStats {
+    const seq = this.#seq + i;
+    const base = i * LAT_FIELDS;
+    const out = {} as LatencyStats;
+    let stuck = -1;
+    let since = 0;
+    for (;;) {
+      const before = Atomics.load(this.#words, seq);
+      for (const [f, k] of Object.entries(LAT)) out[f as keyof LatencyStats] = this.#lat[base + k]!;
+      if ((before & 1) === 0 && Atomics.load(this.#words, seq) === before) return out;
+      if (before !== stuck) {
+        stuck = before;
+        since = performance.now();
+      } else if (performance.now() - since > LATENCY_STUCK_MS) {
+        return out;
+      }
+    }
+  }
+
+  /** Replaces destination `i`'s latency record. Single writer only (the probe worker). */
+  writeLatency(i: number, stats: Readonly<LatencyStats>): void {
+    const seq = this.#seq + i;
+    const base = i * LAT_FIELDS;
+    Atomics.add(this.#words, seq, 1); // odd: readers retry
+    for (const [f, k] of Object.entries(LAT)) this.#lat[base + k] = stats[f as keyof LatencyStats];
+    Atomics.add(this.#words, seq, 1); // even: published
+  }
+}
