@@ -36,6 +36,8 @@ export interface RouteTarget {
   /** strip= and prefix= applied to the Request-URI user (siplb goes further than Kamailio). */
   strip: number;
   prefix: string;
+  /** Listening socket its requests leave from (socket=/sockname= attrs); -1 = by arrival and family. */
+  socket: number;
 }
 
 /** What the core decided for a request it forwards. */

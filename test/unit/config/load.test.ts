@@ -21,7 +21,8 @@ describe('loadConfig defaults', () => {
   const config = loadConfig({});
 
   it('applies every documented default', () => {
-    const { rrSecret, failoverCodes, allow, trusted, ...rest } = config;
+    const { rrSecret, failoverCodes, allow, trusted, pingReplyCodes, ...rest } = config;
+    expect([...pingReplyCodes.classes, ...pingReplyCodes.codes]).toEqual([]);
     expect(rest).toEqual({
       listen: [{ transport: 'udp', host: '127.0.0.1', address: '127.0.0.1', port: 5060, family: 4 }],
       advertise: { host: '127.0.0.1', port: 5060 },
@@ -44,6 +45,16 @@ describe('loadConfig defaults', () => {
       t1: 500,
       t2: 4000,
       markFailed: '',
+      pingInterval: 10,
+      pingMethod: 'OPTIONS',
+      pingFrom: 'sip:dispatcher@localhost',
+      pingTimeout: 3000,
+      probingThreshold: 1,
+      inactiveThreshold: 1,
+      probingMode: 3,
+      pingLatencyStats: true,
+      latencyEstimatorAlpha: 900,
+      admin: { host: '127.0.0.1', port: 5081 },
       noDestCode: 503,
       noDestReason: 'Service Unavailable',
       maxMessageSize: 65535,
