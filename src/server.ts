@@ -159,10 +159,11 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
   // Its clock is the datagram's arrival stamp in ms (nowMicros), read once per datagram inline.
   const flood = floodGuardFor(config, records.map((r) => r.address), log);
   const guard = flood?.guard;
-  const probe = await startProbe(config, records, states, udp, log);
   // Keepalive replies go to the probe worker: a response whose Call-ID has the keepalive prefix,
-  // found by the byte scan sharding uses (no parse on the main thread).
-  const probeDispatch = probe?.dispatch;
+  // found by the byte scan sharding uses (no parse on the main thread). It starts once the data
+  // path is warm, so that its first replies are not held up behind the warm-up.
+  let probe: WorkerPool | undefined;
+  let probeDispatch: WorkerPool['dispatch'] | undefined;
   let inline: ProxyCore | undefined;
   let pool: WorkerPool | undefined;
   let ticker: NodeJS.Timeout | undefined;
@@ -229,9 +230,12 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     idleGc = collectWhenIdle(() => 0, () => udp.counters.received);
     const poolDispatch = pool.dispatch;
     const dispatch: typeof poolDispatch =
-      probeDispatch === undefined
+      config.pingInterval === 0
         ? poolDispatch
-        : (buf, rinfo, socket, arrived) => (isReplyWithCallIdPrefix(buf, CALL_ID_PREFIX_BYTES) ? probeDispatch : poolDispatch)(buf, rinfo, socket, arrived);
+        : (buf, rinfo, socket, arrived) => {
+            if (probeDispatch !== undefined && isReplyWithCallIdPrefix(buf, CALL_ID_PREFIX_BYTES)) probeDispatch(buf, rinfo, socket, arrived);
+            else poolDispatch(buf, rinfo, socket, arrived);
+          };
     udp.onDatagram(
       guard === undefined
         ? dispatch
@@ -242,18 +246,18 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     );
   }
   let admin: AdminServer | undefined;
-  if (config.admin !== undefined) {
-    try {
-      admin = await startAdmin(config.admin, { records, states, latency: config.pingLatencyStats });
-    } catch (err) {
-      clearInterval(ticker);
-      clearInterval(idleGc);
-      clearInterval(delayTimer);
-      await pool?.close();
-      await probe?.close();
-      await udp.close();
-      throw err;
-    }
+  try {
+    probe = await startProbe(config, records, states, udp, log);
+    probeDispatch = probe?.dispatch;
+    if (config.admin !== undefined) admin = await startAdmin(config.admin, { records, states, latency: config.pingLatencyStats });
+  } catch (err) {
+    clearInterval(ticker);
+    clearInterval(idleGc);
+    clearInterval(delayTimer);
+    await pool?.close();
+    await probe?.close();
+    await udp.close();
+    throw err;
   }
   log.info('siplb listening', {
     sockets: sockets.map((s) => `${s.family === 6 ? `[${s.host}]` : s.host}:${s.port}`),
