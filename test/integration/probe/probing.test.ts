@@ -83,7 +83,7 @@ class StateLog {
         await new Promise((res) => setTimeout(res, 50));
       }
     })();
-    open.push({ close: async () => void (this.#stop = true) });
+    open.push({ close: () => Promise.resolve(void (this.#stop = true)) });
   }
   async until(state: string, ms: number): Promise<void> {
     const until = Date.now() + ms;

@@ -80,7 +80,7 @@ function rig(flags: number[], opts: Partial<ProberOptions> = {}, th = { probing:
 
 describe('pacing', () => {
   it('spreads a round of 100 destinations over the interval, the first round over 1 s', () => {
-    const r = rig(Array(100).fill(DS_PROBING));
+    const r = rig(Array<number>(100).fill(DS_PROBING));
     const firsts = (): Sent[] => r.sent.filter((s, i) => r.sent.findIndex((o) => o.text === s.text) === i);
     r.runTo(999);
     expect(firsts()).toHaveLength(100); // all of the first round within a second
