@@ -189,12 +189,12 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
     parse: bool,
   },
   markFailed: {
-    name: 'SIPLB_MARK_FAILED', type: 'i, t, ip, tp or empty', default: '',
-    description: 'State given to a destination a call fails over from (Kamailio ds_mark_dst, through ds_update_state): i inactive, t trying (inactive once the probing threshold, 1, is reached), p probing; empty = unchanged.',
+    name: 'SIPLB_MARK_FAILED', type: 'i, t, ip, tp or empty', default: 'ip',
+    description: 'State given to a destination a call fails over from (Kamailio ds_mark_dst, through ds_update_state): i inactive, t trying (inactive after SIPLB_DS_PROBING_THRESHOLD failures), p probing, so that keepalives bring it back; empty = unchanged.',
     parse: oneOf(MARK_FAILED),
   },
   pingInterval: {
-    name: 'SIPLB_DS_PING_INTERVAL', type: 's, 0-3600', default: '10',
+    name: 'SIPLB_DS_PING_INTERVAL', type: 's, 0-3600', default: '5',
     description: 'Seconds between two keepalives to a destination (Kamailio ds_ping_interval), spread evenly over the interval; 0 = no keepalives.',
     parse: intIn(0, 3600, 's'),
   },
@@ -209,7 +209,7 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
     parse: sipUri,
   },
   pingTimeout: {
-    name: 'SIPLB_DS_PING_TIMEOUT', type: 'ms, 100-60000', default: '3000',
+    name: 'SIPLB_DS_PING_TIMEOUT', type: 'ms, 100-60000', default: '2000',
     description: 'A keepalive with no final reply in this time is a failure (Kamailio: the tm fr_timer of the OPTIONS). It is retransmitted meanwhile, at SIPLB_T1 doubling up to SIPLB_T2, so one lost datagram is not a failure.',
     parse: intIn(100, 60_000, 'ms'),
   },

@@ -9,10 +9,12 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * What every test proxy gets unless its test says otherwise: no control channel (parallel test
- * files would all want 127.0.0.1:5081) and no keepalives (most tests' backends are peers that do
- * not answer OPTIONS and count what they get). The probing and admin tests set their own.
+ * files would all want 127.0.0.1:5081), no keepalives (most tests' backends are peers that do not
+ * answer OPTIONS and count what they get) and no failover mark (tests that count where calls go
+ * would see a marked destination drop out). The probing and health tests set their own, or the
+ * real defaults (test/e2e/dead-backend.test.ts).
  */
-export const QUIET_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({ SIPLB_ADMIN: '', SIPLB_DS_PING_INTERVAL: '0' });
+export const QUIET_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({ SIPLB_ADMIN: '', SIPLB_DS_PING_INTERVAL: '0', SIPLB_MARK_FAILED: '' });
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
