@@ -30,4 +30,12 @@ describe('README configuration table', () => {
     const documented = new Set(readme.match(/\bSIPLB_(?!ERR_)[A-Z0-9_]*[A-Z0-9]\b/g) ?? []);
     for (const name of documented) expect(known, `README mentions unknown ${name}`).toContain(name);
   });
+
+  it('names every variable an event command gets, none of them a configuration variable', () => {
+    const config = new Set(CONFIG_VARS.map((v) => v.name));
+    for (const name of EVENT_ENV_NAMES) {
+      expect(config, `${name} is both`).not.toContain(name);
+      expect(readme, `README does not name ${name}`).toContain(`\`${name}\``);
+    }
+  });
 });
