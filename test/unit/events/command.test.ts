@@ -109,6 +109,36 @@ describe('CommandRunner', () => {
     expect(log.lines.filter((l) => l.msg.startsWith('event command queue full'))).toHaveLength(1);
   });
 
+  it('spawns from a helper process, not from this one: push() never forks the main thread', async () => {
+    const { r, out } = runner('echo $PPID > "$OUT/$SIPLB_EVENT_INDEX.ppid"', { concurrency: 8 });
+    await new Promise((res) => setTimeout(res, 300)); // the helper is up
+    const t0 = performance.now();
+    for (let n = 1; n <= 8; n++) r.push(ev(n));
+    const perPush = (performance.now() - t0) / 8;
+    await until(() => r.pending === 0);
+    const parents = new Set([1, 2, 3, 4, 5, 6, 7, 8].map((n) => Number(readFileSync(join(out, `${n}.ppid`), 'utf8'))));
+    expect(parents.size).toBe(1);
+    expect(parents.has(process.pid)).toBe(false);
+    // an IPC message, not a fork and exec (4 ms or more each, measured): generous for a shared machine
+    expect(perPush).toBeLessThan(2);
+    expect(r.counters).toEqual({ run: 8, failed: 0, dropped: 0 });
+  });
+
+  it('a helper that dies: its commands are killed and counted failed, the next event gets a new helper', async () => {
+    const { r, out, log } = runner('echo $PPID > "$OUT/$SIPLB_EVENT_INDEX.ppid"; echo $$ > "$OUT/$SIPLB_EVENT_INDEX.pid"; exec sleep 30');
+    r.push(ev(1));
+    await until(() => existsSync(join(out, '1.pid')) && readFileSync(join(out, '1.pid'), 'utf8').endsWith('\n'));
+    const helper = Number(readFileSync(join(out, '1.ppid'), 'utf8'));
+    const command = Number(readFileSync(join(out, '1.pid'), 'utf8'));
+    process.kill(helper, 'SIGKILL');
+    await until(() => r.pending === 0 && !alive(command));
+    expect(r.counters).toEqual({ run: 1, failed: 1, dropped: 0 });
+    expect(log.lines).toEqual([{ level: 'error', msg: 'event command helper process ended', fields: { error: 'exited (SIGKILL)', commandsLost: 1 } }]);
+    r.push(ev(2));
+    await until(() => existsSync(join(out, '2.ppid')) && readFileSync(join(out, '2.ppid'), 'utf8').endsWith('\n'));
+    expect(Number(readFileSync(join(out, '2.ppid'), 'utf8'))).not.toBe(helper);
+  });
+
   it('stop() kills what runs and starts nothing more', async () => {
     const { r, out } = runner('echo $$ > "$OUT/$SIPLB_EVENT_INDEX.pid"; exec sleep 30', { concurrency: 1 });
     r.push(ev(1));
