@@ -3,6 +3,7 @@
 // real HTTP receiver (SIPLB_EVENT_WEBHOOK), to a real command (SIPLB_EVENT_COMMAND), in the log
 // and in the report's counters; inline and with dispatch workers (the mark is made by a worker
 // thread there). And a webhook receiver that is down costs the calls nothing.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { DestEvent } from '../../../src/events/event.js';
 import { closedTcpPort, startReceiver, type HttpReceiver } from '../../helpers/http-receiver.js';
 import { freeUdpPort, startProxy, writeList, type ProxyProcess } from '../../helpers/proxy-process.js';
+import { BIN } from '../../helpers/run-cli.js';
 import { Peer, answer, type Received } from '../../helpers/udp-peer.js';
 
 const open: Array<Peer | ProxyProcess | HttpReceiver> = [];
@@ -65,7 +67,7 @@ describe.each([{ workers: '0' }, { workers: '2' }])('destination events (SIPLB_W
     const receiver = await startReceiver();
     open.push(receiver);
     const out = join(mkdtempSync(join(tmpdir(), 'siplb-events-')), 'event.env');
-    const { proxy, uac, live, deadUri } = await rig({ SIPLB_WORKERS: workers, SIPLB_EVENT_WEBHOOK: receiver.url, SIPLB_EVENT_COMMAND: `env > ${out}.tmp && mv ${out}.tmp ${out}` });
+    const { proxy, uac, live, deadUri } = await rig({ SIPLB_WORKERS: workers, SIPLB_EVENT_WEBHOOK: receiver.url, SIPLB_EVENT_COMMAND: `echo $PPID > ${out}.ppid; env > ${out}.tmp && mv ${out}.tmp ${out}` });
 
     uac.send(invite(proxy.port, uac.port, 1), proxy.port);
     await uac.waitFor((r) => oks(r) === 1, 5000); // over to the live one after SIPLB_FR_TIMER
@@ -99,8 +101,12 @@ describe.each([{ workers: '0' }, { workers: '2' }])('destination events (SIPLB_W
     expect(env).toContain(`SIPLB_EVENT_JSON=${receiver.requests[0]!.body}\n`);
     expect(env).not.toMatch(/^SIPLB_(LIST_FILE|EVENT_WEBHOOK)=/m); // siplb's settings stay with siplb
 
+    const helper = Number(readFileSync(`${out}.ppid`, 'utf8'));
+    expect(helper).not.toBe(proxy.child.pid); // a helper process runs the command, not siplb
+
     const { code, stdout, stderr } = await proxy.stop();
     expect(code).toBe(0);
+    await waitUntil(() => !running(helper)); // and it is gone with siplb
     const [line, ...more] = logLines(stderr, 'destination down');
     expect(more).toEqual([]);
     expect(line).toMatchObject({ level: 40, uri: deadUri, duid: 'dead', oldState: 'AX', newState: 'IX', reason: 'inactive' });
@@ -129,6 +135,25 @@ describe('destination events with the webhook receiver down', () => {
     }
   });
 });
+
+describe('a webhook URL that is not http(s)', () => {
+  it('siplb start refuses it in one line naming the variable, before serving', () => {
+    const r = spawnSync(process.execPath, [BIN, 'start'], { env: { PATH: process.env.PATH ?? '', SIPLB_EVENT_WEBHOOK: 'hooks.example.com/siplb' }, encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'siplb: SIPLB_EVENT_WEBHOOK: expected an http:// or https:// URL, e.g. http://127.0.0.1:8080/siplb-events, or empty (off), got "hooks.example.com/siplb" (SIPLB_ERR_CONFIG)',
+    ]);
+  });
+});
+
+/** Exists and is not a zombie (an orphan waits to be reaped by whoever adopted it). */
+function running(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 async function waitUntil(done: () => boolean, ms = 3000): Promise<void> {
   const end = Date.now() + ms;
