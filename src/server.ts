@@ -9,6 +9,7 @@ import { SiplbBindError, SiplbConfigError } from './errors.js';
 import { recordSockets } from './dispatch/sockets.js';
 import { parseDispatcherList, type DestinationRecord } from './dispatch/list-file.js';
 import { buildSets } from './dispatch/sets.js';
+import { startEvents, type EventStats } from './events/hub.js';
 import { coreConfig } from './proxy/core-config.js';
 import { ProxyCore } from './proxy/core.js';
 import { type CounterSnapshot, mergeSnapshots } from './proxy/counters.js';
@@ -58,6 +59,8 @@ export interface Stats {
   probe: (ProbeCounters & { pending: number; active: boolean; restarts: number }) | undefined;
   /** Per dispatch worker: its rings seen from the main thread, and what the worker itself reported. */
   workers: Array<WorkerRingState & { received: number; wakeups: number; egressDrops: number; replied: boolean; send: 'direct' | 'ring' | 'unknown' }>;
+  /** Destination events (src/events/): dst-down/dst-up seen, webhook and command outcomes. */
+  events: EventStats;
 }
 
 export interface Server {
@@ -164,6 +167,9 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
   // path is warm, so that its first replies are not held up behind the warm-up.
   let probe: WorkerPool | undefined;
   let probeDispatch: WorkerPool['dispatch'] | undefined;
+  // Before any datagram is handled, so no state change escapes it; the table as loaded is the
+  // baseline (a destination loaded inactive did not go down). Its timer does not hold the process.
+  const events = startEvents(config, records, states, log);
   let inline: ProxyCore | undefined;
   let pool: WorkerPool | undefined;
   let ticker: NodeJS.Timeout | undefined;
@@ -321,6 +327,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
         const w = ws.find((x) => x.index === r.index);
         return { ...r, received: w?.rings.received ?? 0, wakeups: w?.rings.wakeups ?? 0, egressDrops: w?.rings.dropped ?? 0, replied: w !== undefined, send: w?.send ?? 'unknown' };
       }),
+      events: events.stats(),
     };
   };
 
@@ -340,6 +347,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       }
     },
     async close() {
+      events.stop();
       if (ticker) clearInterval(ticker);
       clearInterval(idleGc);
       clearInterval(delayTimer);

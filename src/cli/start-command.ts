@@ -39,6 +39,8 @@ export function formatStats(s: Stats): string {
       `  keepalive_timeouts ${p.timeouts}`, `  keepalive_replies_unmatched ${p.unmatched}`, `  keepalives_pending ${p.pending}`, `  probe_worker_restarts ${p.restarts}`,
     );
   }
+  // destination events (README, Events): events_dst_down, events_webhook_delivered, ...
+  for (const [k, v] of Object.entries(s.events)) lines.push(`  events_${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)} ${v}`);
   // the latency distribution since start as a compressed HdrHistogram: the difference of two
   // reports' histograms is the distribution of the interval between them (bench:sipp steady state)
   lines.push(`  latency_hdr ${s.latencyHdr}`);

@@ -101,6 +101,26 @@ export function text(minLen: number, maxLen: number): Parse<string> {
   };
 }
 
+/**
+ * SIPLB_EVENT_WEBHOOK: an http:// or https:// URL with a host, returned as URL.href (a string:
+ * the config crosses postMessage, and a URL object does not clone); empty = off. Whitespace and
+ * control characters are refused rather than left to the URL parser, which drops tabs and line
+ * breaks silently.
+ */
+export const webhookUrl: Parse<string> = (raw, name) => {
+  if (raw === '') return '';
+  let url: URL | undefined;
+  try {
+    url = /\s/.test(raw) || CONTROL.test(raw) ? undefined : new URL(raw);
+  } catch {
+    // refused below, with the one message every variable uses
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    fail(name, 'an http:// or https:// URL, e.g. http://127.0.0.1:8080/siplb-events, or empty (off)', raw);
+  }
+  return url.href;
+};
+
 /** A bind address of SIPLB_LISTEN. `host` is written as in a Via (IPv6 bracketed), `address` as for bind(). */
 export interface ListenAddress {
   readonly transport: 'udp';

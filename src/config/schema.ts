@@ -23,6 +23,7 @@ import {
   sipUri,
   substringList,
   text,
+  webhookUrl,
   type ListenAddress,
 } from './parse.js';
 import { defaultListFile, listFile } from './paths.js';
@@ -350,6 +351,26 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
     name: 'SIPLB_SERVER_HEADER', type: 'text', default: 'siplb',
     description: 'Server header of responses siplb makes and User-Agent of its requests; empty = no header.',
     parse: text(0, 256),
+  },
+  eventWebhook: {
+    name: 'SIPLB_EVENT_WEBHOOK', type: 'http(s) URL or empty', default: '',
+    description: 'POST each destination event (dst-down, dst-up) to this URL as JSON, one at a time in order, retried with back-off (README, Destination events); empty = none.',
+    parse: webhookUrl,
+  },
+  eventCommand: {
+    name: 'SIPLB_EVENT_COMMAND', type: 'shell command or empty', default: '',
+    description: 'Run this with /bin/sh -c for each destination event, the event in SIPLB_EVENT_* environment variables (README, Destination events); at most 4 at once, killed after 10 s; empty = none.',
+    parse: text(0, 4096),
+  },
+  eventQueue: {
+    name: 'SIPLB_EVENT_QUEUE', type: 'integer 1-100000', default: '1000',
+    description: 'Most events waiting for the webhook (and, apart, for the command); when full the oldest is dropped and counted.',
+    parse: intIn(1, 100_000),
+  },
+  eventRetries: {
+    name: 'SIPLB_EVENT_RETRIES', type: 'integer 0-100', default: '8',
+    description: 'Webhook attempts after the first (back-off 0.5 s doubling to 30 s) before an event is given up; an event 10 minutes old is given up anyway.',
+    parse: intIn(0, 100),
   },
 };
 

@@ -144,4 +144,12 @@ export interface SiplbConfig {
   readonly logLevel: LogLevel;
   /** SIPLB_SERVER_HEADER: Server (responses) / User-Agent (our requests) value; '' = no header. */
   readonly serverHeader: string;
+  /** SIPLB_EVENT_WEBHOOK: http(s) URL that dst-down/dst-up events are POSTed to, as URL.href; '' = none. */
+  readonly eventWebhook: string;
+  /** SIPLB_EVENT_COMMAND: shell command run for each event (src/events/command.ts); '' = none. */
+  readonly eventCommand: string;
+  /** SIPLB_EVENT_QUEUE: most events waiting for the webhook, and for the command, before the oldest is dropped. */
+  readonly eventQueue: number;
+  /** SIPLB_EVENT_RETRIES: webhook attempts after the first before an event is given up. */
+  readonly eventRetries: number;
 }

@@ -73,6 +73,10 @@ describe('loadConfig defaults', () => {
       reusePort: false,
       logLevel: 'info',
       serverHeader: 'siplb',
+      eventWebhook: '',
+      eventCommand: '',
+      eventQueue: 1000,
+      eventRetries: 8,
     });
     expect([...failoverCodes.codes]).toEqual([408]);
     expect([...failoverCodes.classes]).toEqual([5]);
