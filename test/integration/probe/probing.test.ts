@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DispatcherList } from '../../../src/admin/dispatcher-list.js';
 import { freeUdpPort, startProxy, writeList, type ProxyProcess } from '../../helpers/proxy-process.js';
+import { startReceiver } from '../../helpers/http-receiver.js';
 import { runCliEnv } from '../../helpers/run-cli.js';
 import { Peer, answer, type Received } from '../../helpers/udp-peer.js';
 
@@ -162,6 +163,32 @@ describe('a backend that stops and starts answering keepalives', () => {
     const line = ctl.stdout.split('\n').find((l) => l.includes(uriA))!;
     expect(line.split(/\s+/).slice(0, 4)).toEqual(['1', uriA, path[path.length - 1], '0']);
   }, 40_000);
+});
+
+describe('events from keepalives', () => {
+  it('a backend that dies and returns: dst-down then dst-up reach the webhook, with the states', async () => {
+    const hook = await startReceiver();
+    open.push(hook);
+    const a = await Backend.open();
+    const uriA = `sip:127.0.0.1:${a.port}`;
+    const r = await rig(`1 ${uriA} 8 0 duid=a\n`, { SIPLB_EVENT_WEBHOOK: hook.url });
+    const log = new StateLog(r, uriA);
+    await log.until('AP', 4000);
+    a.options = null;
+    await log.until('IP', 5000);
+    a.options = 200;
+    await log.until('AP', 5000);
+    const until = Date.now() + 3000;
+    while (hook.requests.length < 2 && Date.now() < until) await new Promise((res) => setTimeout(res, 50));
+    const events = hook.requests.map((q) => JSON.parse(q.body) as { event: string; uri: string; from: string; to: string; duid: string });
+    expect(events.map((e) => [e.event, e.uri, e.duid])).toEqual([
+      ['dst-down', uriA, 'a'],
+      ['dst-up', uriA, 'a'],
+    ]);
+    const { stdout } = await r.proxy.stop();
+    expect(stdout).toMatch(/^\s+events_dst_down 1$/m);
+    expect(stdout).toMatch(/^\s+events_dst_up 1$/m);
+  }, 20_000);
 });
 
 describe('reply codes', () => {
