@@ -153,6 +153,6 @@ describe('failover list, limit and use_default', () => {
   });
 
   it('rejects an algorithm it does not implement', () => {
-    expect(() => list(ABC, 10, {})).toThrow(/algorithm 10 is not implemented/);
+    expect(() => list(ABC, 16, {})).toThrow(/algorithm 16 is not implemented/);
   });
 });
