@@ -88,8 +88,9 @@ function latencyOf(d: Destination, reader: DestReader): typeof lat {
 
 /**
  * Algorithm 11's weight of each destination below `count` (0 = not usable). Without cc it is the
- * `rweight` attr. With `cc=1` and a `weight`, once latency is measured, it is weight minus the
- * congestion in ms, never below 0 (ds_update_weighted_congestion_control); and when every
+ * `rweight` attr. With cc (any value but 0, as Kamailio's test) and a `weight`, once latency is
+ * measured, it is weight minus the congestion in ms, never below 0
+ * (ds_update_weighted_congestion_control); and when every
  * destination has cc=1 and at least two are congested (weight down to 0) with none normal, the
  * load follows the inverse of the congestion instead: (sum of congestion << 4) / congestion
  * (ds_update_latency). Kamailio counts inactive destinations too; siplb only the usable ones,
@@ -104,10 +105,10 @@ export function relativeWeights(dests: readonly Destination[], count: number, us
   let total = 0;
   for (let j = 0; j < count; j++) {
     const d = dests[j]!;
-    if (d.attrs.cc !== 1) allCc = false;
+    if (d.attrs.cc === 0) allCc = false;
     if (!usable(d)) continue;
     weights[j] = d.attrs.rweight;
-    if (d.attrs.cc !== 1 || d.attrs.weight === 0) continue;
+    if (d.attrs.cc === 0 || d.attrs.weight === 0) continue;
     const l = latencyOf(d, reader);
     const c = Math.max(0, l.congestion);
     congestion[j] = c;
@@ -134,7 +135,7 @@ export function relativeWeights(dests: readonly Destination[], count: number, us
  */
 export function relativeWeightPick(dests: readonly Destination[], count: number, usable: Usable, reader: DestReader, rt: StateRuntime, rng: Rng): number {
   const usableGen = reader.usableGeneration();
-  const cc = dests.some((d) => d.attrs.cc === 1);
+  const cc = dests.some((d) => d.attrs.cc !== 0);
   const latencyGen = cc ? reader.latencyGeneration() : 0;
   if (rt.rwTable === undefined || usableGen !== rt.rwUsableGen || latencyGen !== rt.rwLatencyGen) {
     // generations first, states after: a change made meanwhile moves them again (dest-table.ts)
@@ -161,7 +162,7 @@ export function latencyOrder(dests: readonly Destination[], count: number, usabl
     const d = dests[j]!;
     if (!usable(d)) continue;
     const l = latencyOf(d, reader);
-    const latency = d.attrs.cc === 1 ? l.congestion : l.estimate;
+    const latency = d.attrs.cc !== 0 ? l.congestion : l.estimate;
     const p = d.priority;
     let rp = latency > p && p > 0 ? p - Math.trunc(latency / p) : p;
     if (rp < 1 && p > 0) rp = 1;
