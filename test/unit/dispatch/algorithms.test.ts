@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createSetRuntime, select, type SelectOptions } from '../../../src/dispatch/algorithms.js';
+import { ALGORITHMS, createSetRuntime, select, type SelectOptions } from '../../../src/dispatch/algorithms.js';
+import { ALGORITHMS as ACCEPTED } from '../../../src/config/types.js';
 import type { DestinationSet } from '../../../src/dispatch/sets.js';
 import { hosts, opts, ordered, seeded, setOf, tally, upExcept, type Spec } from './fixtures.js';
 
@@ -150,6 +151,10 @@ describe('failover list, limit and use_default', () => {
 
   it('a set of one has no default destination (Kamailio: nr != 1)', () => {
     expect(list(setOf(['sip:solo.test']), 4, { useDefault: true })).toEqual(['solo.test']);
+  });
+
+  it('implements exactly the algorithms SIPLB_ALG accepts', () => {
+    expect([...ALGORITHMS]).toEqual([...ACCEPTED]);
   });
 
   it('rejects an algorithm it does not implement', () => {
