@@ -8,7 +8,8 @@ export type SiplbErrorCode =
   | 'SIPLB_ERR_CONFIG'
   | 'SIPLB_ERR_BIND'
   | 'SIPLB_ERR_WASM'
-  | 'SIPLB_ERR_STALE_MESSAGE';
+  | 'SIPLB_ERR_STALE_MESSAGE'
+  | 'SIPLB_ERR_CTL';
 
 export interface ErrorCodeInfo {
   readonly code: SiplbErrorCode;
@@ -27,6 +28,7 @@ const CODES: ErrorCodeInfo[] = [
     code: 'SIPLB_ERR_STALE_MESSAGE',
     description: 'A parsed message was read after its parser parsed the next datagram; call message.detach() to keep one.',
   },
+  { code: 'SIPLB_ERR_CTL', description: '`siplb ctl` found no siplb on SIPLB_ADMIN, or got an answer it could not read; the message names the address.' },
 ];
 
 /** Every code with a one-line description, in the order the README lists them. */
@@ -103,5 +105,12 @@ export class SiplbStaleMessageError extends SiplbError {
     options?: ErrorOptions,
   ) {
     super('SIPLB_ERR_STALE_MESSAGE', message, options);
+  }
+}
+
+/** `siplb ctl` could not reach the control channel (SIPLB_ADMIN) or could not read its answer. */
+export class SiplbCtlError extends SiplbError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('SIPLB_ERR_CTL', message, options);
   }
 }

@@ -8,6 +8,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, processIo, type CliIo } from './cli/
 import { PARSE_USAGE, parseCommand } from './cli/parse-command.js';
 import { startCommand } from './cli/start-command.js';
 import { demoCommand } from './cli/demo-command.js';
+import { CTL_USAGE, ctlCommand } from './cli/ctl-command.js';
 import { configHelp } from './config/help.js';
 import { SiplbError, SiplbUsageError } from './errors.js';
 
@@ -33,6 +34,10 @@ Commands:
       The proxy on its defaults plus two demo media servers (127.0.0.1:5070 and
       :5072, the destinations of the shipped dispatcher.list): calls placed with
       SIPp are balanced between them. Ctrl-C prints how they were split.
+  ${CTL_USAGE}
+      Ask the running siplb on its control channel (SIPLB_ADMIN): list prints one
+      line per destination with its state letters (AP, TP, IP, DX...), priority,
+      keepalive latency and active calls. --json prints Kamailio's dispatcher.list.
   help       Show this text.
 
 Options:
@@ -77,6 +82,8 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     case 'start':
       if (rest.length > 0) throw new SiplbUsageError(`'siplb start' takes no arguments (configure it with SIPLB_* variables): got '${rest[0]}'`);
       return startCommand(io);
+    case 'ctl':
+      return ctlCommand(rest, io);
     case 'demo':
       if (rest.length > 0) throw new SiplbUsageError(`'siplb demo' takes no arguments: got '${rest[0]}'`);
       return demoCommand(io);

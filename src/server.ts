@@ -5,9 +5,11 @@ import { readFileSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { SiplbConfig } from './config/types.js';
-import { SiplbBindError } from './errors.js';
+import { SiplbBindError, SiplbConfigError } from './errors.js';
+import { recordSockets } from './dispatch/sockets.js';
 import { parseDispatcherList, type DestinationRecord } from './dispatch/list-file.js';
 import { buildSets } from './dispatch/sets.js';
+import { startEvents, type EventStats } from './events/hub.js';
 import { coreConfig } from './proxy/core-config.js';
 import { ProxyCore } from './proxy/core.js';
 import { type CounterSnapshot, mergeSnapshots } from './proxy/counters.js';
@@ -17,6 +19,11 @@ import { Latency, nowMicros } from './proxy/latency.js';
 import { OVERLOAD_WINDOW_MS, SharedDelay } from './proxy/overload.js';
 import { warmUp } from './proxy/warmup.js';
 import type { DispatchWorkerInit, WorkerStats } from './proxy/worker.js';
+import type { ProbeCounters } from './probe/prober.js';
+import type { ProbeRequest, ProbeStats, ProbeWarning, ProbeWorkerInit } from './probe/worker.js';
+import { startAdmin, type AdminServer } from './admin/server.js';
+import { CALL_ID_PREFIX_BYTES } from './shared/keepalive-marker.js';
+import { isReplyWithCallIdPrefix } from './transport/shard.js';
 import { gcMillis } from './shared/gc-time.js';
 import { collectWhenIdle } from './shared/idle-gc.js';
 import { floodGuardFor } from './transport/flood-setup.js';
@@ -48,8 +55,12 @@ export interface Stats {
   memory: { rss: number; heapUsed: number; workersHeapUsed: number };
   /** Total GC pause time since start, ms: the main thread, and the dispatch workers together. */
   gc: { mainMs: number; workersMs: number };
+  /** The probe worker's keepalive counters; undefined when keepalives are off (SIPLB_DS_PING_INTERVAL=0). */
+  probe: (ProbeCounters & { pending: number; active: boolean; restarts: number }) | undefined;
   /** Per dispatch worker: its rings seen from the main thread, and what the worker itself reported. */
   workers: Array<WorkerRingState & { received: number; wakeups: number; egressDrops: number; replied: boolean; send: 'direct' | 'ring' | 'unknown' }>;
+  /** Destination events (src/events/): dst-down/dst-up seen, webhook and command outcomes. */
+  events: EventStats;
 }
 
 export interface Server {
@@ -70,7 +81,20 @@ export async function loadDestinations(config: SiplbConfig, log: Log): Promise<D
   const parsed = parseDispatcherList(text, { file: config.listFile, loadMode: config.dsLoadMode });
   for (const w of parsed.warnings) log.warn(w);
   const out: DestinationRecord[] = [];
-  for (const r of parsed.destinations) {
+  const socketErrors: string[] = [];
+  const usable = parsed.destinations.filter((r) => {
+    const s = recordSockets(r, config.listen);
+    if (typeof s !== 'string') return true;
+    const where = `${config.listFile}:${r.line}: ${s}`;
+    if (config.dsLoadMode === 1) socketErrors.push(where);
+    else log.warn(`${where} (line skipped)`);
+    return false;
+  });
+  if (socketErrors.length > 0) {
+    const n = socketErrors.length;
+    throw new SiplbConfigError('SIPLB_LIST_FILE', `${n} bad line${n === 1 ? '' : 's'} in ${config.listFile}, list not loaded:\n  ${socketErrors.join('\n  ')}`);
+  }
+  for (const r of usable) {
     if (isIP(r.address)) {
       out.push(r);
       continue;
@@ -108,7 +132,12 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
   gcMillis(); // GC time counts from the start
   const records = await loadDestinations(config, log);
   warnIfNoDestination(config, records, log);
-  const states = new DestTable(DestTable.create(flatten(buildSets(records)).map((d) => d.flags)));
+  const states = new DestTable(
+    DestTable.create(
+      flatten(buildSets(records)).map((d) => d.flags),
+      { probing: config.probingThreshold, inactive: config.inactiveThreshold },
+    ),
+  );
   const udp = new UdpTransport(
     config.listen.map((l) => ({ host: l.address, port: l.port, family: l.family })),
     {
@@ -133,6 +162,14 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
   // Its clock is the datagram's arrival stamp in ms (nowMicros), read once per datagram inline.
   const flood = floodGuardFor(config, records.map((r) => r.address), log);
   const guard = flood?.guard;
+  // Keepalive replies go to the probe worker: a response whose Call-ID has the keepalive prefix,
+  // found by the byte scan sharding uses (no parse on the main thread). It starts once the data
+  // path is warm, so that its first replies are not held up behind the warm-up.
+  let probe: WorkerPool | undefined;
+  let probeDispatch: WorkerPool['dispatch'] | undefined;
+  // Before any datagram is handled, so no state change escapes it; the table as loaded is the
+  // baseline (a destination loaded inactive did not go down). Its timer does not hold the process.
+  const events = startEvents(config, records, states, log);
   let inline: ProxyCore | undefined;
   let pool: WorkerPool | undefined;
   let ticker: NodeJS.Timeout | undefined;
@@ -160,6 +197,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     udp.onDatagram((buf, rinfo, socket) => {
       const now = nowMicros();
       if (guard?.admit(rinfo.address, now / 1000) === false) return;
+      if (probeDispatch !== undefined && isReplyWithCallIdPrefix(buf, CALL_ID_PREFIX_BYTES)) return probeDispatch(buf, rinfo, socket, now);
       core.onDatagram(buf, { address: rinfo.address, port: rinfo.port, socket }, now);
     });
     ticker = setInterval(() => core.tick(), 10);
@@ -196,7 +234,14 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     });
     await pool.start();
     idleGc = collectWhenIdle(() => 0, () => udp.counters.received);
-    const dispatch = pool.dispatch;
+    const poolDispatch = pool.dispatch;
+    const dispatch: typeof poolDispatch =
+      config.pingInterval === 0
+        ? poolDispatch
+        : (buf, rinfo, socket, arrived) => {
+            if (probeDispatch !== undefined && isReplyWithCallIdPrefix(buf, CALL_ID_PREFIX_BYTES)) probeDispatch(buf, rinfo, socket, arrived);
+            else poolDispatch(buf, rinfo, socket, arrived);
+          };
     udp.onDatagram(
       guard === undefined
         ? dispatch
@@ -206,11 +251,27 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
           },
     );
   }
+  let admin: AdminServer | undefined;
+  try {
+    probe = await startProbe(config, records, states, udp, log);
+    probeDispatch = probe?.dispatch;
+    if (config.admin !== undefined) admin = await startAdmin(config.admin, { records, states, latency: config.pingLatencyStats });
+  } catch (err) {
+    clearInterval(ticker);
+    clearInterval(idleGc);
+    clearInterval(delayTimer);
+    await pool?.close();
+    await probe?.close();
+    await udp.close();
+    throw err;
+  }
   log.info('siplb listening', {
     sockets: sockets.map((s) => `${s.family === 6 ? `[${s.host}]` : s.host}:${s.port}`),
     mode: config.mode,
     workers: config.workers,
     destinations: records.length,
+    admin: config.admin === undefined ? 'off' : `http://${config.admin.host.includes(':') ? `[${config.admin.host}]` : config.admin.host}:${admin?.port ?? config.admin.port}`,
+    keepalives: probe === undefined ? 'off' : `every ${config.pingInterval} s, probing mode ${config.probingMode}`,
   });
 
   let statsId = 0;
@@ -261,10 +322,12 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
         workersHeapUsed: ws.reduce((n, w) => n + w.heapUsed, 0),
       },
       gc: { mainMs: Math.round(gcMillis()), workersMs: Math.round(ws.reduce((n, w) => n + w.gcMs, 0)) },
+      probe: await probeStats(probe),
       workers: (pool?.workers() ?? []).map((r) => {
         const w = ws.find((x) => x.index === r.index);
         return { ...r, received: w?.rings.received ?? 0, wakeups: w?.rings.wakeups ?? 0, egressDrops: w?.rings.dropped ?? 0, replied: w !== undefined, send: w?.send ?? 'unknown' };
       }),
+      events: events.stats(),
     };
   };
 
@@ -284,12 +347,60 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       }
     },
     async close() {
+      events.stop();
       if (ticker) clearInterval(ticker);
       clearInterval(idleGc);
       clearInterval(delayTimer);
       flood?.reporter.flush();
+      await admin?.close();
       await pool?.close();
+      await probe?.close();
       await udp.close();
     },
   };
+}
+
+/**
+ * The probe worker: a pool of one (its rings, READY, replacement when it dies). Its egress ring is
+ * drained by the main thread onto the listening sockets, so keepalives leave from them.
+ */
+async function startProbe(config: SiplbConfig, records: readonly DestinationRecord[], states: DestTable, udp: UdpTransport, log: Log): Promise<WorkerPool | undefined> {
+  if (config.pingInterval === 0 || records.length === 0) return undefined;
+  const init: ProbeWorkerInit = { config, records: [...records], states: states.buffer, sockets: coreConfig(config, records).sockets.map((s) => s.hostport) };
+  const probe = new WorkerPool({
+    script: new URL('./probe/worker.js', import.meta.url),
+    workers: 1,
+    init,
+    ringBytes: 1 << 18,
+    sender: { send: (socket, buf, port, address) => udp.send(socket, buf, port, address) },
+  });
+  probe.on('restart', (e) => log.error('probe worker died; replaced', { exitCode: e.exitCode, error: String(e.error), restarts: e.workerRestarts }));
+  probe.on('message', (_i, msg) => {
+    const m = msg as ProbeWarning;
+    if (m.type === 'probe-warning') log.warn(m.message);
+  });
+  await probe.start();
+  return probe;
+}
+
+async function probeStats(probe: WorkerPool | undefined): Promise<Stats['probe']> {
+  if (probe === undefined) return undefined;
+  const id = Math.floor(Math.random() * 2 ** 31);
+  const got = await new Promise<ProbeStats | undefined>((resolve) => {
+    const onMessage = (_i: number, msg: unknown): void => {
+      const m = msg as ProbeStats;
+      if (m.type === 'probe-stats' && m.id === id) finish(m);
+    };
+    const finish = (m: ProbeStats | undefined): void => {
+      clearTimeout(timer);
+      probe.off('message', onMessage);
+      resolve(m);
+    };
+    const timer = setTimeout(() => finish(undefined), 1000); // a dead probe worker must not hang stats
+    probe.on('message', onMessage);
+    probe.postAll({ type: 'stats', id } satisfies ProbeRequest);
+  });
+  const restarts = probe.counters.workerRestarts;
+  if (got === undefined) return { sent: 0, retransmits: 0, replies: 0, ok: 0, rejected: 0, timeouts: 0, unmatched: 0, malformed: 0, pending: 0, active: false, restarts };
+  return { ...got.counters, pending: got.pending, active: got.active, restarts };
 }

@@ -66,7 +66,7 @@ export async function start(c: Contender, port: number, listFile: string): Promi
   let running: Running;
   if (c.name === 'siplb') {
     const child = spawn(c.nodeBin ?? process.execPath, [join(c.root ?? root, 'bin', 'siplb.js'), 'start'], {
-      env: { PATH: process.env.PATH ?? '', SIPLB_LISTEN: `udp:127.0.0.1:${port}`, SIPLB_LIST_FILE: listFile, SIPLB_MODE: c.mode, SIPLB_ALG: String(algFor(c)), SIPLB_WORKERS: String(c.workers ?? 0), SIPLB_LOG_LEVEL: 'warn' },
+      env: { PATH: process.env.PATH ?? '', SIPLB_LISTEN: `udp:127.0.0.1:${port}`, SIPLB_LIST_FILE: listFile, SIPLB_MODE: c.mode, SIPLB_ALG: String(algFor(c)), SIPLB_WORKERS: String(c.workers ?? 0), SIPLB_LOG_LEVEL: 'warn', SIPLB_ADMIN: '', SIPLB_DS_PING_INTERVAL: '0' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';

@@ -51,7 +51,7 @@ async function run(mode, workers, i) {
   writeFileSync(join(dir, 'dispatcher.list'), `1 sip:127.0.0.1:${b1}\n1 sip:127.0.0.1:${b2}\n`);
   const uas = [b1, b2].map((p, k) => sipp(['-sf', scen('uas'), '-i', '127.0.0.1', '-p', String(p), '-mp', String(base + 50 + k * 4), '-cp', String(base + 70 + k), '-m', String(calls), '-timeout', '120']));
   const proxy = spawn(process.execPath, [join(root, 'bin', 'siplb.js'), 'start'], {
-    env: { PATH: process.env.PATH, SIPLB_LISTEN: `udp:127.0.0.1:${proxyPort}`, SIPLB_LIST_FILE: join(dir, 'dispatcher.list'), SIPLB_MODE: mode, SIPLB_WORKERS: String(workers), SIPLB_LOG_LEVEL: 'warn' },
+    env: { PATH: process.env.PATH, SIPLB_LISTEN: `udp:127.0.0.1:${proxyPort}`, SIPLB_LIST_FILE: join(dir, 'dispatcher.list'), SIPLB_MODE: mode, SIPLB_WORKERS: String(workers), SIPLB_LOG_LEVEL: 'warn', SIPLB_ADMIN: '', SIPLB_DS_PING_INTERVAL: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let report = '';

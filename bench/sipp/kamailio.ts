@@ -42,6 +42,12 @@ export interface KamailioConfigOptions {
   /** Dispatcher algorithm for ds_select_dst("1", alg). Stateless mode wants a hash (0: Call-ID) so a
    *  CANCEL and the ACK of a negative reply reach the backend that got the INVITE. */
   alg: number;
+  /**
+   * Health as a Kamailio operator sets it up (bench:failover): keepalives every `pingInterval` s to
+   * every destination (ds_probing_mode 1), and ds_mark_dst("ip") on a failed branch, as Kamailio's
+   * sample config does. Stateful only. Absent: no keepalives, no marks (the throughput runs).
+   */
+  health?: { pingInterval: number };
 }
 
 export interface KamailioStartOptions extends KamailioConfigOptions {
@@ -150,7 +156,7 @@ modparam("tm", "failure_reply_mode", 3)
 modparam("rr", "append_fromtag", 0)
 modparam("dispatcher", "list_file", "${o.listFile}")
 modparam("dispatcher", "flags", 2)
-modparam("dispatcher", "ds_ping_interval", 0)
+${o.health === undefined ? 'modparam("dispatcher", "ds_ping_interval", 0)' : `modparam("dispatcher", "ds_ping_interval", ${o.health.pingInterval})\nmodparam("dispatcher", "ds_probing_mode", 1)`}
 `
     : `
 ####### Modules #######

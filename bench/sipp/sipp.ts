@@ -41,13 +41,13 @@ function percentile(sorted: number[], p: number): number | null {
  * default behaviours, where an unexpected message (a 180 after the 200) aborts the call; otherwise
  * -default_behaviors all,-abortunexp, so a reordering proxy is measured on CPU, not on order.
  */
-export async function runCaller(opts: { scenario: string; strict: boolean; target: string; port: number; mediaPort: number; controlPort: number; rate: number; calls: number; timeoutS: number }): Promise<CallerResult> {
+export async function runCaller(opts: { scenario: string; strict: boolean; target: string; port: number; mediaPort: number; controlPort: number; rate: number; calls: number; timeoutS: number; extra?: readonly string[] }): Promise<CallerResult> {
   const dir = mkdtempSync(join(tmpdir(), 'siplb-bench-'));
   const args = ['-sf', join(SCENARIOS, `${opts.scenario}.xml`), '-s', 'service', opts.target, '-i', '127.0.0.1', '-p', String(opts.port),
     '-mp', String(opts.mediaPort), '-cp', String(opts.controlPort), '-r', String(opts.rate), '-m', String(opts.calls),
     '-l', String(Math.max(1000, opts.rate * 4)), '-timeout', String(opts.timeoutS), '-buff_size', '4194304', '-nostdin',
     '-trace_stat', '-stf', join(dir, 'stat.csv'), '-fd', '1', '-trace_rtt', '-rtt_freq', '1', '-trace_err', '-error_file', join(dir, 'err.log'),
-    ...(opts.strict ? [] : ['-default_behaviors', 'all,-abortunexp'])];
+    ...(opts.strict ? [] : ['-default_behaviors', 'all,-abortunexp']), ...(opts.extra ?? [])];
   const t0 = Date.now();
   const child = spawn('sipp', args, { cwd: dir, stdio: 'ignore' });
   // SIPp's CPU is sampled while it runs: once it exits, /proc no longer has it

@@ -89,7 +89,7 @@ async function run(c: Config, round: number): Promise<Row> {
   writeFileSync(join(dir, 'dispatcher.list'), `1 sip:127.0.0.1:${b1}\n1 sip:127.0.0.1:${b2}\n`);
   const uas: ChildProcess[] = [startUas(b1, media, control), startUas(b2, media + 5, control + 1)];
   const proxy = spawn(process.execPath, [join(root, 'bin', 'siplb.js'), 'start'], {
-    env: { PATH: process.env.PATH, SIPLB_LISTEN: `udp:127.0.0.1:${proxyPort}`, SIPLB_LIST_FILE: join(dir, 'dispatcher.list'), SIPLB_WORKERS: String(c.workers), SIPLB_WORKER_SEND: c.send, SIPLB_LOG_LEVEL: 'warn' },
+    env: { PATH: process.env.PATH, SIPLB_LISTEN: `udp:127.0.0.1:${proxyPort}`, SIPLB_LIST_FILE: join(dir, 'dispatcher.list'), SIPLB_WORKERS: String(c.workers), SIPLB_WORKER_SEND: c.send, SIPLB_LOG_LEVEL: 'warn', SIPLB_ADMIN: '', SIPLB_DS_PING_INTERVAL: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

@@ -94,7 +94,7 @@ interface Proxy {
 
 function startSiplb(port: number, listFile: string): Proxy {
   const child = spawn(process.execPath, [join(root, 'bin', 'siplb.js'), 'start'], {
-    env: { PATH: process.env.PATH ?? '', SIPLB_LISTEN: `udp:127.0.0.1:${port}`, SIPLB_LIST_FILE: listFile, SIPLB_MODE: mode, SIPLB_WORKERS: workers, SIPLB_WORKER_SEND: option('send', 'direct'), SIPLB_LOG_LEVEL: 'warn' },
+    env: { PATH: process.env.PATH ?? '', SIPLB_LISTEN: `udp:127.0.0.1:${port}`, SIPLB_LIST_FILE: listFile, SIPLB_MODE: mode, SIPLB_WORKERS: workers, SIPLB_WORKER_SEND: option('send', 'direct'), SIPLB_LOG_LEVEL: 'warn', SIPLB_ADMIN: '', SIPLB_DS_PING_INTERVAL: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

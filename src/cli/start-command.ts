@@ -32,6 +32,15 @@ export function formatStats(s: Stats): string {
   lines.push(`  overload_shed_percent ${s.overload.shedPercent}`, `  queue_delay_ms ${s.overload.delayMs}`);
   lines.push(`  rss_bytes ${s.memory.rss}`, `  heap_used_bytes ${s.memory.heapUsed}`, `  workers_heap_used_bytes ${s.memory.workersHeapUsed}`);
   lines.push(`  gc_ms ${s.gc.mainMs}`, `  workers_gc_ms ${s.gc.workersMs}`);
+  if (s.probe !== undefined) {
+    const p = s.probe;
+    lines.push(
+      `  keepalives_sent ${p.sent}`, `  keepalive_retransmits ${p.retransmits}`, `  keepalive_replies_ok ${p.ok}`, `  keepalive_replies_rejected ${p.rejected}`,
+      `  keepalive_timeouts ${p.timeouts}`, `  keepalive_replies_unmatched ${p.unmatched}`, `  keepalives_pending ${p.pending}`, `  probe_worker_restarts ${p.restarts}`,
+    );
+  }
+  // destination events (README, Events): events_dst_down, events_webhook_delivered, ...
+  for (const [k, v] of Object.entries(s.events)) lines.push(`  events_${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)} ${v}`);
   // the latency distribution since start as a compressed HdrHistogram: the difference of two
   // reports' histograms is the distribution of the interval between them (bench:sipp steady state)
   lines.push(`  latency_hdr ${s.latencyHdr}`);

@@ -92,5 +92,9 @@ export function reviveConfig(cloned: SiplbConfig): SiplbConfig {
     codes: frozenSet(cloned.failoverCodes.codes),
     classes: frozenSet(cloned.failoverCodes.classes),
   };
-  return deepFreeze({ ...cloned, failoverCodes });
+  const pingReplyCodes = {
+    codes: frozenSet(cloned.pingReplyCodes.codes),
+    classes: frozenSet(cloned.pingReplyCodes.classes),
+  };
+  return deepFreeze({ ...cloned, failoverCodes, pingReplyCodes });
 }

@@ -101,16 +101,38 @@ export function text(minLen: number, maxLen: number): Parse<string> {
   };
 }
 
+/**
+ * SIPLB_EVENT_WEBHOOK: an http:// or https:// URL with a host, returned as URL.href (a string:
+ * the config crosses postMessage, and a URL object does not clone); empty = off. Whitespace and
+ * control characters are refused rather than left to the URL parser, which drops tabs and line
+ * breaks silently.
+ */
+export const webhookUrl: Parse<string> = (raw, name) => {
+  if (raw === '') return '';
+  let url: URL | undefined;
+  try {
+    url = /\s/.test(raw) || CONTROL.test(raw) ? undefined : new URL(raw);
+  } catch {
+    // refused below, with the one message every variable uses
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    fail(name, 'an http:// or https:// URL, e.g. http://127.0.0.1:8080/siplb-events, or empty (off)', raw);
+  }
+  return url.href;
+};
+
 /** A bind address of SIPLB_LISTEN. `host` is written as in a Via (IPv6 bracketed), `address` as for bind(). */
 export interface ListenAddress {
   readonly transport: 'udp';
+  /** Kamailio's socket name (`listen=... name "lan"`), for the sockname attr; undefined = none. */
+  readonly name?: string;
   readonly host: string;
   readonly address: string;
   readonly port: number;
   readonly family: 4 | 6;
 }
 
-const LISTEN_ACCEPTS = 'a comma-separated list of [udp:]host:port, host an IPv4 address or a bracketed IPv6 one';
+const LISTEN_ACCEPTS = 'a comma-separated list of [udp:]host:port[ name NAME], host an IPv4 address or a bracketed IPv6 one';
 const HOST_PORT = /^(\[[^\]]*\]|[^:[\]]+):([0-9]{1,5})$/;
 
 function port(text: string): number | undefined {
@@ -125,6 +147,8 @@ function ipv6Lower(address: string): string {
 }
 
 function listenOne(item: string, name: string, raw: string): ListenAddress {
+  const named = /^(\S+)\s+name\s+"?([A-Za-z0-9_.-]{1,64})"?$/.exec(item);
+  if (named) return { ...listenOne(named[1]!, name, raw), name: named[2]! };
   const rest = item.replace(/^udp:/i, '');
   if (/^(?:tcp|tls|sctp|wss?):/i.test(rest)) {
     throw new SiplbConfigError(name, `only UDP is supported, got ${JSON.stringify(item)}`);
@@ -154,6 +178,9 @@ export const listenList: Parse<readonly ListenAddress[]> = (raw, name) => {
     if (seen.has(key)) throw new SiplbConfigError(name, `${a.host}:${a.port} is listed twice`);
     seen.add(key);
   }
+  const names = list.flatMap((a) => (a.name === undefined ? [] : [a.name]));
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new SiplbConfigError(name, `the socket name ${twice} is given twice`);
   return list;
 };
 
@@ -249,4 +276,61 @@ export const substringList: Parse<readonly string[]> = (raw, name) => {
   if (raw.trim() === '') return [];
   if (items.some((s) => s === '' || CONTROL.test(s))) fail(name, 'a comma-separated list of non-empty words', raw);
   return items;
+};
+
+/** SIPLB_DS_PING_REPLY_CODES (Kamailio ds_ping_reply_codes): `class=2;code=480;code=404`. */
+export interface ReplyCodes {
+  readonly classes: ReadonlySet<number>;
+  readonly codes: ReadonlySet<number>;
+}
+
+const REPLY_CODES_ACCEPTS = 'class=N and code=NNN items separated by ";" (N 1-6, NNN 100-699), e.g. class=2;code=480';
+export const replyCodes: Parse<ReplyCodes> = (raw, name) => {
+  const classes: number[] = [];
+  const codes: number[] = [];
+  for (const item of raw.split(';').map((s) => s.trim())) {
+    if (item === '') continue;
+    const m = /^(class|code)\s*=\s*([0-9]+)$/i.exec(item);
+    const n = Number(m?.[2]);
+    if (m?.[1]?.toLowerCase() === 'class' && n >= 1 && n <= 6) classes.push(n);
+    else if (m?.[1]?.toLowerCase() === 'code' && n >= 100 && n <= 699) codes.push(n);
+    else fail(name, REPLY_CODES_ACCEPTS, raw);
+  }
+  return Object.freeze({ classes: frozenSet(classes), codes: frozenSet(codes) });
+};
+
+/** A keepalive reply accepted as alive: any 2xx (always, as Kamailio), or a configured code or class. */
+export function isAcceptedReply(rc: ReplyCodes, status: number): boolean {
+  return (status >= 200 && status < 300) || rc.codes.has(status) || rc.classes.has(Math.floor(status / 100));
+}
+
+/** A SIP method token (RFC 3261 §25.1 token), upper-case by convention. */
+export const methodToken: Parse<string> = (raw, name) => {
+  if (!/^[A-Za-z0-9.!%*_+`'~-]{1,32}$/.test(raw)) fail(name, 'a SIP method name such as OPTIONS or INFO', raw);
+  return raw;
+};
+
+/** A sip: or sips: URI without spaces or angle brackets, as written in a From header. */
+export const sipUri: Parse<string> = (raw, name) => {
+  if (!/^sips?:[^\s<>"]+$/i.test(raw) || raw.length > 256) fail(name, 'a sip: URI such as sip:dispatcher@localhost', raw);
+  return raw;
+};
+
+/** SIPLB_ADMIN: a loopback host:port for the control channel, or empty for none. */
+export interface AdminAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export const adminAddress: Parse<AdminAddress | undefined> = (raw, name) => {
+  if (raw === '') return undefined;
+  const m = HOST_PORT.exec(raw);
+  const p = m?.[2] === undefined ? undefined : port(m[2]);
+  const host = m?.[1]?.replace(/^\[(.*)\]$/, '$1');
+  if (host === undefined || p === undefined) fail(name, 'host:port (a loopback address), or empty for none', raw);
+  // Until the admin API has authentication (a token), it answers on loopback only.
+  if (!(host.startsWith('127.') && isIPv4(host)) && host !== '::1' && host !== 'localhost') {
+    throw new SiplbConfigError(name, `the control channel has no authentication yet and listens on loopback only (127.0.0.0/8, ::1), got ${JSON.stringify(raw)}`);
+  }
+  return Object.freeze({ host, port: p });
 };

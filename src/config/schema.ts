@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { SiplbConfigError } from '../errors.js';
 import {
+  adminAddress,
   advertise,
   bitmask,
   bool,
@@ -15,10 +16,14 @@ import {
   intOneOf,
   isWildcard,
   listenList,
+  methodToken,
   oneOf,
+  replyCodes,
   reusePortFlag,
+  sipUri,
   substringList,
   text,
+  webhookUrl,
   type ListenAddress,
 } from './parse.js';
 import { defaultListFile, listFile } from './paths.js';
@@ -195,9 +200,64 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
     parse: bool,
   },
   markFailed: {
-    name: 'SIPLB_MARK_FAILED', type: 'i, t, ip, tp or empty', default: '',
-    description: 'State given to a destination a call fails over from (Kamailio ds_mark_dst, through ds_update_state): i inactive, t trying (inactive once the probing threshold, 1, is reached), p probing; empty = unchanged.',
+    name: 'SIPLB_MARK_FAILED', type: 'i, t, ip, tp or empty', default: 'ip',
+    description: 'State given to a destination a call fails over from (Kamailio ds_mark_dst, through ds_update_state): i inactive, t trying (inactive after SIPLB_DS_PROBING_THRESHOLD failures), p probing, so that keepalives bring it back; empty = unchanged.',
     parse: oneOf(MARK_FAILED),
+  },
+  pingInterval: {
+    name: 'SIPLB_DS_PING_INTERVAL', type: 's, 0-3600', default: '5',
+    description: 'Seconds between two keepalives to a destination (Kamailio ds_ping_interval), spread evenly over the interval; 0 = no keepalives.',
+    parse: intIn(0, 3600, 's'),
+  },
+  pingMethod: {
+    name: 'SIPLB_DS_PING_METHOD', type: 'SIP method', default: 'OPTIONS',
+    description: 'Method of the keepalives (ds_ping_method).',
+    parse: methodToken,
+  },
+  pingFrom: {
+    name: 'SIPLB_DS_PING_FROM', type: 'sip: URI', default: 'sip:dispatcher@localhost',
+    description: 'From URI of the keepalives (ds_ping_from); the ping_from attr overrides it per destination.',
+    parse: sipUri,
+  },
+  pingTimeout: {
+    name: 'SIPLB_DS_PING_TIMEOUT', type: 'ms, 100-60000', default: '2000',
+    description: 'A keepalive with no final reply in this time is a failure (Kamailio: the tm fr_timer of the OPTIONS). It is retransmitted meanwhile, at SIPLB_T1 doubling up to SIPLB_T2, so one lost datagram is not a failure.',
+    parse: intIn(100, 60_000, 'ms'),
+  },
+  probingThreshold: {
+    name: 'SIPLB_DS_PROBING_THRESHOLD', type: 'integer 1-1000', default: '1',
+    description: 'Failures (keepalives, or SIPLB_MARK_FAILED=t marks) that take a destination from trying to inactive (ds_probing_threshold).',
+    parse: intIn(1, 1000),
+  },
+  inactiveThreshold: {
+    name: 'SIPLB_DS_INACTIVE_THRESHOLD', type: 'integer 1-1000', default: '1',
+    description: 'Successful keepalives that bring an inactive destination back to active (ds_inactive_threshold).',
+    parse: intIn(1, 1000),
+  },
+  probingMode: {
+    name: 'SIPLB_DS_PROBING_MODE', type: '0, 1, 2, 3', default: '3',
+    description: 'Which destinations get keepalives (ds_probing_mode): 0 those flagged probing (8), the flag cleared when one answers; 1 all; 2 those inactive and probing; 3 those flagged probing, the flag kept. Never the disabled (4), no-DNS (16) or no-ping (32) ones.',
+    parse: intOneOf([0, 1, 2, 3] as const),
+  },
+  pingReplyCodes: {
+    name: 'SIPLB_DS_PING_REPLY_CODES', type: 'class=N;code=NNN', default: '',
+    description: 'Keepalive replies that also count as alive besides any 2xx (ds_ping_reply_codes), e.g. class=4;code=503 or code=480;code=404.',
+    parse: replyCodes,
+  },
+  pingLatencyStats: {
+    name: 'SIPLB_DS_PING_LATENCY_STATS', type: 'boolean', default: 'true',
+    description: 'Keep keepalive round-trip statistics per destination (ds_ping_latency_stats): average, standard deviation, estimate, min, max, timeouts.',
+    parse: bool,
+  },
+  latencyEstimatorAlpha: {
+    name: 'SIPLB_DS_LATENCY_ESTIMATOR_ALPHA', type: 'integer 0-1000', default: '900',
+    description: 'Weight of the old value in the latency estimate, in thousandths (ds_latency_estimator_alpha): estimate = estimate * alpha/1000 + sample * (1 - alpha/1000).',
+    parse: intIn(0, 1000),
+  },
+  admin: {
+    name: 'SIPLB_ADMIN', type: 'host:port or empty', default: '127.0.0.1:5081',
+    description: 'Loopback address of the local control channel that `siplb ctl` talks to; empty = none.',
+    parse: adminAddress,
   },
   noDestCode: {
     name: 'SIPLB_NO_DEST_CODE', type: 'integer 300-699', default: '503',
@@ -301,6 +361,26 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
     name: 'SIPLB_SERVER_HEADER', type: 'text', default: 'siplb',
     description: 'Server header of responses siplb makes and User-Agent of its requests; empty = no header.',
     parse: text(0, 256),
+  },
+  eventWebhook: {
+    name: 'SIPLB_EVENT_WEBHOOK', type: 'http(s) URL or empty', default: '',
+    description: 'POST each destination event (dst-down, dst-up) to this URL as JSON, one at a time in order, retried with back-off (README, Destination events); empty = none.',
+    parse: webhookUrl,
+  },
+  eventCommand: {
+    name: 'SIPLB_EVENT_COMMAND', type: 'shell command or empty', default: '',
+    description: 'Run this with /bin/sh -c for each destination event, the event in SIPLB_EVENT_* environment variables (README, Destination events); at most 4 at once, killed after 10 s; empty = none.',
+    parse: text(0, 4096),
+  },
+  eventQueue: {
+    name: 'SIPLB_EVENT_QUEUE', type: 'integer 1-100000', default: '1000',
+    description: 'Most events waiting for the webhook (and, apart, for the command); when full the oldest is dropped and counted.',
+    parse: intIn(1, 100_000),
+  },
+  eventRetries: {
+    name: 'SIPLB_EVENT_RETRIES', type: 'integer 0-100', default: '8',
+    description: 'Webhook attempts after the first (back-off 0.5 s doubling to 30 s) before an event is given up; an event 10 minutes old is given up anyway.',
+    parse: intIn(0, 100),
   },
 };
 

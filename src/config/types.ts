@@ -1,9 +1,9 @@
 // The validated configuration: one field per SIPLB_* variable (schema.ts maps them), every default
 // applied, deep-frozen by loadConfig(). Workers get it at start; nothing reads the environment later.
-import type { AdvertiseAddress, FailoverCodes, ListenAddress } from './parse.js';
+import type { AdminAddress, AdvertiseAddress, FailoverCodes, ListenAddress, ReplyCodes } from './parse.js';
 import type { CidrList } from '../shared/cidr.js';
 
-export type { AdvertiseAddress, FailoverCodes, ListenAddress } from './parse.js';
+export type { AdminAddress, AdvertiseAddress, FailoverCodes, ListenAddress, ReplyCodes } from './parse.js';
 
 /** Kamailio dispatcher algorithm numbers siplb implements (the `alg` of ds_select_dst). */
 export const ALGORITHMS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 64] as const;
@@ -86,6 +86,28 @@ export interface SiplbConfig {
   readonly failoverAfterProvisional: boolean;
   /** SIPLB_MARK_FAILED: ds_mark_dst state given to a destination a call failed over from. */
   readonly markFailed: MarkFailed;
+  /** SIPLB_DS_PING_INTERVAL, s: between two keepalives to a destination; 0 = none. */
+  readonly pingInterval: number;
+  /** SIPLB_DS_PING_METHOD: method of the keepalives. */
+  readonly pingMethod: string;
+  /** SIPLB_DS_PING_FROM: From URI of the keepalives. */
+  readonly pingFrom: string;
+  /** SIPLB_DS_PING_TIMEOUT, ms: no final reply in this time is a failed keepalive. */
+  readonly pingTimeout: number;
+  /** SIPLB_DS_PROBING_THRESHOLD: failures from trying to inactive. */
+  readonly probingThreshold: number;
+  /** SIPLB_DS_INACTIVE_THRESHOLD: successes from inactive to active. */
+  readonly inactiveThreshold: number;
+  /** SIPLB_DS_PROBING_MODE: which destinations are pinged (dest-state.ts PROBE_*). */
+  readonly probingMode: 0 | 1 | 2 | 3;
+  /** SIPLB_DS_PING_REPLY_CODES: replies accepted besides 2xx. */
+  readonly pingReplyCodes: ReplyCodes;
+  /** SIPLB_DS_PING_LATENCY_STATS: keep round-trip statistics per destination. */
+  readonly pingLatencyStats: boolean;
+  /** SIPLB_DS_LATENCY_ESTIMATOR_ALPHA, thousandths: weight of the old estimate. */
+  readonly latencyEstimatorAlpha: number;
+  /** SIPLB_ADMIN: the local control channel's address; undefined = none. */
+  readonly admin: AdminAddress | undefined;
   /** SIPLB_NO_DEST_CODE: status sent when no destination is left. */
   readonly noDestCode: number;
   /** SIPLB_NO_DEST_REASON: reason phrase of that response. */
@@ -126,4 +148,12 @@ export interface SiplbConfig {
   readonly logLevel: LogLevel;
   /** SIPLB_SERVER_HEADER: Server (responses) / User-Agent (our requests) value; '' = no header. */
   readonly serverHeader: string;
+  /** SIPLB_EVENT_WEBHOOK: http(s) URL that dst-down/dst-up events are POSTed to, as URL.href; '' = none. */
+  readonly eventWebhook: string;
+  /** SIPLB_EVENT_COMMAND: shell command run for each event (src/events/command.ts); '' = none. */
+  readonly eventCommand: string;
+  /** SIPLB_EVENT_QUEUE: most events waiting for the webhook, and for the command, before the oldest is dropped. */
+  readonly eventQueue: number;
+  /** SIPLB_EVENT_RETRIES: webhook attempts after the first before an event is given up. */
+  readonly eventRetries: number;
 }

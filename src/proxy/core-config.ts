@@ -104,6 +104,6 @@ export function coreConfig(c: SiplbConfig, records: readonly DestinationRecord[]
     })),
     ours,
     records,
-    targets: targetsFrom(records),
+    targets: targetsFrom(records, c.listen),
   };
 }

@@ -345,7 +345,7 @@ export class ProxyCore implements StatefulHost {
     second: RouteTarget | undefined,
     branch: string,
   ): Forward {
-    const socket = this.#socketFor(target.address, src.socket);
+    const socket = target.socket >= 0 ? target.socket : this.#socketFor(target.address, src.socket);
     const ruri = this.selector.rewriteRequestUri(m, target);
     let rr: string | undefined;
     if (this.config.recordRoute && isDialogCreating(m.methodId)) {

@@ -9,6 +9,8 @@ import { compileTemplate, hashKey, type CompiledTemplate } from '../dispatch/key
 import { buildSets, type Destination, type DestinationSet } from '../dispatch/sets.js';
 import type { DestinationRecord } from '../dispatch/list-file.js';
 import { rewriteUser } from '../dispatch/rewrite.js';
+import { recordSockets } from '../dispatch/sockets.js';
+import type { ListenAddress } from '../config/types.js';
 import type { DestTable } from '../shared/dest-table.js';
 import { canonicalHost } from '../sip/responses.js';
 import type { CoreConfig } from './core-config.js';
@@ -19,8 +21,11 @@ export function flatten(sets: ReadonlyMap<number, DestinationSet>): Destination[
   return [...sets.keys()].sort((a, b) => a - b).flatMap((id) => [...sets.get(id)!.destinations]);
 }
 
-/** Route targets in the shared state table's order; `records` must hold resolved addresses. */
-export function targetsFrom(records: readonly DestinationRecord[]): RouteTarget[] {
+/**
+ * Route targets in the shared state table's order; `records` must hold resolved addresses, and
+ * their socket attrs were checked against `listen` at load (server.ts loadDestinations).
+ */
+export function targetsFrom(records: readonly DestinationRecord[], listen: readonly ListenAddress[]): RouteTarget[] {
   return flatten(buildSets(records)).map((d, index) => ({
     index,
     id: d.id,
@@ -31,7 +36,13 @@ export function targetsFrom(records: readonly DestinationRecord[]): RouteTarget[
     strip: d.attrs.strip,
     prefix: d.attrs.prefix ?? '',
     maxload: d.attrs.maxload,
+    socket: socketOf(d, listen),
   }));
+}
+
+function socketOf(d: DestinationRecord, listen: readonly ListenAddress[]): number {
+  const s = recordSockets(d, listen);
+  return typeof s === 'string' ? -1 : s.socket;
 }
 
 export class TargetSelector {

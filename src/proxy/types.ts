@@ -39,6 +39,8 @@ export interface RouteTarget {
   prefix: string;
   /** maxload=: most active calls under algorithm 10; 0 = no limit. */
   maxload: number;
+  /** Listening socket its requests leave from (socket=/sockname= attrs); -1 = by arrival and family. */
+  socket: number;
 }
 
 /** What the core decided for a request it forwards. */

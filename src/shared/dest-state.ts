@@ -122,12 +122,29 @@ export function updateState(flags: number, count: number, state: number, th: Thr
 /**
  * The state a keepalive result asks for (ds_options_callback), or undefined when the result must
  * not touch the destination: an operator disabled it meanwhile, or in probing mode 3 its probing
- * bit was cleared meanwhile. A good reply asks for active, keeping probing in mode 1 (and in mode
- * 3, which never clears it); a failure asks for trying, plus probing unless the mode is 0.
+ * bit was cleared meanwhile. A good reply asks for active, keeping probing in mode 1, and in mode 3
+ * when the destination has it. A failure asks for trying plus probing.
+ *
+ * One deliberate difference: in mode 0 Kamailio's failure asks for trying without probing, so a
+ * destination pinged because it was flagged probing loses the flag on its first failure, becomes
+ * inactive, and is never pinged again (stuck in IX until a reload or an operator). siplb keeps the
+ * probing bit the destination had, so it keeps being pinged and comes back when it answers.
  */
 export function probeState(flags: number, ok: boolean, probingMode: number): number | undefined {
   if (flags & DS_DISABLED) return undefined;
   if (probingMode === PROBE_ONLYFLAGGED && !(flags & DS_PROBING)) return undefined;
   if (ok) return probingMode === PROBE_ALL || probingMode === PROBE_ONLYFLAGGED ? DS_PROBING : 0;
-  return DS_TRYING | (probingMode !== PROBE_NONE ? DS_PROBING : 0);
+  return DS_TRYING | (probingMode !== PROBE_NONE ? DS_PROBING : flags & DS_PROBING);
+}
+
+/**
+ * Whether a destination gets a keepalive now (ds_ping_set with ds_ping_result_helper): never when
+ * disabled, no-ping or no-DNS; mode 1 all others; modes 0 and 3 those flagged probing; mode 2 those
+ * inactive and probing.
+ */
+export function shouldPing(flags: number, probingMode: number): boolean {
+  if (flags & (DS_DISABLED | DS_NOPING | DS_NODNS)) return false;
+  if (probingMode === PROBE_ALL) return true;
+  if (probingMode === PROBE_INACTIVE) return (flags & (DS_PROBING | DS_INACTIVE)) === (DS_PROBING | DS_INACTIVE);
+  return (flags & DS_PROBING) !== 0;
 }

@@ -80,6 +80,18 @@ export function fnv1a(buf: Uint8Array, start: number, end: number): number {
   return h >>> 0;
 }
 
+/**
+ * True for a response (starts with "SIP/") whose Call-ID starts with `prefix`: a keepalive reply
+ * for the probe worker (shared/keepalive-marker.ts). One 4-byte compare for requests.
+ */
+export function isReplyWithCallIdPrefix(buf: Uint8Array, prefix: Uint8Array): boolean {
+  if (buf[0] !== 0x53 || buf[1] !== 0x49 || buf[2] !== 0x50 || buf[3] !== 0x2f) return false; // "SIP/"
+  const off = findCallId(buf);
+  if (off < 0 || valueEnd - off < prefix.length) return false;
+  for (let k = 0; k < prefix.length; k++) if (buf[off + k] !== prefix[k]) return false;
+  return true;
+}
+
 /** Worker index in [0, n) for a datagram; 0 when it has no Call-ID (or n <= 1). */
 export function shardOf(buf: Uint8Array, n: number): number {
   if (n <= 1) return 0;

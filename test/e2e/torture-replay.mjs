@@ -75,7 +75,7 @@ const dir = mkdtempSync(join(tmpdir(), 'siplb-torture-'));
 const list = join(dir, 'dispatcher.list');
 writeFileSync(list, `1 sip:127.0.0.1:${uas.address().port}\n`);
 const proxy = spawn(process.execPath, [join(root, 'bin', 'siplb.js'), 'start'], {
-  env: { PATH: process.env.PATH, SIPLB_LISTEN: `udp:127.0.0.1:${PROXY}`, SIPLB_LIST_FILE: list, SIPLB_MODE: mode, SIPLB_WORKERS: workers, SIPLB_FR_TIMER: '1000', SIPLB_DRAIN_TIMEOUT: '300', SIPLB_LOG_LEVEL: 'warn' },
+  env: { PATH: process.env.PATH, SIPLB_LISTEN: `udp:127.0.0.1:${PROXY}`, SIPLB_LIST_FILE: list, SIPLB_MODE: mode, SIPLB_WORKERS: workers, SIPLB_FR_TIMER: '1000', SIPLB_DRAIN_TIMEOUT: '300', SIPLB_LOG_LEVEL: 'warn', SIPLB_ADMIN: '', SIPLB_DS_PING_INTERVAL: '0' },
   stdio: ['ignore', 'pipe', 'pipe'],
 });
 let out = '';

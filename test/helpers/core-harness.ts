@@ -41,7 +41,7 @@ export function harness(env: Record<string, string> = {}, list = DEFAULT_LIST, o
   const dir = mkdtempSync(join(tmpdir(), 'siplb-core-'));
   const file = join(dir, 'dispatcher.list');
   writeFileSync(file, list);
-  const config = loadConfig({ SIPLB_LISTEN: 'udp:127.0.0.1:5060', SIPLB_LIST_FILE: file, SIPLB_RR_SECRET: 'test-secret-0123456789', ...env });
+  const config = loadConfig({ SIPLB_LISTEN: 'udp:127.0.0.1:5060', SIPLB_LIST_FILE: file, SIPLB_RR_SECRET: 'test-secret-0123456789', SIPLB_MARK_FAILED: '', ...env });
   const records = parseDispatcherList(list, { file, loadMode: 1 }).destinations;
   const states = new DestTable(DestTable.create(flatten(buildSets(records)).map((d) => d.flags)));
   let now = 1_000_000;

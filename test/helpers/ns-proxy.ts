@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Netns, NsSocket } from './netns.js';
 import { pingProxy } from './ns-sip.js';
+import { QUIET_DEFAULTS } from './proxy-process.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'siplb.js');
 
@@ -37,7 +38,7 @@ export async function startNsProxy(ns: Netns, probe: NsSocket, o: NsProxyOptions
   const list = join(dir, 'dispatcher.list');
   writeFileSync(list, o.list);
   const child = ns.spawn(process.execPath, [BIN, 'start'], {
-    env: { SIPLB_LISTEN: `udp:${o.host}:${o.port}`, SIPLB_LIST_FILE: list, SIPLB_LOG_LEVEL: 'warn', ...o.env, ...o.extraEnv },
+    env: { SIPLB_LISTEN: `udp:${o.host}:${o.port}`, SIPLB_LIST_FILE: list, SIPLB_LOG_LEVEL: 'warn', ...QUIET_DEFAULTS, ...o.env, ...o.extraEnv },
   });
   let out = '';
   let err = '';

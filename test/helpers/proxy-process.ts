@@ -7,6 +7,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * What every test proxy gets unless its test says otherwise: no control channel (parallel test
+ * files would all want 127.0.0.1:5081), no keepalives (most tests' backends are peers that do not
+ * answer OPTIONS and count what they get) and no failover mark (tests that count where calls go
+ * would see a marked destination drop out). The probing and health tests set their own, or the
+ * real defaults (test/e2e/dead-backend.test.ts).
+ */
+export const QUIET_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({ SIPLB_ADMIN: '', SIPLB_DS_PING_INTERVAL: '0', SIPLB_MARK_FAILED: '' });
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface ProxyProcess {
@@ -42,7 +51,7 @@ export async function startProxy(env: Record<string, string>, extraListen: strin
   const port = await freeUdpPort(host);
   const child = spawn(process.execPath, [join(root, 'bin', 'siplb.js'), 'start'], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', SIPLB_LISTEN: [`udp:${host}:${port}`, ...extraListen].join(','), SIPLB_LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', SIPLB_LISTEN: [`udp:${host}:${port}`, ...extraListen].join(','), SIPLB_LOG_LEVEL: 'info', ...QUIET_DEFAULTS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

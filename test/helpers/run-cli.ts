@@ -20,10 +20,16 @@ export interface RunOptions {
   readonly timeoutMs?: number;
 }
 
-export function runCli(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
+/** runCli with exactly PATH and `env` as the environment (no SIPLB_* of the test runner leaks in). */
+export function runCliEnv(args: readonly string[], env: Record<string, string>, options: RunOptions = {}): Promise<CliResult> {
+  return runCli(args, { ...options, env: { PATH: process.env.PATH ?? '', ...env } });
+}
+
+export function runCli(args: readonly string[], options: RunOptions & { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
+      ...(options.env ? { env: options.env } : {}),
       stdio: ['pipe', 'pipe', 'pipe'],
       timeout: options.timeoutMs ?? 20_000,
     });

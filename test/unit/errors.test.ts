@@ -5,6 +5,7 @@ import {
   ERROR_CODES,
   SiplbBindError,
   SiplbConfigError,
+  SiplbCtlError,
   SiplbError,
   SiplbStaleMessageError,
   SiplbUsageError,
@@ -45,6 +46,7 @@ describe('error codes', () => {
       new SiplbBindError('SIPLB_LISTEN', 'udp:127.0.0.1:5060', 'EADDRINUSE'),
       new SiplbWasmError('could not instantiate', { cause: new Error('boom') }),
       new SiplbStaleMessageError(),
+      new SiplbCtlError('no siplb control channel on 127.0.0.1:5081 (SIPLB_ADMIN): ECONNREFUSED'),
     ];
     const codes = errors.map((e) => e.code);
     expect(new Set(codes).size).toBe(errors.length);

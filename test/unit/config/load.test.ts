@@ -21,7 +21,8 @@ describe('loadConfig defaults', () => {
   const config = loadConfig({});
 
   it('applies every documented default', () => {
-    const { rrSecret, failoverCodes, allow, trusted, ...rest } = config;
+    const { rrSecret, failoverCodes, allow, trusted, pingReplyCodes, ...rest } = config;
+    expect([...pingReplyCodes.classes, ...pingReplyCodes.codes]).toEqual([]);
     expect(rest).toEqual({
       listen: [{ transport: 'udp', host: '127.0.0.1', address: '127.0.0.1', port: 5060, family: 4 }],
       advertise: { host: '127.0.0.1', port: 5060 },
@@ -45,7 +46,17 @@ describe('loadConfig defaults', () => {
       frInvTimer: 120000,
       t1: 500,
       t2: 4000,
-      markFailed: '',
+      markFailed: 'ip',
+      pingInterval: 5,
+      pingMethod: 'OPTIONS',
+      pingFrom: 'sip:dispatcher@localhost',
+      pingTimeout: 2000,
+      probingThreshold: 1,
+      inactiveThreshold: 1,
+      probingMode: 3,
+      pingLatencyStats: true,
+      latencyEstimatorAlpha: 900,
+      admin: { host: '127.0.0.1', port: 5081 },
       noDestCode: 503,
       noDestReason: 'Service Unavailable',
       maxMessageSize: 65535,
@@ -64,6 +75,10 @@ describe('loadConfig defaults', () => {
       reusePort: false,
       logLevel: 'info',
       serverHeader: 'siplb',
+      eventWebhook: '',
+      eventCommand: '',
+      eventQueue: 1000,
+      eventRetries: 8,
     });
     expect([...failoverCodes.codes]).toEqual([408]);
     expect([...failoverCodes.classes]).toEqual([5]);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configMarkdownRow, configMarkdownTable } from '../../../src/config/help.js';
 import { CONFIG_VARS } from '../../../src/config/schema.js';
+import { EVENT_ENV_NAMES } from '../../../src/events/event.js';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -24,8 +25,17 @@ describe('README configuration table', () => {
   });
 
   it('README.md documents no SIPLB_* variable that does not exist', () => {
-    const known = new Set(CONFIG_VARS.map((v) => v.name));
+    // the environment of SIPLB_EVENT_COMMAND (README, Destination events) is documented there too
+    const known = new Set([...CONFIG_VARS.map((v) => v.name), ...EVENT_ENV_NAMES]);
     const documented = new Set(readme.match(/\bSIPLB_(?!ERR_)[A-Z0-9_]*[A-Z0-9]\b/g) ?? []);
     for (const name of documented) expect(known, `README mentions unknown ${name}`).toContain(name);
+  });
+
+  it('names every variable an event command gets, none of them a configuration variable', () => {
+    const config = new Set(CONFIG_VARS.map((v) => v.name));
+    for (const name of EVENT_ENV_NAMES) {
+      expect(config, `${name} is both`).not.toContain(name);
+      expect(readme, `README does not name ${name}`).toContain(`\`${name}\``);
+    }
   });
 });

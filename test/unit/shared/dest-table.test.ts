@@ -13,6 +13,7 @@ import {
   PROBE_ONLYFLAGGED,
   parseStateArg,
   probeState,
+  shouldPing,
   stateLetters,
   updateState,
   type Thresholds,
@@ -132,7 +133,7 @@ describe('ds_update_state', () => {
 
 describe('keepalive result (ds_options_callback)', () => {
   it.each([
-    [PROBE_NONE, 0, T],
+    [PROBE_NONE, 0, T | P], // siplb keeps the probing bit the destination had (dest-state.ts)
     [PROBE_ALL, P, T | P],
     [PROBE_INACTIVE, 0, T | P],
     [PROBE_ONLYFLAGGED, P, T | P],
@@ -144,6 +145,27 @@ describe('keepalive result (ds_options_callback)', () => {
   it('never touches a disabled destination, nor in mode 3 one whose probing bit was cleared', () => {
     for (const mode of [0, 1, 2, 3]) expect(probeState(D | P, false, mode)).toBeUndefined();
     expect(probeState(0, true, PROBE_ONLYFLAGGED)).toBeUndefined();
+  });
+
+  it('mode 0: a failure keeps the probing bit the destination had, and adds none', () => {
+    expect(probeState(P, false, PROBE_NONE)).toBe(T | P);
+    expect(probeState(0, false, PROBE_NONE)).toBe(T);
+  });
+});
+
+describe('which destinations are pinged (ds_ping_result_helper)', () => {
+  it.each([
+    // flags, mode 0, 1, 2, 3
+    [0, false, true, false, false],
+    [P, true, true, false, true],
+    [I, false, true, false, false],
+    [I | P, true, true, true, true],
+    [T | P, true, true, false, true],
+    [D | P, false, false, false, false],
+    [32 | P, false, false, false, false],
+    [16 | P, false, false, false, false],
+  ])('flags %i: modes 0-3 ping %s %s %s %s', (flags, m0, m1, m2, m3) => {
+    expect([0, 1, 2, 3].map((m) => shouldPing(flags, m))).toEqual([m0, m1, m2, m3]);
   });
 });
 

@@ -1,0 +1,69 @@
+// dispatcher.list as Kamailio's RPC returns it (dispatcher module, ds_rpc_print_set), built from
+// the list's records and the shared destination table at the moment of the call, so scripts
+// written for kamcmd/jsonrpcs read it unchanged. siplb adds LOAD (active calls, every worker) to
+// each DEST; JSON readers that do not know it skip it.
+import type { DestinationRecord } from '../dispatch/list-file.js';
+import { buildSets } from '../dispatch/sets.js';
+import type { DestTable } from '../shared/dest-table.js';
+import { stateLetters } from '../shared/dest-state.js';
+import { flatten } from '../proxy/targets.js';
+
+export interface DispatcherDest {
+  DEST: {
+    URI: string;
+    FLAGS: string;
+    PRIORITY: number;
+    ATTRS: {
+      BODY: string;
+      DUID: string;
+      MAXLOAD: number;
+      WEIGHT: number;
+      RWEIGHT: number;
+      SOCKET: string;
+      SOCKNAME: string;
+      OBPROXY: string;
+    };
+    LATENCY?: { AVG: number; STD: number; EST: number; MAX: number; TIMEOUT: number };
+    LOAD: number;
+  };
+}
+
+export interface DispatcherList {
+  NRSETS: number;
+  RECORDS: Array<{ SET: { ID: number; TARGETS: DispatcherDest[] } }>;
+}
+
+const round = (n: number): number => Math.round(n * 1000) / 1000;
+
+export function dispatcherList(records: readonly DestinationRecord[], table: DestTable, latency: boolean): DispatcherList {
+  const sets = new Map<number, DispatcherDest[]>();
+  flatten(buildSets(records)).forEach((d, i) => {
+    const a = d.attrs;
+    const dest: DispatcherDest = {
+      DEST: {
+        URI: d.uri,
+        FLAGS: stateLetters(table.flags(i)),
+        PRIORITY: d.priority,
+        ATTRS: {
+          BODY: a.raw,
+          DUID: a.duid ?? '',
+          MAXLOAD: a.maxload,
+          WEIGHT: a.weight,
+          RWEIGHT: a.rweight,
+          SOCKET: a.socket ?? '',
+          SOCKNAME: a.sockname ?? '',
+          OBPROXY: a.obproxy ?? '',
+        },
+        LOAD: table.load(i),
+      },
+    };
+    if (latency) {
+      const l = table.latency(i);
+      dest.DEST.LATENCY = { AVG: round(l.AVERAGE), STD: round(l.STDEV), EST: round(l.ESTIMATE), MAX: l.MAX, TIMEOUT: l.TIMEOUTS };
+    }
+    let list = sets.get(d.setId);
+    if (!list) sets.set(d.setId, (list = []));
+    list.push(dest);
+  });
+  return { NRSETS: sets.size, RECORDS: [...sets].map(([ID, TARGETS]) => ({ SET: { ID, TARGETS } })) };
+}

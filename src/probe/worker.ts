@@ -1,0 +1,121 @@
+// The probe worker (DESIGN.md, "Threads and data flow"): sends the keepalives through its egress
+// ring, so they leave from the proxy's listening sockets, and gets their replies through its
+// ingress ring, where the main thread puts every response whose Call-ID carries the keepalive
+// prefix (shared/keepalive-marker.ts). It is the one writer of keepalive results and latency in
+// the shared destination table; dispatch workers see a change at their next selection.
+// Control messages (postMessage, never per datagram): stats, ping-active.
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { parentPort, workerData } from 'node:worker_threads';
+import { reviveConfig } from '../config/load.js';
+import type { SiplbConfig } from '../config/types.js';
+import { parseDestinationUri } from '../dispatch/dest-uri.js';
+import type { DestinationRecord } from '../dispatch/list-file.js';
+import { buildSets } from '../dispatch/sets.js';
+import { createParser } from '../parser/index.js';
+import { DestTable } from '../shared/dest-table.js';
+import { READY, isRingWorkerData } from '../shared/worker-protocol.js';
+import { attachRings } from '../transport/worker-side.js';
+import { flatten } from '../proxy/targets.js';
+import { probeTargets } from './keepalive.js';
+import { Prober, type ProbeCounters } from './prober.js';
+
+/** workerData.init of the probe worker. */
+export interface ProbeWorkerInit {
+  config: SiplbConfig;
+  records: DestinationRecord[];
+  states: SharedArrayBuffer;
+  /** Per listening socket, the host:port written in our Via (core-config.ts sockets). */
+  sockets: string[];
+}
+
+export type ProbeRequest = { type: 'stats'; id: number } | { type: 'ping-active'; active: boolean };
+
+export interface ProbeStats {
+  type: 'probe-stats';
+  id: number;
+  counters: ProbeCounters;
+  pending: number;
+  active: boolean;
+}
+
+export interface ProbeWarning {
+  type: 'probe-warning';
+  message: string;
+}
+
+if (!parentPort || !isRingWorkerData(workerData)) throw new Error('src/probe/worker.ts runs as the probe worker thread');
+const port = parentPort;
+const data = workerData;
+const init = data.init as ProbeWorkerInit;
+const config = reviveConfig(init.config);
+const table = new DestTable(init.states);
+const dests = flatten(buildSets(init.records));
+
+// obproxy attrs are resolved once, here, off the data path; a name that does not resolve is reported.
+const hops = new Map<string, { address: string; port: number }>();
+for (const uri of new Set(dests.flatMap((d) => (d.attrs.obproxy === undefined ? [] : [d.attrs.obproxy])))) {
+  const parsed = parseDestinationUri(uri);
+  if (!parsed.ok) continue;
+  const { address, port: hopPort } = parsed.value;
+  try {
+    hops.set(uri, { address: isIP(address) ? address : (await lookup(address)).address, port: hopPort });
+  } catch {
+    // left out: probeTargets warns and pings the destination itself
+  }
+}
+const warn = (message: string): void => port.postMessage({ type: 'probe-warning', message } satisfies ProbeWarning);
+const targets = probeTargets(dests, config.listen, init.sockets, config.pingFrom, (uri) => hops.get(uri), warn);
+
+const parser = createParser();
+// Drained from the event loop, never during attach: `prober` exists by the first reply.
+const rings = attachRings(data.ingress, data.egress, (payload) => {
+  const m = parser.parse(payload);
+  if (!m.ok || m.isRequest) {
+    prober.counters.malformed++;
+    return;
+  }
+  prober.onReply(m, performance.now());
+});
+const prober = new Prober(
+  targets,
+  table,
+  {
+    intervalMs: config.pingInterval * 1000,
+    timeoutMs: config.pingTimeout,
+    t1: config.t1,
+    t2: config.t2,
+    method: config.pingMethod,
+    probingMode: config.probingMode,
+    replyCodes: config.pingReplyCodes,
+    latencyStats: config.pingLatencyStats,
+    alpha: config.latencyEstimatorAlpha / 1000,
+    userAgent: config.serverHeader,
+  },
+  { send: (bytes, address, sendPort, socket) => void rings.send(bytes, address, sendPort, socket) },
+);
+
+// One timer, armed for whatever is due next: a slot of the round, a retransmission, a timeout.
+let timer: NodeJS.Timeout | undefined;
+const run = (): void => {
+  const now = performance.now();
+  prober.tick(now);
+  arm(now);
+};
+function arm(now: number): void {
+  clearTimeout(timer);
+  const due = prober.nextDue(now);
+  if (due !== Infinity) timer = setTimeout(run, Math.min(Math.max(1, due - now), 60_000));
+}
+
+
+port.on('message', (msg: ProbeRequest) => {
+  if (msg.type === 'ping-active') {
+    prober.active = msg.active;
+  } else if (msg.type === 'stats') {
+    port.postMessage({ type: 'probe-stats', id: msg.id, counters: { ...prober.counters }, pending: prober.pending, active: prober.active } satisfies ProbeStats);
+  }
+});
+
+port.postMessage(READY);
+run();
