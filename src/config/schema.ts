@@ -100,8 +100,8 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
     parse: intIn(0, 2 ** 31 - 1),
   },
   alg: {
-    name: 'SIPLB_ALG', type: '0-9, 14, 15', default: '4',
-    description: 'Kamailio algorithm: 0 Call-ID hash, 1 From, 2 To, 3 Request-URI, 4 round-robin, 5 auth username, 6 random, 7 SIPLB_HASH_TEMPLATE, 8 priority, 9 weight, 14 round-robin or priority, 15 SRV-like.',
+    name: 'SIPLB_ALG', type: '0-11, 13-15, 64', default: '4',
+    description: 'Kamailio algorithm: 0 Call-ID hash, 1 From, 2 To, 3 Request-URI, 4 round-robin, 5 auth username, 6 random, 7 SIPLB_HASH_TEMPLATE, 8 priority, 9 weight, 10 call load (maxload), 11 relative weight (rweight, cc), 13 latency, 14 round-robin or priority, 15 SRV-like, 64 round-robin with overload control.',
     parse: intOneOf(ALGORITHMS),
   },
   limit: {
@@ -128,6 +128,16 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
     name: 'SIPLB_HASH_TEMPLATE', type: 'template', default: '$ci',
     description: 'What algorithm 7 hashes (Kamailio hash_pvar): $name tokens and literal text, e.g. $fU@$ci.',
     parse: hashTemplate,
+  },
+  dsHashExpire: {
+    name: 'SIPLB_DS_HASH_EXPIRE', type: 's, 1-2592000', default: '7200',
+    description: 'Algorithm 10 (Kamailio ds_hash_expire): a call\'s load is dropped this long after its INVITE if no BYE was seen.',
+    parse: intIn(1, 2_592_000, 's'),
+  },
+  dsHashInitExpire: {
+    name: 'SIPLB_DS_HASH_INITEXPIRE', type: 's, 1-2592000', default: '7200',
+    description: 'Algorithm 10 (Kamailio ds_hash_initexpire): a call no 2xx confirmed loses its load this long after its INVITE (stateless mode sees no timeout: this is how it lets go).',
+    parse: intIn(1, 2_592_000, 's'),
   },
   mode: {
     name: 'SIPLB_MODE', type: 'stateful, stateless', default: 'stateful',

@@ -6,7 +6,7 @@ import type { CidrList } from '../shared/cidr.js';
 export type { AdminAddress, AdvertiseAddress, FailoverCodes, ListenAddress, ReplyCodes } from './parse.js';
 
 /** Kamailio dispatcher algorithm numbers siplb implements (the `alg` of ds_select_dst). */
-export const ALGORITHMS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 14, 15] as const;
+export const ALGORITHMS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 64] as const;
 export type DispatchAlgorithm = (typeof ALGORITHMS)[number];
 
 /** Module flag 1 (Kamailio `flags`): hash only the user part of From/To/Request-URI. */
@@ -58,6 +58,10 @@ export interface SiplbConfig {
   readonly hashMode: HashMode;
   /** SIPLB_HASH_TEMPLATE: algorithm 7 key template; syntax checked here, compiled by the dispatcher. */
   readonly hashTemplate: string;
+  /** SIPLB_DS_HASH_EXPIRE, s: algorithm 10 drops a call's load this long after its INVITE (no BYE seen). */
+  readonly dsHashExpire: number;
+  /** SIPLB_DS_HASH_INITEXPIRE, s: the same for a call no 2xx confirmed. */
+  readonly dsHashInitExpire: number;
   /** SIPLB_MODE: transaction-stateful or stateless forwarding. */
   readonly mode: ProxyMode;
   /** SIPLB_WORKERS: dispatch worker threads; 0 = dispatch inline on the main thread. */

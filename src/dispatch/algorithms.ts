@@ -9,21 +9,37 @@
 // call keeps its destination; a weight pick that is down moves on to the next table slot, so the
 // weights of the live destinations keep their proportions. 'kamailio' mode walks to the next usable
 // neighbour as Kamailio does.
+//
+// Algorithms 10, 11, 13 and 64 also read load, latency or overload reports: state-algorithms.ts,
+// through the DestReader in the options.
 import { dsHash, hrwScore } from './hash.js';
 import type { SelectInput } from './keys.js';
 import type { Destination, DestinationSet, Rng } from './sets.js';
+import {
+  belowMaxload,
+  latencyOrder,
+  leastLoaded,
+  overloadSkip,
+  relativeWeightPick,
+  type DestReader,
+  type StateRuntime,
+} from './state-algorithms.js';
 
 export { dsHash } from './hash.js';
 export type { SelectInput } from './keys.js';
+export type { DestReader } from './state-algorithms.js';
 
-/** Per-set counters that outlive one selection: Kamailio's idx->last and idx->wlast. */
-export interface SetRuntime {
+/**
+ * Per-set state that outlives one selection, per thread: Kamailio's idx->last (round-robin, and
+ * the start of algorithm 13's walk), idx->wlast, and algorithm 11's and 64's tables.
+ */
+export interface SetRuntime extends StateRuntime {
   rr: number;
   wlast: number;
 }
 
 export function createSetRuntime(): SetRuntime {
-  return { rr: 0, wlast: 0 };
+  return { rr: 0, wlast: 0, rwlast: 0, rwTable: undefined, rwUsableGen: 0, rwLatencyGen: 0, oc: [] };
 }
 
 export interface SelectOptions {
@@ -34,11 +50,16 @@ export interface SelectOptions {
   useDefault: boolean;
   /** Module flag 2: return the failover list, not just the pick. */
   failover: boolean;
-  /** Uniform in [0, 1); Math.random when absent. Algorithms 6 and 15. */
+  /** Uniform in [0, 1); Math.random when absent. Algorithms 6, 11 (its table), 15 and 64 (its patterns). */
   rng?: Rng;
+  /** Load, latency and overload reports: required by algorithms 10, 11, 13 and 64. */
+  reader?: DestReader;
 }
 
-export const ALGORITHMS: readonly number[] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 14, 15];
+export const ALGORITHMS: readonly number[] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 64];
+
+/** The algorithms that read more than usability. */
+const STATEFUL = new Set([10, 11, 13, 64]);
 
 type Usable = (d: Destination) => boolean;
 
@@ -96,15 +117,15 @@ function srvOrder(dests: readonly Destination[], count: number, usable: Usable, 
   return out;
 }
 
-/** The pick of every algorithm except 15, or -1 when no destination below `count` is usable. */
-function pick(set: DestinationSet, alg: number, input: SelectInput, usable: Usable, opts: SelectOptions, state: SetRuntime, count: number): number {
+/** The pick of every algorithm except 13 and 15, or -1 when no destination below `count` is usable. */
+function pick(set: DestinationSet, alg: number, input: SelectInput, usable: Usable, opts: SelectOptions, state: SetRuntime, count: number, reader: DestReader): number {
   const dests = set.destinations;
   const nr = dests.length;
   const rehash = opts.hashMode === 'rehash';
-  const roundRobin = (): number => {
-    const i = walk(dests, state.rr % count, count, usable);
+  const roundRobin = (ok: Usable = usable): number => {
+    const i = walk(dests, state.rr % count, count, ok);
     // ds_manage_routes: the next round starts after the destination actually used (the default
-    // one, index nr - 1, when it stands in for all the others).
+    // one, index nr - 1, when it stands in for all the others; select() decides on it).
     const used = i >= 0 ? i : count < nr && usable(dests[nr - 1]!) ? nr - 1 : state.rr;
     state.rr = (used + 1) % nr;
     return i;
@@ -142,6 +163,17 @@ function pick(set: DestinationSet, alg: number, input: SelectInput, usable: Usab
       for (let tries = 1; rehash && !usable(dests[i]!) && tries < 100; tries++) i = next();
       return walk(dests, i, count, usable);
     }
+    case 10:
+      return leastLoaded(dests, count, usable, reader);
+    case 11:
+      // the table holds only usable destinations; a walk covers one that went down since
+      return walk(dests, relativeWeightPick(dests, count, usable, reader, state, opts.rng ?? Math.random) % count, count, usable);
+    case 64: {
+      // ds_manage_routes: round-robin, moving on past a destination that is down or whose
+      // overload report says skip this time
+      const rng = opts.rng ?? Math.random;
+      return roundRobin((d) => usable(d) && !overloadSkip(d, reader, state, rng));
+    }
     default:
       throw new RangeError(`dispatcher algorithm ${alg} is not implemented (supported: ${ALGORITHMS.join(', ')})`);
   }
@@ -150,32 +182,48 @@ function pick(set: DestinationSet, alg: number, input: SelectInput, usable: Usab
 /**
  * Selects from `set` with algorithm `alg`. Returns the chosen destination first and, when
  * `opts.failover`, the failover order after it, capped by `opts.limit`; empty when nothing is
- * usable. Updates `state` for the round-robin and weight algorithms.
+ * usable. Updates `state` for the algorithms that keep one (round-robin, weights, 11, 13, 64).
  */
 export function select(set: DestinationSet, alg: number, input: SelectInput, usable: Usable, opts: SelectOptions, state: SetRuntime): Destination[] {
   const dests = set.destinations;
   const nr = dests.length;
   if (nr === 0) return [];
+  // ds_manage_routes: only an INVITE starts a call; algorithm 10 takes any other request to the
+  // first usable entry, failover in set order (Kamailio's "use first entry", alg reset to 0)
+  if (alg === 10 && input.invite !== true) alg = 8;
+  const reader = opts.reader;
+  if (reader === undefined && STATEFUL.has(alg)) throw new RangeError(`dispatcher algorithm ${alg} needs a DestReader (opts.reader)`);
   const useDefault = opts.useDefault && nr > 1; // Kamailio: a set of one has no default
   const count = useDefault ? nr - 1 : nr;
-  const fallback = useDefault && usable(dests[nr - 1]!) ? nr - 1 : -1;
+  // algorithm 10 passes over a destination at its maxload, in the failover list too (ds_manage_routes_fill_xavp)
+  const listable: Usable = alg === 10 ? (d) => usable(d) && belowMaxload(d, reader!) : usable;
+  const fallback = useDefault && listable(dests[nr - 1]!) ? nr - 1 : -1;
   const limit = opts.limit > 0 ? opts.limit : Infinity;
 
   let order: number[];
-  if (alg === 15) {
-    order = srvOrder(dests, count, usable, opts.rng ?? Math.random);
+  if (alg === 15 || alg === 13) {
+    if (alg === 15) order = srvOrder(dests, count, usable, opts.rng ?? Math.random);
+    else {
+      // ds_manage_route_algo13: the walk starts at idx->last, which moves past the pick
+      order = latencyOrder(dests, count, usable, reader!, state.rr % count);
+      if (order.length > 0) state.rr = (order[0]! + 1) % nr;
+    }
     if (!opts.failover) order = order.slice(0, 1);
   } else {
-    const first = pick(set, alg, input, usable, opts, state, count);
+    const first = pick(set, alg, input, usable, opts, state, count, reader!);
     order = first < 0 ? [] : [first];
     if (first >= 0 && opts.failover) {
       for (let n = 1; n < count; n++) {
         const i = (first + n) % count;
-        if (usable(dests[i]!)) order.push(i);
+        if (listable(dests[i]!)) order.push(i);
       }
     }
   }
-  // The default destination is the last resort: alone when nothing else is usable, last otherwise.
-  if (fallback >= 0 && (order.length === 0 || opts.failover)) order.push(fallback);
+  // The default destination is the last resort: alone when nothing else is usable, last otherwise;
+  // alone under algorithm 64 only if its own overload report lets it through (ds_manage_routes).
+  if (fallback >= 0 && (order.length === 0 || opts.failover)) {
+    const skipped = order.length === 0 && alg === 64 && overloadSkip(dests[fallback]!, reader!, state, opts.rng ?? Math.random);
+    if (!skipped) order.push(fallback);
+  }
   return order.slice(0, limit).map((i) => dests[i]!);
 }

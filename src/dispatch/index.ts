@@ -8,7 +8,10 @@ export { buildSets, buildWeightTable, buildRelativeWeightTable, shuffle100 } fro
 export type { Destination, DestinationSet, Rng } from './sets.js';
 export * from '../shared/dest-state.js';
 export { select, createSetRuntime, keyHash, ALGORITHMS } from './algorithms.js';
-export type { SetRuntime, SelectOptions } from './algorithms.js';
+export type { SetRuntime, SelectOptions, DestReader } from './algorithms.js';
+export { relativeWeights, latencyOrder, leastLoaded } from './state-algorithms.js';
+export { ocSetAttrs, ocList, OC_DEFAULT_VALIDITY_MS } from './overload-control.js';
+export type { OcReport, OcRow, OverloadSlots } from './overload-control.js';
 export { dsHash, hrwScore } from './hash.js';
 export { hashKey, uriKey, compileTemplate, renderTemplate, digestUsername, TEMPLATE_FIELDS } from './keys.js';
 export type { SelectInput, KeyOptions, CompiledTemplate } from './keys.js';

@@ -12,6 +12,8 @@ import type { SipMessage, SipUri } from '../parser/index.js';
  */
 export interface SelectInput {
   readonly key: string | undefined;
+  /** The request is an INVITE: only those are balanced by call load (algorithm 10). */
+  readonly invite?: boolean;
 }
 
 export interface KeyOptions {

@@ -9,7 +9,6 @@
 // first") takes index 0, and round-robin starts there.
 import { fnv1a32 } from './hash.js';
 import type { DestinationRecord } from './list-file.js';
-import { isUsable } from '../shared/dest-state.js';
 
 export interface Destination extends DestinationRecord {
   /**
@@ -28,14 +27,12 @@ export interface DestinationSet {
   readonly destinations: readonly Destination[];
   /** Algorithm 9: 100 slots of destination indexes (dp_init_weights). */
   readonly weightTable: Uint32Array;
-  /** Algorithm 11: 100 slots over the initially usable destinations (dp_init_relative_weights). */
-  readonly rweightTable: Uint32Array;
 }
 
 export type Rng = () => number;
 
-/** Kamailio's shuffle_uint100array: k = j + rand % (100 - j), swap. */
-export function shuffle100(table: Uint32Array, rng: Rng): void {
+/** Kamailio's shuffle_uint100array (and shuffle_char100array): k = j + rand % (100 - j), swap. */
+export function shuffle100(table: Uint32Array | Uint8Array, rng: Rng): void {
   for (let j = 0; j < 100; j++) {
     const k = j + Math.floor(rng() * (100 - j));
     const t = table[j]!;
@@ -62,27 +59,25 @@ export function buildWeightTable(dests: readonly { attrs: { weight: number } }[]
 }
 
 /**
- * dp_init_relative_weights: slots proportional to rweight over the usable destinations
- * (truncated), the remainder to the last one inserted. Kamailio recomputes it when a destination
- * changes state; algorithm 11 is not implemented yet, so this is the table at load.
+ * dp_init_relative_weights: slots proportional to each weight (truncated), the remainder to the
+ * last one inserted. `weights[j]` is destination j's relative weight, 0 for one that is not
+ * usable (Kamailio skips those) or has none. Kamailio rebuilds it whenever a destination changes
+ * usability (ds_reinit_rweight_on_state_change) or congestion control changes a weight
+ * (ds_update_latency); algorithm 11 (state-algorithms.ts) rebuilds it when the table's
+ * generations say so. Fewer than two destinations or no weight at all: every slot is index 0.
  */
-export function buildRelativeWeightTable(
-  dests: readonly { flags: number; attrs: { rweight: number } }[],
-  usable: (i: number) => boolean,
-  rng: Rng,
-): Uint32Array {
+export function buildRelativeWeightTable(weights: readonly number[], rng: Rng): Uint32Array {
   const table = new Uint32Array(100);
-  if (dests.length < 2) return table;
+  if (weights.length < 2) return table;
   let sum = 0;
-  dests.forEach((d, j) => (sum += usable(j) ? d.attrs.rweight : 0));
+  for (const w of weights) sum += w;
   if (sum === 0) return table;
   let t = 0;
-  dests.forEach((d, j) => {
-    if (!usable(j)) return;
-    const slice = Math.trunc((d.attrs.rweight * 100) / sum);
+  weights.forEach((w, j) => {
+    const slice = Math.trunc((w * 100) / sum);
     for (let k = 0; k < slice; k++) table[t++] = j;
   });
-  const last = t > 0 ? table[t - 1]! : dests.length - 1;
+  const last = t > 0 ? table[t - 1]! : weights.length - 1;
   for (; t < 100; t++) table[t] = last;
   shuffle100(table, rng);
   return table;
@@ -117,7 +112,6 @@ export function buildSets(records: readonly DestinationRecord[], opts: { rng?: R
       id: setId,
       destinations: Object.freeze(destinations),
       weightTable: buildWeightTable(destinations, rng),
-      rweightTable: buildRelativeWeightTable(destinations, (j) => isUsable(destinations[j]!.flags), rng),
     });
   }
   return sets;

@@ -20,6 +20,9 @@ export interface CoreConfig {
   readonly useDefault: boolean;
   readonly hashMode: 'rehash' | 'kamailio';
   readonly hashTemplate: string;
+  /** SIPLB_DS_HASH_EXPIRE and SIPLB_DS_HASH_INITEXPIRE, in ms (algorithm 10's call tracking). */
+  readonly dsHashExpire: number;
+  readonly dsHashInitExpire: number;
   readonly recordRoute: boolean;
   readonly forceRport: boolean;
   readonly frTimer: number;
@@ -72,6 +75,8 @@ export function coreConfig(c: SiplbConfig, records: readonly DestinationRecord[]
     useDefault: c.useDefault,
     hashMode: c.hashMode,
     hashTemplate: c.hashTemplate,
+    dsHashExpire: c.dsHashExpire * 1000,
+    dsHashInitExpire: c.dsHashInitExpire * 1000,
     recordRoute: c.recordRoute,
     forceRport: c.forceRport,
     frTimer: c.frTimer,

@@ -25,6 +25,7 @@ import { OverloadGuard, ShedMemory, type DelaySample } from './overload.js';
 import { RouteCache } from './route-cache.js';
 import { analyseRoutes, nextHop, type HostPort, type RouteInfo } from './routing.js';
 import { StatefulEngine } from './stateful.js';
+import { CallLoad } from './call-load.js';
 import { TimerWheel } from './timer-wheel.js';
 import type { Forward, Output, Peer, RouteTarget, StatefulHost } from './types.js';
 import type { CoreConfig } from './core-config.js';
@@ -36,6 +37,8 @@ export class ProxyCore implements StatefulHost {
   readonly parser: SipParser = createParser();
   readonly timers: TimerWheel;
   readonly selector: TargetSelector;
+  /** Algorithm 10's call tracking (call-load.ts); undefined under the other algorithms. */
+  readonly callLoad: CallLoad | undefined;
   /** The MAC keys of what we sign into messages (token, stateless branch, local To tag). */
   readonly keys: ProxyKeys;
   readonly #stateful: StatefulEngine | undefined;
@@ -66,7 +69,8 @@ export class ProxyCore implements StatefulHost {
     this.#overloadHeaders = config.overloadRetryAfter > 0 ? [`Retry-After: ${config.overloadRetryAfter}`] : undefined;
     this.#shed = new ShedMemory(64 * config.t1);
     this.#routes = new RouteCache(64 * config.t1, config.maxTransactions);
-    this.selector = new TargetSelector(config, states);
+    this.selector = new TargetSelector(config, states, now);
+    this.callLoad = config.alg === 10 ? new CallLoad(states, config.dsHashExpire, config.dsHashInitExpire, now(), () => this.counters.inc(C.call_load_expired)) : undefined;
     this.keys = deriveKeys(config.rrSecret);
     this.#isOurs = routeMatcher(config.ours);
     this.#allowed = config.allow.blocks.length > 0 ? cidrMatcher(config.allow) : undefined;
@@ -116,6 +120,7 @@ export class ProxyCore implements StatefulHost {
     const now = this.now();
     this.timers.advance(now);
     this.#stateful?.tick(now);
+    this.callLoad?.tick(now);
     this.overload.update(now);
     if (this.#shed.size > 0) this.#shed.expire(now);
     if (this.#routes.size > 0) this.#routes.expire(now);
@@ -201,15 +206,25 @@ export class ProxyCore implements StatefulHost {
       this.counters.inc(C.tx_limit_rejected);
       return this.reply(bytes, m, src, 503);
     } else targets = this.selector.select(m, src);
-    if (targets.length === 0) {
+    let first = 0;
+    if (!this.#stateful && this.callLoad !== undefined) {
+      if (cached !== undefined) {
+        if (m.methodId === P.METHOD_CANCEL) this.#releaseLoad(m.callId); // ds_load_update on CANCEL
+      } else if (m.methodId === P.METHOD_INVITE) {
+        // stateless, algorithm 10: the first destination of the list still below its maxload
+        // takes the call (another worker may have filled the pick since it was chosen)
+        while (first < targets.length && !this.callLoad.take(m.callId, m.cseqNumber, targets[first]!.index, targets[first]!.maxload, this.now())) first++;
+      }
+    }
+    if (first >= targets.length) {
       this.counters.inc(C.no_destination);
       return this.reply(bytes, m, src, this.config.noDestCode, undefined, this.config.noDestReason);
     }
     this.counters.inc(C.fwd_new);
     if (this.#stateful) return this.#stateful.startNew(bytes, m, src, targets);
-    const target = targets[0]!;
+    const target = targets[first]!;
     this.#routes.set(m.callId, m.cseqNumber, target, this.now());
-    const fwd = this.buildForward(bytes, m, this.parser.table, src, target, targets[1], this.#statelessBranch(m, src));
+    const fwd = this.buildForward(bytes, m, this.parser.table, src, target, targets[first + 1], this.#statelessBranch(m, src));
     this.send(fwd.bytes, fwd.address, fwd.port, fwd.socket, 'tx_requests');
   }
 
@@ -243,6 +258,9 @@ export class ProxyCore implements StatefulHost {
     if (token === undefined || token === '') return this.#deny(bytes, m, src, 'relay_token_missing');
     const check = verifyToken(this.keys.token, token, m.callId, m.from.tag ?? '', m.to.tag ?? '');
     if (!check.ok) return this.#deny(bytes, m, src, check.reason === 'garbled' ? 'relay_token_garbled' : 'relay_token_invalid');
+    // the dialog's BYE, from either side, ends the call's load (ds_load_update); only once its
+    // token verified: a forged BYE must not free a destination's capacity
+    if (m.methodId === P.METHOD_BYE && this.callLoad !== undefined) this.#releaseLoad(m.callId);
 
     let address: string;
     let port: number;
@@ -364,9 +382,26 @@ export class ProxyCore implements StatefulHost {
     if (top.branch === undefined || !verifyStatelessBranch(top.branch, this.keys.branch, m.callId, hop)) {
       return this.counters.inc(C.drop_response_forged);
     }
+    if (this.callLoad !== undefined && m.status >= 200 && m.methodId === P.METHOD_INVITE) this.#loadFinal(m);
     const out = forwardResponse(bytes, this.parser.table);
     this.counters.inc(C.fwd_responses);
     this.send(out, hop.address, hop.port, this.#socketFor(hop.address, 0), 'tx_responses');
+  }
+
+  /**
+   * Stateless, algorithm 10: a final response to the INVITE that took load (its CSeq number; a
+   * re-INVITE's has another) confirms the call on a 2xx, releases it on anything else.
+   */
+  #loadFinal(m: SipMessage): void {
+    const e = this.callLoad!.entry(m.callId);
+    if (e === undefined || e.cseq !== m.cseqNumber) return;
+    if (m.status < 300) this.callLoad!.confirm(e, undefined, this.now());
+    else this.callLoad!.release(e);
+  }
+
+  #releaseLoad(callId: string): void {
+    const e = this.callLoad!.entry(callId);
+    if (e !== undefined) this.callLoad!.release(e);
   }
 
   // ---- local answers ----

@@ -44,6 +44,7 @@ export const COUNTER_NAMES = [
   'cancel_unmatched',
   'draining_rejected',
   'overload_rejected',
+  'call_load_expired',
 ] as const;
 
 export type CounterName = (typeof COUNTER_NAMES)[number];

@@ -63,6 +63,7 @@ export class StatefulEngine {
       if (!tx) return false;
       this.core.counters.inc(C.cancel_matched);
       this.core.reply(bytes, m, src, 200); // RFC 3261 16.10: the CANCEL itself is answered here
+      if (tx.load !== undefined) this.core.callLoad!.release(tx.load); // ds_load_update on CANCEL
       if (tx.state === ServerState.Proceeding && !tx.canceled) this.#cancelAll(tx);
       return true;
     }
@@ -124,6 +125,8 @@ export class StatefulEngine {
       if (!c.done) this.#finishClient(c);
       this.#toUpstream(tx, forwardResponse(bytes, this.core.parser.table));
       if (tx.state === ServerState.Proceeding) {
+        // the call is up on this branch's destination (ds_load_update on a 2xx)
+        if (tx.load !== undefined) this.core.callLoad!.confirm(tx.load, c.target?.index, this.core.now());
         // RFC 6026 Accepted: INVITE retransmissions are absorbed, the 2xx is not kept
         tx.state = tx.isInvite ? ServerState.Accepted : ServerState.Completed;
         if (!tx.isInvite) tx.final = forwardResponse(bytes, this.core.parser.table).toString('latin1');
@@ -181,6 +184,7 @@ export class StatefulEngine {
       best: undefined,
       retransmit: undefined,
       retransmitInterval: this.core.config.t1,
+      load: undefined,
     };
     this.#servers.add(tx, m);
     if (tx.isInvite) {
@@ -216,6 +220,7 @@ export class StatefulEngine {
 
   /** Sends `final` upstream and keeps the transaction to absorb retransmissions (Timers G, H, J). */
   #finish(tx: ServerTx, response: Buffer): void {
+    if (tx.load !== undefined) this.core.callLoad!.release(tx.load); // the call failed: ds_load_unset
     tx.state = ServerState.Completed;
     tx.final = response.toString('latin1');
     tx.best = undefined;
@@ -306,10 +311,24 @@ export class StatefulEngine {
 
   /** Tries the next destination of the list; `m` is the live request view on the first try. */
   #attempt(tx: ServerTx, m?: SipMessage): void {
-    const target = tx.targets[tx.next++];
     const request = tx.request;
-    if (!target || request === undefined) return this.#finishLocal(tx, this.core.config.noDestCode);
+    if (request === undefined) return;
     const view = m ?? this.#reparse(request);
+    let target = tx.targets[tx.next++];
+    const load = tx.isInvite ? this.core.callLoad : undefined;
+    if (load !== undefined) {
+      // algorithm 10: the call's load goes with it; a destination that reached its maxload since
+      // the list was made (another worker's calls) is passed over
+      const now = this.core.now();
+      for (; target !== undefined; target = tx.targets[tx.next++]) {
+        const e = load.take(view.callId, view.cseqNumber, target.index, target.maxload, now);
+        if (e !== undefined) {
+          tx.load = e;
+          break;
+        }
+      }
+    }
+    if (!target) return this.#finishLocal(tx, this.core.config.noDestCode);
     const table = m ? this.core.parser.table : this.#reparser.table;
     const src: Peer = { address: tx.address, port: tx.srcPort, socket: tx.socket };
     const fwd = this.core.buildForward(request, view, table, src, target, tx.targets[tx.next], statefulBranch());

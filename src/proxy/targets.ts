@@ -1,8 +1,10 @@
 // Dispatch sets adapted to route targets, as the proxy core uses them: the sets built from the list,
 // the shared destination table, the configured set and algorithm, and the per-thread round-robin and
-// weight counters. Selection itself is the pure src/dispatch/algorithms.ts.
+// weight counters. Selection itself is the pure src/dispatch/algorithms.ts; the table is what its
+// DestReader reads (load, latency, overload reports, generations).
 import type { SipMessage } from '../parser/index.js';
-import { select, createSetRuntime, type SetRuntime } from '../dispatch/algorithms.js';
+import { METHOD_INVITE } from '../parser/constants.generated.js';
+import { select, createSetRuntime, type DestReader, type SelectOptions } from '../dispatch/algorithms.js';
 import { compileTemplate, hashKey, type CompiledTemplate } from '../dispatch/keys.js';
 import { buildSets, type Destination, type DestinationSet } from '../dispatch/sets.js';
 import type { DestinationRecord } from '../dispatch/list-file.js';
@@ -33,6 +35,7 @@ export function targetsFrom(records: readonly DestinationRecord[], listen: reado
     port: d.port,
     strip: d.attrs.strip,
     prefix: d.attrs.prefix ?? '',
+    maxload: d.attrs.maxload,
     socket: socketOf(d, listen),
   }));
 }
@@ -44,20 +47,39 @@ function socketOf(d: DestinationRecord, listen: readonly ListenAddress[]): numbe
 
 export class TargetSelector {
   readonly #sets: Map<number, DestinationSet>;
-  readonly #runtime = new Map<number, SetRuntime>();
   readonly #targetOf = new Map<string, RouteTarget>();
   readonly #template: CompiledTemplate | undefined;
   /** `address|port` of every destination of every set: who may route in-dialog requests towards a caller. */
   readonly #destinations: ReadonlySet<string>;
+  /** SIPLB_SET, and this thread's round-robin, weight and algorithm 11/64 state for it. */
+  readonly #set: DestinationSet | undefined;
+  readonly #runtime = createSetRuntime();
+  readonly #usable: (d: Destination) => boolean;
+  readonly #opts: SelectOptions;
 
   constructor(
     private readonly config: CoreConfig,
     private readonly states: DestTable,
+    /** Wall-clock ms (Date.now in service): what overload reports are valid until. */
+    now: () => number = Date.now,
   ) {
     this.#sets = buildSets(config.records);
     flatten(this.#sets).forEach((d, i) => this.#targetOf.set(d.id, config.targets[i]!));
     this.#template = config.alg === 7 ? compileTemplate(config.hashTemplate) : undefined;
     this.#destinations = new Set(config.targets.map((t) => `${canonicalHost(t.address)}|${t.port}`));
+    this.#set = this.#sets.get(config.set);
+    // table index by position in the set: selection reads the table with no lookup by id
+    const at = Int32Array.from(this.#set?.destinations ?? [], (d) => this.#targetOf.get(d.id)!.index);
+    this.#usable = (d) => states.usable(at[d.index]!);
+    const reader: DestReader = {
+      load: (d) => states.load(at[d.index]!),
+      latency: (d, out) => states.readLatency(at[d.index]!, out),
+      overload: (d, out) => states.readOverload(at[d.index]!, out),
+      now,
+      usableGeneration: () => states.usableGeneration,
+      latencyGeneration: () => states.latencyGeneration,
+    };
+    this.#opts = { limit: config.limit, hashMode: config.hashMode, useDefault: config.useDefault, failover: config.failover, reader };
   }
 
   /** True when `address` and `port` (a datagram's source, as Node reports it) are a destination of the list. */
@@ -68,24 +90,15 @@ export class TargetSelector {
   /** The ordered destinations for a new request (first = chosen), empty when none is usable. */
   select(m: SipMessage, src: Peer): RouteTarget[] {
     const cfg = this.config;
-    const set = this.#sets.get(cfg.set);
+    const set = this.#set;
     if (!set) return [];
-    let rt = this.#runtime.get(set.id);
-    if (!rt) this.#runtime.set(set.id, (rt = createSetRuntime()));
     const key = hashKey(cfg.alg, m, {
       userOnly: cfg.userOnly,
       ...(this.#template ? { template: this.#template } : {}),
       sourceIp: src.address,
       sourcePort: src.port,
     });
-    const picked = select(
-      set,
-      cfg.alg,
-      { key },
-      (d) => this.states.usable(this.#targetOf.get(d.id)!.index),
-      { limit: cfg.limit, hashMode: cfg.hashMode, useDefault: cfg.useDefault, failover: cfg.failover },
-      rt,
-    );
+    const picked = select(set, cfg.alg, { key, invite: m.methodId === METHOD_INVITE }, this.#usable, this.#opts, this.#runtime);
     return picked.map((d) => this.#targetOf.get(d.id)!);
   }
 

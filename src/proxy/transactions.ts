@@ -8,6 +8,7 @@
 import { METHOD_INVITE, METHOD_OTHER } from '../parser/constants.generated.js';
 import type { SipMessage } from '../parser/index.js';
 import { ownString } from '../shared/own-string.js';
+import type { CallEntry } from './call-load.js';
 import type { TimerHandle } from './timer-wheel.js';
 import type { RouteTarget } from './types.js';
 
@@ -66,6 +67,8 @@ export interface ServerTx {
   /** Timer G (INVITE final response retransmission), armed in Completed until the ACK. */
   retransmit: TimerHandle | undefined;
   retransmitInterval: number;
+  /** Algorithm 10: the call's load, taken when the INVITE went to a destination (call-load.ts). */
+  load: CallEntry | undefined;
 }
 
 export interface ClientTx {

@@ -3,6 +3,7 @@
 // dispatch worker, or the main thread when SIPLB_WORKERS=0) feeds it datagrams and clock ticks
 // and carries its sends to a socket.
 import type { SipMessage, SipParser } from '../parser/index.js';
+import type { CallLoad } from './call-load.js';
 import type { CoreConfig } from './core-config.js';
 import type { Counters } from './counters.js';
 import type { TimerWheel } from './timer-wheel.js';
@@ -36,6 +37,8 @@ export interface RouteTarget {
   /** strip= and prefix= applied to the Request-URI user (siplb goes further than Kamailio). */
   strip: number;
   prefix: string;
+  /** maxload=: most active calls under algorithm 10; 0 = no limit. */
+  maxload: number;
   /** Listening socket its requests leave from (socket=/sockname= attrs); -1 = by arrival and family. */
   socket: number;
 }
@@ -60,6 +63,8 @@ export interface StatefulHost {
   /** Its span table describes the datagram being handled. */
   readonly parser: SipParser;
   readonly selector: { markFailed(t: RouteTarget, state: number): void };
+  /** Algorithm 10's call tracking; undefined under the other algorithms. */
+  readonly callLoad: CallLoad | undefined;
   now(): number;
   send(bytes: Uint8Array, address: string, port: number, socket: number, counter: 'tx_requests' | 'tx_responses'): void;
   reply(bytes: Uint8Array, m: SipMessage, src: Peer, status: number): void;

@@ -4,21 +4,39 @@
 // thread creates the buffer and hands it to every worker; the state transitions themselves are
 // the pure functions of src/shared/dest-state.ts.
 //
-//   byte 0             64              L               Q               F                  F + 64*count
-//        +-------------+---------------+---------------+---------------+--------------------+
-//        | HEADER      | STATE         | LOAD          | LAT_SEQ       | LATENCY            |
-//        | MAGIC       | Int32 / dest: | Int32 / dest: | Int32 / dest: | 8 Float64 / dest:  |
-//        | COUNT       | flags and     | active calls  | seqlock of    | AVERAGE STDEV      |
-//        | PROBING_ and| probing_count |               | the record    | ESTIMATE M2 MIN    |
-//        | INACTIVE_   |               |               |               | MAX COUNT TIMEOUTS |
-//        | THRESHOLD   |               |               |               |                    |
-//        +-------------+---------------+---------------+---------------+--------------------+
-//          create()      any thread,     any worker,     probe worker    probe worker
-//                        CAS             Atomics.add     (one writer)    (one writer)
+//   byte 0        64            L             Q             F
+//        +-------------+-------------+-------------+-------------+--------------------+
+//        | HEADER      | STATE       | LOAD        | LAT_SEQ     | LATENCY            |
+//        | MAGIC COUNT | Int32/dest: | Int32/dest: | Int32/dest: | 8 Float64/dest:    |
+//        | PROBING_ and| flags and   | active      | seqlock of  | AVERAGE STDEV      |
+//        | INACTIVE_   | probing_    | calls       | LATENCY     | ESTIMATE M2 MIN    |
+//        | THRESHOLD,  | count       |             |             | MAX COUNT TIMEOUTS |
+//        | USABLE_GEN  |             |             |             |                    |
+//        | LATENCY_GEN |             |             |             |                    |
+//        +-------------+-------------+-------------+-------------+--------------------+
+//          create();     any thread,   any worker,   probe worker  probe worker
+//          GENs: add     CAS           add and CAS   (one writer)  (one writer)
 //
-// Each region starts on a 64-byte line (L, Q and F are rounded up), so the words dispatch workers
-// read on every selection (STATE) do not share a line with the ones they add to per call (LOAD)
-// or with the latency the probe worker writes every keepalive.
+//   byte O             C                  C + 24*count
+//        +-------------+------------------+
+//        | OC_SEQ      | OC               |
+//        | Int32/dest: | 3 Float64/dest:  |
+//        | seqlock of  | UNTIL RATE SEQ   |
+//        | OC          |                  |
+//        +-------------+------------------+
+//          any thread:   the thread holding
+//          CAS to odd    the OC_SEQ word
+//
+// Each region starts on a 64-byte line (L, Q, F, O and C are rounded up), so the words dispatch
+// workers read on every selection (STATE) do not share a line with the ones they add to per call
+// (LOAD) or with the latency the probe worker writes every keepalive.
+//
+// USABLE_GEN and LATENCY_GEN let a dispatch worker keep something it derived from the table (the
+// relative-weight table of algorithm 11) until it is stale, without reading every destination per
+// call: USABLE_GEN moves after every change that makes a destination selectable or not,
+// LATENCY_GEN after every latency record published. Both are bumped after the change itself, so a
+// reader that loads the generation first and then the states never keeps a result built from
+// states older than the generation it saw (a change it missed bumps the generation once more).
 //
 // STATE word: bits 0-7 the destination's flags (DS_*), bits 8-30 Kamailio's probing_count. They
 // share one word so that one compareExchange moves both: a failover mark from a dispatch worker
@@ -27,10 +45,13 @@
 // successes while it is (failures() and successes() read it that way).
 //
 // LATENCY is Float64 (milliseconds, as Kamailio keeps them) because M2, Welford's sum of squares,
-// outgrows any scaled Int32. Float64 accesses are not tear-free in JavaScript's memory model, so
-// each destination's record is guarded by its LAT_SEQ word, a seqlock with a single writer: the
-// writer makes the word odd, writes the record, makes it even; a reader retries while the word is
-// odd or changed under it. The Atomics on LAT_SEQ order the plain Float64 accesses between them.
+// outgrows any scaled Int32; Float64 accesses are not tear-free, so each record has a seqlock
+// word (LAT_SEQ; src/shared/seqlock.ts says how it orders the plain accesses).
+//
+// OC is Kamailio's ocdata (ds_oc_set_attrs, algorithm 64): the skip rate an overload report set,
+// its sequence number and the wall-clock time (Date.now(), comparable across threads) it is valid
+// until, under its own seqlock word (OC_SEQ). Its writers are rare (an operator, the admin API)
+// and may be on any thread: the seqlock's compareExchange keeps two of them apart.
 import {
   applyState,
   DS_DISABLED,
@@ -43,6 +64,7 @@ import {
   type Thresholds,
 } from './dest-state.js';
 import { CACHE_LINE, type Region } from './layout.js';
+import { beginWrite, endWrite, readRecord } from './seqlock.js';
 
 /** Int32 indexes of the header words. */
 export const HDR = Object.freeze({
@@ -54,6 +76,10 @@ export const HDR = Object.freeze({
   PROBING_THRESHOLD: 2,
   /** ds_inactive_threshold. */
   INACTIVE_THRESHOLD: 3,
+  /** Bumped after every change that makes a destination selectable or not. */
+  USABLE_GEN: 4,
+  /** Bumped after every latency record published. */
+  LATENCY_GEN: 5,
 });
 export const DEST_TABLE_MAGIC = 0x53_49_50_44; // "SIPD"
 export const HEADER_BYTES = CACHE_LINE;
@@ -78,6 +104,18 @@ export const LAT = Object.freeze({
 export const LAT_FIELDS = 8;
 export const LAT_RECORD_BYTES = LAT_FIELDS * 8;
 
+/** Float64 index of each field inside a destination's OC record (Kamailio's ds_ocdata_t). */
+export const OC = Object.freeze({
+  /** Date.now() until which the report holds (octime); 0 = never reported. */
+  UNTIL: 0,
+  /** Selections in 100 that skip the destination while the report holds (ocrate, clamped). */
+  RATE: 1,
+  /** The report's sequence number (ocseq): a report is taken only with a higher one. */
+  SEQ: 2,
+});
+export const OC_FIELDS = 3;
+export const OC_RECORD_BYTES = OC_FIELDS * 8;
+
 /** Bit position and ceiling of probing_count inside a STATE word. */
 export const COUNT_SHIFT = 8;
 export const COUNT_MAX = 0x7f_ffff;
@@ -86,23 +124,24 @@ export const COUNT_MAX = 0x7f_ffff;
 export const WRITER = Object.freeze({
   HEADER: 'create',
   STATE: 'any thread, compareExchange',
-  LOAD: 'dispatch workers, Atomics.add',
+  LOAD: 'dispatch workers, Atomics.add and compareExchange',
   LAT_SEQ: 'probe worker (single writer)',
   LATENCY: 'probe worker (single writer)',
+  OC_SEQ: 'any thread, compareExchange to odd',
+  OC: 'the thread holding OC_SEQ odd',
 });
-
-/** How long a latency read waits on a LAT_SEQ that stays odd and unchanged (a dead writer). */
-const LATENCY_STUCK_MS = 50;
 
 const line = (bytes: number): number => Math.ceil(bytes / CACHE_LINE) * CACHE_LINE;
 
 /** Byte offsets of the regions for `count` destinations, and the buffer size. */
-export function destTableLayout(count: number): { state: number; load: number; seq: number; latency: number; bytes: number } {
+export function destTableLayout(count: number): { state: number; load: number; seq: number; latency: number; ocSeq: number; oc: number; bytes: number } {
   const state = HEADER_BYTES;
   const load = state + line(count * 4);
   const seq = load + line(count * 4);
   const latency = seq + line(count * 4);
-  return { state, load, seq, latency, bytes: latency + count * LAT_RECORD_BYTES };
+  const ocSeq = latency + line(count * LAT_RECORD_BYTES);
+  const oc = ocSeq + line(count * 4);
+  return { state, load, seq, latency, ocSeq, oc, bytes: oc + count * OC_RECORD_BYTES };
 }
 
 /** Every slot of a table of `count` destinations, for the overlap test and for printing the layout. */
@@ -114,11 +153,28 @@ export function destTableRegions(count: number): Region[] {
     regions.push({ name: `LOAD[${i}]`, start: l.load + i * 4, size: 4 });
     regions.push({ name: `LAT_SEQ[${i}]`, start: l.seq + i * 4, size: 4 });
     for (const [f, k] of Object.entries(LAT)) regions.push({ name: `LATENCY[${i}].${f}`, start: l.latency + i * LAT_RECORD_BYTES + k * 8, size: 8 });
+    regions.push({ name: `OC_SEQ[${i}]`, start: l.ocSeq + i * 4, size: 4 });
+    for (const [f, k] of Object.entries(OC)) regions.push({ name: `OC[${i}].${f}`, start: l.oc + i * OC_RECORD_BYTES + k * 8, size: 8 });
   }
   return regions;
 }
 
 export type LatencyStats = { -readonly [K in keyof typeof LAT]: number };
+
+/** What selection reads of a latency record, filled in place (no allocation per read). */
+export interface LatencySample {
+  estimate: number;
+  average: number;
+  /** Replies measured; 0 = never measured. */
+  count: number;
+}
+
+/** An overload report as read, filled in place. */
+export interface OverloadReport {
+  until: number;
+  rate: number;
+  seq: number;
+}
 
 export class DestTable {
   readonly #words: Int32Array;
@@ -126,6 +182,10 @@ export class DestTable {
   readonly #load: number;
   readonly #seq: number;
   readonly #lat: Float64Array;
+  readonly #ocSeq: number;
+  readonly #oc: Float64Array;
+  /** A consistent copy of the record being read: one per table object, so reads allocate nothing. */
+  readonly #copy = new Float64Array(Math.max(LAT_FIELDS, OC_FIELDS));
   readonly count: number;
 
   constructor(readonly buffer: SharedArrayBuffer) {
@@ -137,6 +197,8 @@ export class DestTable {
     this.#load = l.load / 4;
     this.#seq = l.seq / 4;
     this.#lat = new Float64Array(buffer, l.latency, this.count * LAT_FIELDS);
+    this.#ocSeq = l.ocSeq / 4;
+    this.#oc = new Float64Array(buffer, l.oc, this.count * OC_FIELDS);
   }
 
   /** A table for `initial.length` destinations holding their flags from the list. */
@@ -222,8 +284,22 @@ export class DestTable {
     for (;;) {
       const old = Atomics.load(this.#words, at);
       const next = step(old);
-      if (next === old || Atomics.compareExchange(this.#words, at, old, next) === old) return next & DS_FLAGS_MASK;
+      if (next === old) return next & DS_FLAGS_MASK;
+      if (Atomics.compareExchange(this.#words, at, old, next) === old) {
+        if (isUsable(old) !== isUsable(next)) Atomics.add(this.#words, HDR.USABLE_GEN, 1); // after the change: see the header comment
+        return next & DS_FLAGS_MASK;
+      }
     }
+  }
+
+  /** Moves whenever a destination becomes selectable or stops being so. */
+  get usableGeneration(): number {
+    return Atomics.load(this.#words, HDR.USABLE_GEN);
+  }
+
+  /** Moves whenever a latency record is published. */
+  get latencyGeneration(): number {
+    return Atomics.load(this.#words, HDR.LATENCY_GEN);
   }
 
   /** Active calls on destination `i`, summed over every worker. */
@@ -236,6 +312,20 @@ export class DestTable {
     Atomics.add(this.#words, this.#load + i, 1);
   }
 
+  /**
+   * One more active call unless destination `i` already has `max` (0 = no limit): the check and
+   * the add are one compareExchange, so workers racing for the last slot below a maxload cannot
+   * both take it. False when full.
+   */
+  takeLoadBelow(i: number, max: number): boolean {
+    const at = this.#load + i;
+    for (;;) {
+      const old = Atomics.load(this.#words, at);
+      if (max > 0 && old >= max) return false;
+      if (Atomics.compareExchange(this.#words, at, old, old + 1) === old) return true;
+    }
+  }
+
   /** One call fewer; never below zero (Kamailio's DS_LOAD_DEC), so a stray release is harmless. */
   releaseLoad(i: number): void {
     const at = this.#load + i;
@@ -245,38 +335,59 @@ export class DestTable {
     }
   }
 
-  /**
-   * A consistent copy of destination `i`'s latency record. A writer terminated in the middle of a
-   * record leaves LAT_SEQ odd for good, and a reader must not spin on it forever: when the word
-   * stays odd and unchanged for LATENCY_STUCK_MS, it returns the record as it is. A live writer,
-   * however busy, keeps changing the word and is simply waited for (a bound on retries instead
-   * returned torn records under a writer that never paused, in the two-thread test).
-   */
+  /** A consistent copy of destination `i`'s latency record (allocates: for reports, not selection). */
   latency(i: number): LatencyStats {
-    const seq = this.#seq + i;
-    const base = i * LAT_FIELDS;
+    const copy = readRecord(this.#words, this.#seq + i, this.#lat, i * LAT_FIELDS, LAT_FIELDS, this.#copy);
     const out = {} as LatencyStats;
-    let stuck = -1;
-    let since = 0;
-    for (;;) {
-      const before = Atomics.load(this.#words, seq);
-      for (const [f, k] of Object.entries(LAT)) out[f as keyof LatencyStats] = this.#lat[base + k]!;
-      if ((before & 1) === 0 && Atomics.load(this.#words, seq) === before) return out;
-      if (before !== stuck) {
-        stuck = before;
-        since = performance.now();
-      } else if (performance.now() - since > LATENCY_STUCK_MS) {
-        return out;
-      }
-    }
+    for (const [f, k] of Object.entries(LAT)) out[f as keyof LatencyStats] = copy[k]!;
+    return out;
+  }
+
+  /** What selection needs of destination `i`'s latency record, into `out`, allocating nothing. */
+  readLatency(i: number, out: LatencySample): LatencySample {
+    const copy = readRecord(this.#words, this.#seq + i, this.#lat, i * LAT_FIELDS, LAT_FIELDS, this.#copy);
+    out.estimate = copy[LAT.ESTIMATE]!;
+    out.average = copy[LAT.AVERAGE]!;
+    out.count = copy[LAT.COUNT]!;
+    return out;
   }
 
   /** Replaces destination `i`'s latency record. Single writer only (the probe worker). */
   writeLatency(i: number, stats: Readonly<LatencyStats>): void {
     const seq = this.#seq + i;
     const base = i * LAT_FIELDS;
-    Atomics.add(this.#words, seq, 1); // odd: readers retry
+    const held = beginWrite(this.#words, seq);
     for (const [f, k] of Object.entries(LAT)) this.#lat[base + k] = stats[f as keyof LatencyStats];
-    Atomics.add(this.#words, seq, 1); // even: published
+    endWrite(this.#words, seq, held);
+    Atomics.add(this.#words, HDR.LATENCY_GEN, 1);
+  }
+
+  /**
+   * Kamailio's ds_oc_set_attrs for destination `i`: from now until `until` (Date.now() ms), `rate`
+   * selections in 100 skip it. Taken only when `seq` is above the last report's (ocseq), as
+   * Kamailio does; the caller clamps the rate to the destination's ocmin..ocmax
+   * (src/dispatch/overload-control.ts). True when taken.
+   */
+  setOverload(i: number, rate: number, until: number, seq: number): boolean {
+    const at = this.#ocSeq + i;
+    const held = beginWrite(this.#words, at);
+    const base = i * OC_FIELDS;
+    const taken = seq > this.#oc[base + OC.SEQ]!;
+    if (taken) {
+      this.#oc[base + OC.UNTIL] = until;
+      this.#oc[base + OC.RATE] = rate;
+      this.#oc[base + OC.SEQ] = seq;
+    }
+    endWrite(this.#words, at, held);
+    return taken;
+  }
+
+  /** Destination `i`'s last overload report, into `out`; all 0 when it never had one. */
+  readOverload(i: number, out: OverloadReport): OverloadReport {
+    const copy = readRecord(this.#words, this.#ocSeq + i, this.#oc, i * OC_FIELDS, OC_FIELDS, this.#copy);
+    out.until = copy[OC.UNTIL]!;
+    out.rate = copy[OC.RATE]!;
+    out.seq = copy[OC.SEQ]!;
+    return out;
   }
 }

@@ -4,7 +4,7 @@
 import { workerData } from 'node:worker_threads';
 import { DestTable } from '../../dist/src/shared/dest-table.js';
 
-const { table, job, index, n, state } = workerData;
+const { table, job, index, n, state, parity } = workerData;
 const t = new DestTable(table);
 if (job === 'mark') t.mark(index, state);
 if (job === 'probe-fail') for (let k = 0; k < n; k++) t.probeResult(index, false, 1);
@@ -20,3 +20,7 @@ if (job === 'latency') {
     t.writeLatency(index, { AVERAGE: k, STDEV: k, ESTIMATE: k, M2: k, MIN: k, MAX: k, COUNT: k, TIMEOUTS: k });
   }
 }
+if (job === 'load-below') for (let k = 0; k < n; k++) t.takeLoadBelow(index, state);
+// Overload reports with every field equal, this writer's values of one parity (a second writer
+// would take the other one).
+if (job === 'overload') for (let v = parity; v < 2 * n; v += 2) t.setOverload(index, v, v, v);

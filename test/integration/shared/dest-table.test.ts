@@ -5,7 +5,8 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DS_INACTIVE, DS_PROBING, stateLetters } from '../../../src/shared/dest-state.js';
-import { DestTable } from '../../../src/shared/dest-table.js';
+import { DestTable, OC, OC_FIELDS, destTableLayout } from '../../../src/shared/dest-table.js';
+import { beginWrite, endWrite } from '../../../src/shared/seqlock.js';
 
 const WORKER = new URL('../../helpers/dest-table-worker.mjs', import.meta.url);
 const workers: Worker[] = [];
@@ -75,5 +76,30 @@ describe('destination table shared by threads', () => {
     expect(torn).toBe(0);
     expect(last).toBe(300_000);
     expect(reads).toBeGreaterThan(0);
+  });
+
+  it('workers racing for a maxload never take more than it', async () => {
+    const sab = DestTable.create([0]);
+    const ws = [0, 1].map(() => start({ table: sab, job: 'load-below', index: 0, n: 50_000, state: 1000 }));
+    const t = new DestTable(sab);
+    let mine = 0;
+    for (let k = 0; k < 50_000; k++) if (t.takeLoadBelow(0, 1000)) mine++;
+    await Promise.all(ws.map((w) => once(w, 'exit')));
+    expect(t.load(0)).toBe(1000);
+    expect(mine).toBeLessThanOrEqual(1000);
+  });
+
+  it('a second writer of an overload report waits while another thread holds the record', async () => {
+    const sab = DestTable.create([0]);
+    const words = new Int32Array(sab);
+    const at = destTableLayout(1).ocSeq / 4;
+    const held = beginWrite(words, at); // this thread is in the middle of writing the record
+    const w = start({ table: sab, job: 'overload', index: 0, n: 1, parity: 1 }); // writes the report v = 1
+    await new Promise((r) => setTimeout(r, 300));
+    const seq = new Float64Array(sab, destTableLayout(1).oc, OC_FIELDS)[OC.SEQ];
+    expect(seq).toBe(0); // it has not written meanwhile
+    endWrite(words, at, held);
+    await once(w, 'exit');
+    expect(new DestTable(sab).readOverload(0, { until: 0, rate: 0, seq: 0 })).toEqual({ until: 1, rate: 1, seq: 1 });
   });
 });

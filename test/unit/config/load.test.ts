@@ -35,6 +35,8 @@ describe('loadConfig defaults', () => {
       useDefault: false,
       hashMode: 'rehash',
       hashTemplate: '$ci',
+      dsHashExpire: 7200,
+      dsHashInitExpire: 7200,
       mode: 'stateful',
       workers: 0,
       workerSend: 'direct',

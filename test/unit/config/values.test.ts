@@ -21,6 +21,8 @@ const good: Array<[string, string, keyof SiplbConfig, unknown]> = [
   ['SIPLB_SET', '2147483647', 'set', 2147483647],
   ['SIPLB_ALG', '15', 'alg', 15],
   ['SIPLB_ALG', '0', 'alg', 0],
+  ['SIPLB_ALG', '10', 'alg', 10],
+  ['SIPLB_ALG', '64', 'alg', 64],
   ['SIPLB_LIMIT', '3', 'limit', 3],
   ['SIPLB_FLAGS', '3', 'flags', 3],
   ['SIPLB_FLAGS', '0x1', 'flags', 1],
@@ -36,6 +38,8 @@ const good: Array<[string, string, keyof SiplbConfig, unknown]> = [
   ['SIPLB_HASH_MODE', 'Rehash', 'hashMode', 'rehash'],
   ['SIPLB_HASH_TEMPLATE', '$fU@$ci', 'hashTemplate', '$fU@$ci'],
   ['SIPLB_HASH_TEMPLATE', '$hdr(X-Tenant)$ci', 'hashTemplate', '$hdr(X-Tenant)$ci'],
+  ['SIPLB_DS_HASH_EXPIRE', '3600', 'dsHashExpire', 3600],
+  ['SIPLB_DS_HASH_INITEXPIRE', '60', 'dsHashInitExpire', 60],
   ['SIPLB_MODE', 'stateless', 'mode', 'stateless'],
   ['SIPLB_WORKERS', '64', 'workers', 64],
   ['SIPLB_WORKERS', '2', 'workers', 2],
@@ -137,8 +141,10 @@ const bad: Array<[string, string, string]> = [
   ['SIPLB_SET', '-1', 'expected an integer from 0 to 2147483647, got "-1"'],
   ['SIPLB_SET', '1.5', 'got "1.5"'],
   ['SIPLB_SET', '', 'got ""'],
-  ['SIPLB_ALG', '12', 'expected one of 0,1,2,3,4,5,6,7,8,9,14,15, got "12"'],
+  ['SIPLB_ALG', '12', 'expected one of 0,1,2,3,4,5,6,7,8,9,10,11,13,14,15,64, got "12"'],
   ['SIPLB_ALG', 'rr', 'got "rr"'],
+  ['SIPLB_DS_HASH_EXPIRE', '0', 'expected an integer from 1 to 2592000 (s), got "0"'],
+  ['SIPLB_DS_HASH_INITEXPIRE', '1h', 'got "1h"'],
   ['SIPLB_LIMIT', 'all', 'expected an integer from 0'],
   ['SIPLB_FLAGS', '4', 'a bitmask of 1 (hash user only) and 2 (failover)'],
   ['SIPLB_FLAGS', '0x10', 'got "0x10"'],
@@ -251,7 +257,7 @@ describe('SIPLB_* values', () => {
   });
 
   it('names the variable exactly as the brief example shows', () => {
-    expect(errorOf({ SIPLB_ALG: '12' }).message).toBe('SIPLB_ALG: expected one of 0,1,2,3,4,5,6,7,8,9,14,15, got "12"');
+    expect(errorOf({ SIPLB_ALG: '12' }).message).toBe('SIPLB_ALG: expected one of 0,1,2,3,4,5,6,7,8,9,10,11,13,14,15,64, got "12"');
   });
 
   // Node.js added dgram's reusePort in 22.12.0 and 23.1.0; older ones ignore the option silently.

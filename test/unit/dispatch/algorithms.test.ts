@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createSetRuntime, select, type SelectOptions } from '../../../src/dispatch/algorithms.js';
+import { ALGORITHMS, createSetRuntime, select, type SelectOptions } from '../../../src/dispatch/algorithms.js';
+import { ALGORITHMS as ACCEPTED } from '../../../src/config/types.js';
 import type { DestinationSet } from '../../../src/dispatch/sets.js';
 import { hosts, opts, ordered, seeded, setOf, tally, upExcept, type Spec } from './fixtures.js';
 
@@ -152,7 +153,11 @@ describe('failover list, limit and use_default', () => {
     expect(list(setOf(['sip:solo.test']), 4, { useDefault: true })).toEqual(['solo.test']);
   });
 
+  it('implements exactly the algorithms SIPLB_ALG accepts', () => {
+    expect([...ALGORITHMS]).toEqual([...ACCEPTED]);
+  });
+
   it('rejects an algorithm it does not implement', () => {
-    expect(() => list(ABC, 10, {})).toThrow(/algorithm 10 is not implemented/);
+    expect(() => list(ABC, 16, {})).toThrow(/algorithm 16 is not implemented/);
   });
 });

@@ -2,7 +2,7 @@
 // random source, and a usability test driven by a set of "down" URIs.
 import { makeDestinationRecord, type DestinationRecord } from '../../../src/dispatch/list-file.js';
 import { buildSets, type Destination, type DestinationSet } from '../../../src/dispatch/sets.js';
-import type { SelectOptions } from '../../../src/dispatch/algorithms.js';
+import type { DestReader, SelectOptions } from '../../../src/dispatch/algorithms.js';
 
 export interface Spec {
   uri: string;
@@ -68,4 +68,35 @@ export function tally(picks: string[]): Map<string, number> {
   const m = new Map<string, number>();
   for (const p of picks) m.set(p, (m.get(p) ?? 0) + 1);
   return m;
+}
+
+/** Destination state by host, as a DestReader over plain maps; tests change it between selections. */
+export interface FakeState {
+  load: Map<string, number>;
+  /** host -> [estimate, average, count] */
+  latency: Map<string, [number, number, number]>;
+  /** host -> [until, rate, seq] */
+  overload: Map<string, [number, number, number]>;
+  now: number;
+  usableGen: number;
+  latencyGen: number;
+}
+
+export function fakeState(init: Partial<FakeState> = {}): { state: FakeState; reader: DestReader } {
+  const state: FakeState = { load: new Map(), latency: new Map(), overload: new Map(), now: 1000, usableGen: 0, latencyGen: 0, ...init };
+  const reader: DestReader = {
+    load: (d) => state.load.get(d.host) ?? 0,
+    latency: (d, out) => {
+      const [estimate, average, count] = state.latency.get(d.host) ?? [0, 0, 0];
+      return Object.assign(out, { estimate, average, count });
+    },
+    overload: (d, out) => {
+      const [until, rate, seq] = state.overload.get(d.host) ?? [0, 0, 0];
+      return Object.assign(out, { until, rate, seq });
+    },
+    now: () => state.now,
+    usableGeneration: () => state.usableGen,
+    latencyGeneration: () => state.latencyGen,
+  };
+  return { state, reader };
 }

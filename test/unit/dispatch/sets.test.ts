@@ -79,19 +79,23 @@ describe('weight table (dp_init_weights)', () => {
 });
 
 describe('relative weight table (dp_init_relative_weights)', () => {
-  const d = (...rw: number[]) => rw.map((rweight) => ({ flags: 0, attrs: { rweight } }));
-
   it('gives slots proportional to rweight, truncated, the rest to the last one filled', () => {
-    expect(counts(buildRelativeWeightTable(d(1, 1, 1), () => true, seeded(1)))).toEqual([33, 33, 34]);
-    expect(counts(buildRelativeWeightTable(d(50, 50), () => true, seeded(1)))).toEqual([50, 50]);
+    expect(counts(buildRelativeWeightTable([1, 1, 1], seeded(1)))).toEqual([33, 33, 34]);
+    expect(counts(buildRelativeWeightTable([50, 50], seeded(1)))).toEqual([50, 50]);
+    expect(counts(buildRelativeWeightTable([1, 2, 1], seeded(1)))).toEqual([25, 50, 25]);
   });
 
-  it('leaves out unusable destinations', () => {
-    expect(counts(buildRelativeWeightTable(d(10, 30, 10), (i) => i !== 1, seeded(1)))).toEqual([50, 0, 50]);
+  it('leaves out destinations of weight 0 (unusable ones are given 0)', () => {
+    expect(counts(buildRelativeWeightTable([10, 0, 10], seeded(1)))).toEqual([50, 0, 50]);
+    expect(counts(buildRelativeWeightTable([1, 2, 0], seeded(1)))).toEqual([33, 67]); // Kamailio's documented example
+  });
+
+  it('takes weights above 100 (congestion ratios) in proportion', () => {
+    expect(counts(buildRelativeWeightTable([1600, 400], seeded(1)))).toEqual([80, 20]);
   });
 
   it('is empty (all index 0) for a single destination or no weights, as Kamailio', () => {
-    expect(counts(buildRelativeWeightTable(d(10), () => true, seeded(1)))).toEqual([100]);
-    expect(counts(buildRelativeWeightTable(d(0, 0), () => true, seeded(1)))).toEqual([100]);
+    expect(counts(buildRelativeWeightTable([10], seeded(1)))).toEqual([100]);
+    expect(counts(buildRelativeWeightTable([0, 0], seeded(1)))).toEqual([100]);
   });
 });

@@ -24,6 +24,8 @@ import {
   HEADER_BYTES,
   LAT,
   LAT_FIELDS,
+  OC,
+  OC_FIELDS,
   destTableLayout,
   destTableRegions,
 } from '../../../src/shared/dest-table.js';
@@ -46,7 +48,8 @@ describe('destination table layout', () => {
     const { bytes } = destTableLayout(n);
     expect(overlaps(regions)).toEqual([]);
     expect(new Set(regions.map((r) => r.name)).size).toBe(regions.length);
-    expect(regions.length).toBe(Object.keys(HDR).length + n * (3 + LAT_FIELDS));
+    expect(regions.length).toBe(Object.keys(HDR).length + n * (3 + LAT_FIELDS + 1 + OC_FIELDS));
+    expect(Object.keys(OC)).toHaveLength(OC_FIELDS);
     for (const r of regions) expect(r.start + r.size).toBeLessThanOrEqual(bytes);
     expect(DestTable.create(new Array<number>(n).fill(0)).byteLength).toBe(bytes);
   });
@@ -55,9 +58,11 @@ describe('destination table layout', () => {
     for (const n of [1, 15, 16, 17]) {
       const l = destTableLayout(n);
       expect(l.state).toBe(HEADER_BYTES);
-      for (const start of [l.state, l.load, l.seq, l.latency]) expect(start % CACHE_LINE).toBe(0);
+      for (const start of [l.state, l.load, l.seq, l.latency, l.ocSeq, l.oc]) expect(start % CACHE_LINE).toBe(0);
       expect(l.load - l.state).toBeGreaterThanOrEqual(n * 4);
       expect(l.latency - l.seq).toBeGreaterThanOrEqual(n * 4);
+      expect(l.ocSeq - l.latency).toBeGreaterThanOrEqual(n * LAT_FIELDS * 8);
+      expect(l.oc - l.ocSeq).toBeGreaterThanOrEqual(n * 4);
     }
   });
 
@@ -221,6 +226,52 @@ describe('DestTable', () => {
     t.writeLatency(1, rec);
     expect(t.latency(1)).toEqual(rec);
     expect(Object.values(t.latency(0))).toEqual(new Array(Object.keys(LAT).length).fill(0));
+  });
+
+  it('takes load below a maxload only while there is room (0 = no limit)', () => {
+    const t = table([0, 0]);
+    expect([t.takeLoadBelow(0, 2), t.takeLoadBelow(0, 2), t.takeLoadBelow(0, 2)]).toEqual([true, true, false]);
+    expect(t.load(0)).toBe(2);
+    for (let k = 0; k < 5; k++) expect(t.takeLoadBelow(1, 0)).toBe(true);
+    expect(t.load(1)).toBe(5);
+  });
+
+  it('moves USABLE_GEN on every change of usability and only then', () => {
+    const t = table([P, P]);
+    const g0 = t.usableGeneration;
+    t.markFailed(0, T | P); // trying: still usable
+    expect(t.usableGeneration).toBe(g0);
+    t.markFailed(0, T | P);
+    t.markFailed(0, T | P); // the third failure (threshold 3): inactive
+    expect(t.usableGeneration).toBe(g0 + 1);
+    t.set(1, D);
+    t.set(1, D); // no change, no move
+    expect(t.usableGeneration).toBe(g0 + 2);
+    t.set(0, P);
+    expect(t.usableGeneration).toBe(g0 + 3);
+  });
+
+  it('reads the latency estimate, average and count into a reused object, and moves LATENCY_GEN per record', () => {
+    const t = table([0, 0]);
+    const g0 = t.latencyGeneration;
+    t.writeLatency(1, { AVERAGE: 20, STDEV: 1, ESTIMATE: 45, M2: 3, MIN: 10, MAX: 90, COUNT: 12, TIMEOUTS: 0 });
+    const out = { estimate: -1, average: -1, count: -1 };
+    expect(t.readLatency(1, out)).toBe(out);
+    expect(out).toEqual({ estimate: 45, average: 20, count: 12 });
+    expect(t.readLatency(0, out)).toEqual({ estimate: 0, average: 0, count: 0 });
+    expect(t.latencyGeneration).toBe(g0 + 1);
+  });
+
+  it('keeps an overload report per destination, taken only with a higher sequence number (ds_oc_set_attrs)', () => {
+    const t = table([0, 0]);
+    const out = { until: -1, rate: -1, seq: -1 };
+    expect(t.readOverload(1, out)).toEqual({ until: 0, rate: 0, seq: 0 });
+    expect(t.setOverload(1, 30, 5000, 1)).toBe(true);
+    expect(t.setOverload(1, 90, 9000, 1)).toBe(false); // ocseq >= seq: skipped
+    expect(t.readOverload(1, out)).toEqual({ until: 5000, rate: 30, seq: 1 });
+    expect(t.setOverload(1, 50, 7000, 4)).toBe(true);
+    expect(t.readOverload(1, out)).toEqual({ until: 7000, rate: 50, seq: 4 });
+    expect(t.readOverload(0, out)).toEqual({ until: 0, rate: 0, seq: 0 });
   });
 
   it('returns from a latency read even when a writer died mid-record', () => {
