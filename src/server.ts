@@ -20,8 +20,12 @@ import { OVERLOAD_WINDOW_MS, SharedDelay } from './proxy/overload.js';
 import { warmUp } from './proxy/warmup.js';
 import type { DispatchWorkerInit, WorkerStats } from './proxy/worker.js';
 import type { ProbeCounters } from './probe/prober.js';
+import type { RegistrationCounters } from './probe/registrations.js';
 import type { ProbeRequest, ProbeStats, ProbeWarning, ProbeWorkerInit } from './probe/worker.js';
 import { startAdmin, type AdminServer } from './admin/server.js';
+import { BindingTable } from './shared/binding-table.js';
+import { VACANT_SLOT } from './shared/dest-state.js';
+import type { RegisterMessage } from './proxy/worker.js';
 import { CALL_ID_PREFIX_BYTES } from './shared/keepalive-marker.js';
 import { isReplyWithCallIdPrefix } from './transport/shard.js';
 import { gcMillis } from './shared/gc-time.js';
@@ -56,7 +60,7 @@ export interface Stats {
   /** Total GC pause time since start, ms: the main thread, and the dispatch workers together. */
   gc: { mainMs: number; workersMs: number };
   /** The probe worker's keepalive counters; undefined when keepalives are off (SIPLB_DS_PING_INTERVAL=0). */
-  probe: (ProbeCounters & { pending: number; active: boolean; restarts: number }) | undefined;
+  probe: (ProbeCounters & { pending: number; active: boolean; restarts: number; registrations: RegistrationCounters | undefined }) | undefined;
   /** Per dispatch worker: its rings seen from the main thread, and what the worker itself reported. */
   workers: Array<WorkerRingState & { received: number; wakeups: number; egressDrops: number; replied: boolean; send: 'direct' | 'ring' | 'unknown' }>;
   /** Destination events (src/events/): dst-down/dst-up seen, webhook and command outcomes. */
@@ -132,12 +136,23 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
   gcMillis(); // GC time counts from the start
   const records = await loadDestinations(config, log);
   warnIfNoDestination(config, records, log);
+  // Registration-based destinations take the slots after the list's (all vacant at start).
+  const registerSlots = config.registerSets.size > 0 ? config.registerMax : 0;
+  const bindings = registerSlots > 0 ? new BindingTable(BindingTable.create(registerSlots)) : undefined;
+  if (bindings && config.registerAllow.blocks.length === 0) {
+    log.warn('SIPLB_REGISTER_SETS is set but SIPLB_REGISTER_ALLOW is empty: every REGISTER to those addresses-of-record will be answered 403', { registerSets: [...config.registerSets.keys()] });
+  }
   const states = new DestTable(
     DestTable.create(
-      flatten(buildSets(records)).map((d) => d.flags),
+      [...flatten(buildSets(records)).map((d) => d.flags), ...Array<number>(registerSlots).fill(VACANT_SLOT)],
       { probing: config.probingThreshold, inactive: config.inactiveThreshold },
     ),
   );
+  /** A REGISTER for the registrar (probe worker), from the inline core or a dispatch worker. */
+  const toRegistrar = (bytes: Uint8Array, address: string, port: number, socket: number): void => {
+    const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    probeDispatch?.(buf, { address, port, family: address.includes(':') ? 'IPv6' : 'IPv4', size: buf.length }, socket);
+  };
   const udp = new UdpTransport(
     config.listen.map((l) => ({ host: l.address, port: l.port, family: l.family })),
     {
@@ -163,13 +178,21 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
   const flood = floodGuardFor(config, records.map((r) => r.address), log);
   const guard = flood?.guard;
   // Keepalive replies go to the probe worker: a response whose Call-ID has the keepalive prefix,
-  // found by the byte scan sharding uses (no parse on the main thread). It starts once the data
-  // path is warm, so that its first replies are not held up behind the warm-up.
+  // found by the byte scan sharding uses (no parse on the main thread); so do REGISTERs for the
+  // registrar. It is up before the data path, so neither finds it missing, but sends its first
+  // keepalive only once the data path is warm ('go' below): a reply held up behind the warm-up
+  // would count as a timeout.
   let probe: WorkerPool | undefined;
-  let probeDispatch: WorkerPool['dispatch'] | undefined;
+  try {
+    probe = await startProbe(config, records, states, bindings, udp, log);
+  } catch (err) {
+    await udp.close();
+    throw err;
+  }
+  const probeDispatch = probe?.dispatch;
   // Before any datagram is handled, so no state change escapes it; the table as loaded is the
   // baseline (a destination loaded inactive did not go down). Its timer does not hold the process.
-  const events = startEvents(config, records, states, log);
+  const events = startEvents(config, records, states, log, bindings ? { bindings } : {});
   let inline: ProxyCore | undefined;
   let pool: WorkerPool | undefined;
   let ticker: NodeJS.Timeout | undefined;
@@ -185,9 +208,11 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
           udp.send(socket, bytes, port, address);
           latency.record(origin);
         },
+        register: (bytes, src) => toRegistrar(bytes, src.address, src.port, src.socket),
       },
       Date.now,
       () => udp.queueDelayMs(),
+      bindings,
     );
     inline = core;
     if (config.warmupCalls > 0) {
@@ -209,7 +234,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       delayTimer = setInterval(() => socketDelay.set(udp.queueDelayMs()), OVERLOAD_WINDOW_MS / 2);
       delayTimer.unref();
     }
-    const init: DispatchWorkerInit = { config, records, states: states.buffer, socketDelay: socketDelay.buffer };
+    const init: DispatchWorkerInit = { config, records, states: states.buffer, socketDelay: socketDelay.buffer, ...(bindings ? { bindings: bindings.buffer } : {}) };
     pool = new WorkerPool({
       script: new URL('./proxy/worker.js', import.meta.url),
       workers: config.workers,
@@ -231,12 +256,16 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     pool.on('message', (worker, msg) => {
       const m = msg as { type?: string; error?: string };
       if (m.type === 'direct-send-failed') fallBack(worker, m.error ?? '');
+      else if (m.type === 'register') {
+        const r = msg as RegisterMessage;
+        toRegistrar(r.bytes, r.address, r.port, r.socket);
+      }
     });
     await pool.start();
     idleGc = collectWhenIdle(() => 0, () => udp.counters.received);
     const poolDispatch = pool.dispatch;
     const dispatch: typeof poolDispatch =
-      config.pingInterval === 0
+      config.pingInterval === 0 && bindings === undefined
         ? poolDispatch
         : (buf, rinfo, socket, arrived) => {
             if (probeDispatch !== undefined && isReplyWithCallIdPrefix(buf, CALL_ID_PREFIX_BYTES)) probeDispatch(buf, rinfo, socket, arrived);
@@ -253,9 +282,11 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
   }
   let admin: AdminServer | undefined;
   try {
-    probe = await startProbe(config, records, states, udp, log);
-    probeDispatch = probe?.dispatch;
-    if (config.admin !== undefined) admin = await startAdmin(config.admin, { records, states, latency: config.pingLatencyStats });
+    if (probe) {
+      probe.postAll({ type: 'go' } satisfies ProbeRequest);
+      probe.init = { ...(probe.init as ProbeWorkerInit), go: true }; // a replacement starts pinging at once
+    }
+    if (config.admin !== undefined) admin = await startAdmin(config.admin, { records, states, latency: config.pingLatencyStats, ...(bindings ? { bindings } : {}) });
   } catch (err) {
     clearInterval(ticker);
     clearInterval(idleGc);
@@ -364,9 +395,23 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
  * The probe worker: a pool of one (its rings, READY, replacement when it dies). Its egress ring is
  * drained by the main thread onto the listening sockets, so keepalives leave from them.
  */
-async function startProbe(config: SiplbConfig, records: readonly DestinationRecord[], states: DestTable, udp: UdpTransport, log: Log): Promise<WorkerPool | undefined> {
-  if (config.pingInterval === 0 || records.length === 0) return undefined;
-  const init: ProbeWorkerInit = { config, records: [...records], states: states.buffer, sockets: coreConfig(config, records).sockets.map((s) => s.hostport) };
+async function startProbe(
+  config: SiplbConfig,
+  records: readonly DestinationRecord[],
+  states: DestTable,
+  bindings: BindingTable | undefined,
+  udp: UdpTransport,
+  log: Log,
+): Promise<WorkerPool | undefined> {
+  // it is also the registrar of registration sets, keepalives or not
+  if (bindings === undefined && (config.pingInterval === 0 || records.length === 0)) return undefined;
+  const init: ProbeWorkerInit = {
+    config,
+    records: [...records],
+    states: states.buffer,
+    sockets: coreConfig(config, records).sockets.map((s) => s.hostport),
+    ...(bindings ? { bindings: bindings.buffer } : {}),
+  };
   const probe = new WorkerPool({
     script: new URL('./probe/worker.js', import.meta.url),
     workers: 1,
@@ -401,6 +446,6 @@ async function probeStats(probe: WorkerPool | undefined): Promise<Stats['probe']
     probe.postAll({ type: 'stats', id } satisfies ProbeRequest);
   });
   const restarts = probe.counters.workerRestarts;
-  if (got === undefined) return { sent: 0, retransmits: 0, replies: 0, ok: 0, rejected: 0, timeouts: 0, unmatched: 0, malformed: 0, pending: 0, active: false, restarts };
-  return { ...got.counters, pending: got.pending, active: got.active, restarts };
+  if (got === undefined) return { sent: 0, retransmits: 0, replies: 0, ok: 0, rejected: 0, timeouts: 0, unmatched: 0, malformed: 0, pending: 0, active: false, restarts, registrations: undefined };
+  return { ...got.counters, pending: got.pending, active: got.active, restarts, registrations: got.registrations };
 }

@@ -7,6 +7,9 @@ import { buildSets } from '../dispatch/sets.js';
 import type { DestTable } from '../shared/dest-table.js';
 import { stateLetters } from '../shared/dest-state.js';
 import { flatten } from '../proxy/targets.js';
+import { EMPTY_ATTRS } from '../dispatch/attrs.js';
+import type { BindingTable } from '../shared/binding-table.js';
+
 
 export interface DispatcherDest {
   DEST: {
@@ -35,9 +38,16 @@ export interface DispatcherList {
 
 const round = (n: number): number => Math.round(n * 1000) / 1000;
 
-export function dispatcherList(records: readonly DestinationRecord[], table: DestTable, latency: boolean): DispatcherList {
+/**
+ * `bindings`: registration-based destinations, listed in their sets after the list's, from slot
+ * `flat count + slot` of the table; ATTRS.BODY shows `registered;expires=<unix s>`.
+ */
+export function dispatcherList(records: readonly DestinationRecord[], table: DestTable, latency: boolean, bindings?: BindingTable): DispatcherList {
   const sets = new Map<number, DispatcherDest[]>();
-  flatten(buildSets(records)).forEach((d, i) => {
+  const flat = flatten(buildSets(records));
+  const live = (bindings?.all() ?? []).map((b) => ({ setId: b.setId, uri: b.uri, priority: b.priority, attrs: { ...EMPTY_ATTRS, raw: `registered;expires=${b.expires}` }, index: flat.length + b.slot }));
+  [...flat.map((d, index) => ({ ...d, index })), ...live].forEach((d) => {
+    const i = d.index;
     const a = d.attrs;
     const dest: DispatcherDest = {
       DEST: {

@@ -7,12 +7,14 @@ import type { AdminAddress } from '../config/types.js';
 import type { DestinationRecord } from '../dispatch/list-file.js';
 import { SiplbBindError } from '../errors.js';
 import type { DestTable } from '../shared/dest-table.js';
+import type { BindingTable } from '../shared/binding-table.js';
 import { dispatcherList } from './dispatcher-list.js';
 
 export interface AdminSources {
   readonly records: readonly DestinationRecord[];
   readonly states: DestTable;
   readonly latency: boolean;
+  readonly bindings?: BindingTable;
 }
 
 /** Requests larger than this are refused (413): the channel takes commands, not uploads. */
@@ -63,7 +65,7 @@ async function readBody(req: IncomingMessage): Promise<string | undefined> {
 
 async function handle(req: IncomingMessage, res: ServerResponse, src: AdminSources): Promise<void> {
   const path = (req.url ?? '/').split('?')[0];
-  const list = (): unknown => dispatcherList(src.records, src.states, src.latency);
+  const list = (): unknown => dispatcherList(src.records, src.states, src.latency, src.bindings);
   if (req.method === 'GET' && path === '/api/dispatcher/list') return send(res, 200, list());
   if (req.method === 'POST' && path === '/RPC') {
     const body = await readBody(req);

@@ -38,6 +38,8 @@ export function formatStats(s: Stats): string {
       `  keepalives_sent ${p.sent}`, `  keepalive_retransmits ${p.retransmits}`, `  keepalive_replies_ok ${p.ok}`, `  keepalive_replies_rejected ${p.rejected}`,
       `  keepalive_timeouts ${p.timeouts}`, `  keepalive_replies_unmatched ${p.unmatched}`, `  keepalives_pending ${p.pending}`, `  probe_worker_restarts ${p.restarts}`,
     );
+    const r = p.registrations;
+    if (r) lines.push(`  registrations_accepted ${r.registered}`, `  registrations_refused ${r.refused}`, `  registrations_expired ${r.expired}`);
   }
   // destination events (README, Events): events_dst_down, events_webhook_delivered, ...
   for (const [k, v] of Object.entries(s.events)) lines.push(`  events_${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)} ${v}`);

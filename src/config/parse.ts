@@ -334,3 +334,18 @@ export const adminAddress: Parse<AdminAddress | undefined> = (raw, name) => {
   }
   return Object.freeze({ host, port: p });
 };
+
+const REGISTER_SETS_ACCEPTS = 'comma-separated set=user@host pairs, e.g. 10=media@lb.example.com';
+/** SIPLB_REGISTER_SETS: `10=media@lb.example.com,11=conf@lb.example.com`, keys lower-cased. */
+export const registerSets: Parse<ReadonlyMap<string, number>> = (raw, name) => {
+  const out = new Map<string, number>();
+  for (const item of raw.split(',').map((s) => s.trim())) {
+    if (item === '') continue;
+    const m = /^([0-9]{1,9})\s*=\s*(?:sip:)?([^@\s;,<>]+@[^@\s;,<>:]+)$/i.exec(item);
+    if (!m) fail(name, REGISTER_SETS_ACCEPTS, raw);
+    const aor = m[2]!.toLowerCase();
+    if (out.has(aor)) throw new SiplbConfigError(name, `${aor} is listed twice`);
+    out.set(aor, Number(m[1]));
+  }
+  return out;
+};

@@ -19,6 +19,7 @@ import {
   methodToken,
   oneOf,
   replyCodes,
+  registerSets,
   reusePortFlag,
   sipUri,
   substringList,
@@ -258,6 +259,35 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
     name: 'SIPLB_ADMIN', type: 'host:port or empty', default: '127.0.0.1:5081',
     description: 'Loopback address of the local control channel that `siplb ctl` talks to; empty = none.',
     parse: adminAddress,
+  },
+  registerSets: {
+    name: 'SIPLB_REGISTER_SETS', type: 'set=user@host,...', default: '',
+    description: 'Registration-based destinations: media servers that REGISTER to an address-of-record listed here (To URI user@host) become destinations of its set while their binding lasts, e.g. 10=media@lb.example.com. Empty = none.',
+    parse: registerSets,
+  },
+  registerAllow: {
+    name: 'SIPLB_REGISTER_ALLOW', type: 'CIDR list', default: '',
+    description: 'Sources that may REGISTER to those addresses-of-record; any other gets 403. Empty = nobody (there is no digest authentication).',
+    parse: cidrList,
+  },
+  registerMax: {
+    name: 'SIPLB_REGISTER_MAX', type: 'integer 1-4096', default: '64',
+    description: 'Bindings held at most, all registration sets together; a REGISTER that needs more gets 503.',
+    parse: intIn(1, 4096),
+  },
+  registerMinExpires: {
+    name: 'SIPLB_REGISTER_MIN_EXPIRES', type: 's, 1-86400', default: '60',
+    description: 'Shortest binding accepted; a shorter expiry is answered 423 Interval Too Brief with Min-Expires (RFC 3261 10.3).',
+    parse: intIn(1, 86_400, 's'),
+  },
+  registerMaxExpires: {
+    name: 'SIPLB_REGISTER_MAX_EXPIRES', type: 's, 1-86400', default: '3600',
+    description: 'Longest binding kept (longer requests are shortened, and the 200 says so); also the expiry of a REGISTER that names none.',
+    parse: (raw, name, done) => {
+      const n = intIn(1, 86_400, 's')(raw, name);
+      if (done.registerMinExpires !== undefined && n < done.registerMinExpires) throw new SiplbConfigError(name, `${n} is below SIPLB_REGISTER_MIN_EXPIRES (${done.registerMinExpires})`);
+      return n;
+    },
   },
   noDestCode: {
     name: 'SIPLB_NO_DEST_CODE', type: 'integer 300-699', default: '503',

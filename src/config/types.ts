@@ -106,6 +106,16 @@ export interface SiplbConfig {
   readonly pingLatencyStats: boolean;
   /** SIPLB_DS_LATENCY_ESTIMATOR_ALPHA, thousandths: weight of the old estimate. */
   readonly latencyEstimatorAlpha: number;
+  /** SIPLB_REGISTER_SETS: lower-case user@host of each registration address-of-record, to its set id. */
+  readonly registerSets: ReadonlyMap<string, number>;
+  /** SIPLB_REGISTER_ALLOW: who may REGISTER to them. */
+  readonly registerAllow: CidrList;
+  /** SIPLB_REGISTER_MAX: binding slots, all registration sets together. */
+  readonly registerMax: number;
+  /** SIPLB_REGISTER_MIN_EXPIRES, s. */
+  readonly registerMinExpires: number;
+  /** SIPLB_REGISTER_MAX_EXPIRES, s. */
+  readonly registerMaxExpires: number;
   /** SIPLB_ADMIN: the local control channel's address; undefined = none. */
   readonly admin: AdminAddress | undefined;
   /** SIPLB_NO_DEST_CODE: status sent when no destination is left. */

@@ -6,6 +6,7 @@ import type { SiplbConfig } from '../config/types.js';
 import type { DestinationRecord } from '../dispatch/list-file.js';
 import type { Log } from '../server.js';
 import type { DestTable } from '../shared/dest-table.js';
+import type { BindingTable } from '../shared/binding-table.js';
 import { CommandRunner } from './command.js';
 import type { DestEvent } from './event.js';
 import { DestWatcher, EVENT_POLL_MS } from './watch.js';
@@ -39,6 +40,8 @@ export interface EventsOptions {
   /** Test seams; production uses the defaults. */
   readonly pollMs?: number;
   readonly commandEnv?: NodeJS.ProcessEnv;
+  /** Registration-based destinations, when there are any (watch.ts). */
+  readonly bindings?: BindingTable;
 }
 
 export function startEvents(config: EventsConfig, records: readonly DestinationRecord[], table: DestTable, log: Log, opts: EventsOptions = {}): DestEvents {
@@ -67,6 +70,7 @@ export function startEvents(config: EventsConfig, records: readonly DestinationR
     onEvent,
     onError: (err, e) => log.error('destination event not handled', { error: String(err), event: e.event, id: e.id }),
     pollMs: opts.pollMs ?? EVENT_POLL_MS,
+    ...(opts.bindings ? { bindings: opts.bindings } : {}),
   }).start();
 
   if (webhook || command) {

@@ -14,6 +14,9 @@ import type { DestinationRecord } from '../dispatch/list-file.js';
 import { buildSets, type Destination } from '../dispatch/sets.js';
 import { flatten } from '../proxy/targets.js';
 import type { DestTable } from '../shared/dest-table.js';
+import type { BindingTable } from '../shared/binding-table.js';
+import { EMPTY_ATTRS } from '../dispatch/attrs.js';
+import { parseDestinationUri } from '../dispatch/dest-uri.js';
 import { destEvent, type DestEvent } from './event.js';
 
 /**
@@ -34,6 +37,11 @@ export interface WatchOptions {
   readonly onError?: (err: unknown, e: DestEvent) => void;
   readonly pollMs?: number;
   readonly now?: () => Date;
+  /**
+   * Registration-based destinations: the table's slots after the records'. A binding that comes
+   * is a dst-up (its slot was vacant, that is disabled), one that expires or unregisters a dst-down.
+   */
+  readonly bindings?: BindingTable;
 }
 
 export class DestWatcher {
@@ -43,6 +51,20 @@ export class DestWatcher {
   readonly #last: Uint8Array;
   readonly #opts: WatchOptions;
   #timer: NodeJS.Timeout | undefined;
+  /** The last binding seen in each slot: an expired one is reported under the URI it had. */
+  readonly #slotDests: Array<Destination | undefined>;
+
+  #slotDest(k: number): Destination | undefined {
+    const b = this.#opts.bindings?.read(k);
+    if (b !== undefined) {
+      const parsed = parseDestinationUri(b.uri);
+      if (parsed.ok) {
+        const id = `${b.setId}:${b.uri}`;
+        this.#slotDests[k] = { ...parsed.value, address: b.address, port: b.port, setId: b.setId, flags: 0, priority: b.priority, attrs: EMPTY_ATTRS, line: 0, id, index: k, seed: 0 };
+      }
+    }
+    return this.#slotDests[k];
+  }
 
   constructor(opts: WatchOptions) {
     this.#opts = opts;
@@ -50,9 +72,11 @@ export class DestWatcher {
     // The same order the server built the table in (src/proxy/targets.ts targetsFrom does the
     // same in each worker): index i of the table is #dests[i].
     this.#dests = flatten(buildSets(opts.records));
-    if (this.#dests.length !== this.#table.count) {
-      throw new Error(`destination watcher: ${this.#dests.length} destinations in the records, ${this.#table.count} in the table`);
+    const slots = opts.bindings?.slots ?? 0;
+    if (this.#dests.length + slots !== this.#table.count) {
+      throw new Error(`destination watcher: ${this.#dests.length} destinations in the records and ${slots} binding slots, ${this.#table.count} in the table`);
     }
+    this.#slotDests = Array.from({ length: slots }, () => undefined);
     // The starting point is the table as it is now: a destination loaded inactive or disabled
     // (list flags) did not go down, it started down.
     this.#last = Uint8Array.from(this.#table.snapshot());
@@ -82,7 +106,9 @@ export class DestWatcher {
       if (after === before) continue;
       this.#last[i] = after;
       at ??= this.#opts.now?.() ?? new Date();
-      const e = destEvent(this.#dests[i]!, before, after, at, this.#opts.node);
+      const dest = this.#dests[i] ?? this.#slotDest(i - this.#dests.length);
+      if (dest === undefined) continue;
+      const e = destEvent(dest, before, after, at, this.#opts.node);
       if (e === undefined) continue;
       emitted++;
       // One failing consumer must not stop the poll, nor the events of the other destinations.

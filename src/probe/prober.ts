@@ -70,11 +70,21 @@ interface Pending {
   interval: number;
 }
 
+function initialLatency(t: ProbeTarget): LatencyStats {
+  const s = emptyLatency();
+  if (t.initialLatency !== undefined) {
+    // Kamailio's latency attr: a trained estimate the samples then move slowly.
+    Object.assign(s, { AVERAGE: t.initialLatency, ESTIMATE: t.initialLatency, MIN: t.initialLatency, MAX: t.initialLatency, COUNT: 10_000 });
+  }
+  return s;
+}
+
 export class Prober {
   readonly counters: ProbeCounters = { sent: 0, retransmits: 0, replies: 0, ok: 0, rejected: 0, timeouts: 0, unmatched: 0, malformed: 0 };
   /** dispatcher.ping_active: keepalives are sent only while true. */
   active = true;
   readonly #pending = new Map<number, Pending>();
+  readonly #targets: ProbeTarget[];
   readonly #pendingOf: Int32Array;
   readonly #latency: LatencyStats[];
   #seq = 0;
@@ -83,21 +93,34 @@ export class Prober {
   #nextSlot = 0;
 
   constructor(
-    readonly targets: readonly ProbeTarget[],
+    targets: readonly ProbeTarget[],
     private readonly table: DestTable,
     private readonly opts: ProberOptions,
     private readonly io: ProberIO,
   ) {
+    this.#targets = [...targets];
     this.#pendingOf = new Int32Array(targets.length);
-    this.#latency = targets.map((t) => {
-      const s = emptyLatency();
-      if (t.initialLatency !== undefined) {
-        // Kamailio's latency attr: a trained estimate the samples then move slowly.
-        Object.assign(s, { AVERAGE: t.initialLatency, ESTIMATE: t.initialLatency, MIN: t.initialLatency, MAX: t.initialLatency, COUNT: 10_000 });
-      }
-      return s;
-    });
+    this.#latency = targets.map(initialLatency);
     if (opts.latencyStats) this.#latency.forEach((s, i) => table.writeLatency(i, s));
+  }
+
+  get targets(): readonly ProbeTarget[] {
+    return this.#targets;
+  }
+
+  /**
+   * A new occupant for slot `t.index` (a registration-based destination came or went): its
+   * keepalive in flight is forgotten and its latency starts afresh.
+   */
+  setTarget(t: ProbeTarget): void {
+    const seq = this.#pendingOf[t.index]!;
+    if (seq !== 0) {
+      this.#pending.delete(seq);
+      this.#pendingOf[t.index] = 0;
+    }
+    this.#targets[t.index] = t;
+    this.#latency[t.index] = initialLatency(t);
+    if (this.opts.latencyStats) this.table.writeLatency(t.index, this.#latency[t.index]!);
   }
 
   get pending(): number {
@@ -107,7 +130,7 @@ export class Prober {
   /** Sends what is due at `now` (ms, monotonic): new keepalives, retransmissions, timeouts. */
   tick(now: number): void {
     this.#expire(now);
-    if (this.opts.intervalMs <= 0 || this.targets.length === 0) return;
+    if (this.opts.intervalMs <= 0 || this.#targets.length === 0) return;
     if (this.#roundStart < 0) {
       this.#roundStart = now;
       this.#roundLength = Math.min(this.opts.intervalMs, FIRST_ROUND_MS);
@@ -118,9 +141,9 @@ export class Prober {
       this.#roundLength = this.opts.intervalMs;
       this.#nextSlot = 0;
     }
-    const n = this.targets.length;
+    const n = this.#targets.length;
     while (this.#nextSlot < n && now >= this.#roundStart + (this.#nextSlot * this.#roundLength) / n) {
-      const t = this.targets[this.#nextSlot++]!;
+      const t = this.#targets[this.#nextSlot++]!;
       if (this.active && this.#pendingOf[t.index] === 0 && shouldPing(this.table.flags(t.index), this.opts.probingMode)) this.#start(t, now);
     }
   }
@@ -129,8 +152,8 @@ export class Prober {
   nextDue(now: number): number {
     let due = Infinity;
     for (const p of this.#pending.values()) due = Math.min(due, p.nextRetransmit, p.deadline);
-    if (this.opts.intervalMs > 0 && this.targets.length > 0) {
-      const n = this.targets.length;
+    if (this.opts.intervalMs > 0 && this.#targets.length > 0) {
+      const n = this.#targets.length;
       due = Math.min(
         due,
         this.#roundStart < 0 ? now : this.#nextSlot < n ? this.#roundStart + (this.#nextSlot * this.#roundLength) / n : this.#roundStart + this.#roundLength,

@@ -11,6 +11,7 @@ import { parseDestinationUri } from '../dispatch/dest-uri.js';
 import type { SipMessage } from '../parser/index.js';
 import type { Binding, BindingTable } from '../shared/binding-table.js';
 import { ADDRESS_BYTES, URI_BYTES } from '../shared/binding-table.js';
+import { aorOf } from '../sip/aor.js';
 
 export interface RegistrarConfig {
   /** Lower-case `user@host` of each address-of-record, to its set id. */
@@ -36,13 +37,6 @@ export interface ContactChange {
 }
 
 const refuse = (status: number, reason: string, headers: string[] = []): RegisterDecision => ({ kind: 'refuse', status, reason, headers });
-
-/** The address-of-record a REGISTER is about: its To URI as lower-case user@host. */
-export function aorOf(m: SipMessage): string | undefined {
-  const uri = m.to.uri;
-  if (uri.user === undefined || uri.host === undefined) return undefined;
-  return `${uri.user}@${uri.host}`.toLowerCase();
-}
 
 /** One Contact value: `<uri>;params` or `uri;params`, or `*`. */
 function parseContact(value: string): { uri: string; params: Map<string, string> } | '*' | undefined {

@@ -17,7 +17,11 @@ import { DestTable } from '../shared/dest-table.js';
 import { READY, isRingWorkerData } from '../shared/worker-protocol.js';
 import { attachRings } from '../transport/worker-side.js';
 import { flatten } from '../proxy/targets.js';
-import { probeTargets } from './keepalive.js';
+import { probeTargets, type ProbeTarget } from './keepalive.js';
+import { Registrations, type RegistrationCounters } from './registrations.js';
+import { BindingTable } from '../shared/binding-table.js';
+import { cidrMatcher } from '../shared/cidr.js';
+import { METHOD_REGISTER } from '../parser/constants.generated.js';
 import { Prober, type ProbeCounters } from './prober.js';
 
 /** workerData.init of the probe worker. */
@@ -27,14 +31,19 @@ export interface ProbeWorkerInit {
   states: SharedArrayBuffer;
   /** Per listening socket, the host:port written in our Via (core-config.ts sockets). */
   sockets: string[];
+  /** The registration sets' bindings (SIPLB_REGISTER_SETS); this worker is their registrar. */
+  bindings?: SharedArrayBuffer;
+  /** The data path is up: ping from the start (a replacement of a dead probe worker). Else wait for 'go'. */
+  go?: boolean;
 }
 
-export type ProbeRequest = { type: 'stats'; id: number } | { type: 'ping-active'; active: boolean };
+export type ProbeRequest = { type: 'stats'; id: number } | { type: 'ping-active'; active: boolean } | { type: 'go' };
 
 export interface ProbeStats {
   type: 'probe-stats';
   id: number;
   counters: ProbeCounters;
+  registrations: RegistrationCounters | undefined;
   pending: number;
   active: boolean;
 }
@@ -65,12 +74,20 @@ for (const uri of new Set(dests.flatMap((d) => (d.attrs.obproxy === undefined ? 
   }
 }
 const warn = (message: string): void => port.postMessage({ type: 'probe-warning', message } satisfies ProbeWarning);
-const targets = probeTargets(dests, config.listen, init.sockets, config.pingFrom, (uri) => hops.get(uri), warn);
+const listed = probeTargets(dests, config.listen, init.sockets, config.pingFrom, (uri) => hops.get(uri), warn);
+const bindings = init.bindings === undefined ? undefined : new BindingTable(init.bindings);
+// registration slots follow the list in the table; vacant until a media server registers
+const vacant = (k: number): ProbeTarget => ({ index: listed.length + k, setId: -1, uri: '', address: '0.0.0.0', port: 0, socket: 0, via: init.sockets[0]!, from: config.pingFrom, initialLatency: undefined });
+const targets = [...listed, ...Array.from({ length: bindings?.slots ?? 0 }, (_, k) => vacant(k))];
 
 const parser = createParser();
 // Drained from the event loop, never during attach: `prober` exists by the first reply.
-const rings = attachRings(data.ingress, data.egress, (payload) => {
+const rings = attachRings(data.ingress, data.egress, (payload, meta) => {
   const m = parser.parse(payload);
+  if (m.ok && m.isRequest && m.methodId === METHOD_REGISTER && registrations !== undefined) {
+    registrations.onRegister(payload, parser.table, m, { address: meta.address, port: meta.port, socket: meta.socket });
+    return;
+  }
   if (!m.ok || m.isRequest) {
     prober.counters.malformed++;
     return;
@@ -95,6 +112,30 @@ const prober = new Prober(
   { send: (bytes, address, sendPort, socket) => void rings.send(bytes, address, sendPort, socket) },
 );
 
+const registrations =
+  bindings === undefined
+    ? undefined
+    : new Registrations(
+        bindings,
+        table,
+        prober,
+        listed.length,
+        {
+          sets: config.registerSets,
+          allow: cidrMatcher(config.registerAllow),
+          minExpires: config.registerMinExpires,
+          maxExpires: config.registerMaxExpires,
+          defaultExpires: config.registerMaxExpires,
+        },
+        config.listen,
+        init.sockets,
+        config.pingFrom,
+        config.serverHeader,
+        (bytes, address, sendPort, socket) => void rings.send(bytes, address, sendPort, socket),
+      );
+if (registrations) setInterval(() => registrations.expire(), 1000);
+
+let going = false;
 // One timer, armed for whatever is due next: a slot of the round, a retransmission, a timeout.
 let timer: NodeJS.Timeout | undefined;
 const run = (): void => {
@@ -110,12 +151,18 @@ function arm(now: number): void {
 
 
 port.on('message', (msg: ProbeRequest) => {
-  if (msg.type === 'ping-active') {
+  if (msg.type === 'go') {
+    if (!going) run(); // the data path is ready: the first round of keepalives starts now
+    going = true;
+  } else if (msg.type === 'ping-active') {
     prober.active = msg.active;
   } else if (msg.type === 'stats') {
-    port.postMessage({ type: 'probe-stats', id: msg.id, counters: { ...prober.counters }, pending: prober.pending, active: prober.active } satisfies ProbeStats);
+    port.postMessage({ type: 'probe-stats', id: msg.id, counters: { ...prober.counters }, registrations: registrations && { ...registrations.counters }, pending: prober.pending, active: prober.active } satisfies ProbeStats);
   }
 });
 
 port.postMessage(READY);
-run();
+if (init.go === true) {
+  going = true;
+  run();
+}

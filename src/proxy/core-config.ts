@@ -42,6 +42,12 @@ export interface CoreConfig {
   readonly overloadRetryAfter: number;
   readonly foreignRoute: 'reject' | 'drop';
   readonly allow: CidrList;
+  /** SIPLB_REGISTER_SETS' addresses-of-record (lower-case user@host): REGISTERs for these go to the registrar. */
+  readonly registerAors: ReadonlySet<string>;
+  /** SIPLB_REGISTER_ALLOW. */
+  readonly registerAllow: CidrList;
+  /** SIPLB_REGISTER_MAX: binding slots after the list's destinations in the shared table (0 = none). */
+  readonly registerSlots: number;
   /** Lower-case User-Agent substrings of scanners (dropped silently). */
   readonly scannerUserAgents: readonly string[];
   /** Most server transactions (stateful) or cached routes (stateless) this core holds. */
@@ -93,6 +99,9 @@ export function coreConfig(c: SiplbConfig, records: readonly DestinationRecord[]
     overloadRetryAfter: c.overloadRetryAfter,
     foreignRoute: c.foreignRoute,
     allow: c.allow,
+    registerAors: new Set(c.registerSets.keys()),
+    registerAllow: c.registerAllow,
+    registerSlots: c.registerSets.size > 0 ? c.registerMax : 0,
     scannerUserAgents: c.scannerUserAgents,
     maxTransactions: c.maxTransactions,
     rrSecret: c.rrSecret,

@@ -18,6 +18,8 @@ import { entry, findHeader } from '../sip/splice.js';
 import { signToken, verifyToken } from '../sip/token.js';
 import { reasonPhrase, routeMatcher } from '../sip/responses.js';
 import { cidrMatcher } from '../shared/cidr.js';
+import type { BindingTable } from '../shared/binding-table.js';
+import { aorOf } from '../sip/aor.js';
 import { C, Counters } from './counters.js';
 import type { DestTable } from '../shared/dest-table.js';
 import { TargetSelector } from './targets.js';
@@ -47,6 +49,8 @@ export class ProxyCore implements StatefulHost {
   readonly #isOurs: (hp: HostPort) => boolean;
   /** SIPLB_ALLOW: who may start calls; undefined = anyone. */
   readonly #allowed: ((address: string) => boolean) | undefined;
+  /** SIPLB_REGISTER_ALLOW when there are registration sets; undefined = none. */
+  readonly #registerAllowed: ((address: string) => boolean) | undefined;
   readonly #scanners: readonly string[];
   /** Load shedding (overload.ts): refuses a share of new requests while datagrams queue too long. */
   readonly overload: OverloadGuard;
@@ -63,17 +67,20 @@ export class ProxyCore implements StatefulHost {
     readonly now: () => number = Date.now,
     /** Queueing delay in front of this core, ms (overload.ts); none by default (tests, tools). */
     queueDelay: DelaySample = () => 0,
+    /** The registration sets' bindings (SIPLB_REGISTER_SETS), when there are any. */
+    bindings?: BindingTable,
   ) {
     this.timers = new TimerWheel(now(), undefined, undefined, now);
     this.overload = new OverloadGuard(config.overloadDelay, queueDelay);
     this.#overloadHeaders = config.overloadRetryAfter > 0 ? [`Retry-After: ${config.overloadRetryAfter}`] : undefined;
     this.#shed = new ShedMemory(64 * config.t1);
     this.#routes = new RouteCache(64 * config.t1, config.maxTransactions);
-    this.selector = new TargetSelector(config, states, now);
+    this.selector = new TargetSelector(config, states, now, bindings);
     this.callLoad = config.alg === 10 ? new CallLoad(states, config.dsHashExpire, config.dsHashInitExpire, now(), () => this.counters.inc(C.call_load_expired)) : undefined;
     this.keys = deriveKeys(config.rrSecret);
     this.#isOurs = routeMatcher(config.ours);
     this.#allowed = config.allow.blocks.length > 0 ? cidrMatcher(config.allow) : undefined;
+    this.#registerAllowed = config.registerAors.size > 0 ? cidrMatcher(config.registerAllow) : undefined;
     this.#scanners = config.scannerUserAgents;
     if (config.mode === 'stateful') this.#stateful = new StatefulEngine(this);
   }
@@ -181,6 +188,18 @@ export class ProxyCore implements StatefulHost {
     const ruri = m.requestUri!;
     if (method === P.METHOD_OPTIONS && ruri.user === undefined && this.#isUs(ruri.host, ruri.port)) {
       return this.reply(bytes, m, src, 200); // OPTIONS pinging the proxy itself
+    }
+    if (method === P.METHOD_REGISTER && this.#registerAllowed !== undefined) {
+      const aor = aorOf(m);
+      if (aor !== undefined && cfg.registerAors.has(aor)) {
+        // a media server registering itself as a destination: the registrar answers, not a backend
+        if (!this.#registerAllowed(src.address)) {
+          this.counters.inc(C.register_denied); // SIPLB_REGISTER_ALLOW, refused here: the registrar never sees it
+          return this.reply(bytes, m, src, 403);
+        }
+        this.counters.inc(C.register_to_registrar);
+        return this.out.register?.(bytes, src);
+      }
     }
     if (this.#allowed !== undefined && !this.#allowed(src.address)) {
       this.counters.inc(C.source_denied); // SIPLB_ALLOW

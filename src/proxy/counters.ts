@@ -45,6 +45,9 @@ export const COUNTER_NAMES = [
   'draining_rejected',
   'overload_rejected',
   'call_load_expired',
+  'register_to_registrar',
+  'mark_kept_last',
+  'register_denied',
 ] as const;
 
 export type CounterName = (typeof COUNTER_NAMES)[number];

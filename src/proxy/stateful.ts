@@ -408,7 +408,7 @@ export class StatefulEngine {
     const cfg = this.core.config;
     if (tx.canceled || tx.targets.length === 0 || !cfg.failover) return false;
     if (status !== 0 && !cfg.isFailoverCode(status)) return false;
-    if (c.target && cfg.markFailed !== undefined) this.core.selector.markFailed(c.target, cfg.markFailed);
+    if (c.target && cfg.markFailed !== undefined && !this.core.selector.markFailed(c.target, cfg.markFailed)) this.core.counters.inc(C.mark_kept_last);
     if (tx.next >= tx.targets.length) {
       this.core.counters.inc(C.failover_exhausted);
       return false;

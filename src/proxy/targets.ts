@@ -12,11 +12,22 @@ import { rewriteUser } from '../dispatch/rewrite.js';
 import { recordSockets } from '../dispatch/sockets.js';
 import type { ListenAddress } from '../config/types.js';
 import type { DestTable } from '../shared/dest-table.js';
+import type { Binding, BindingTable } from '../shared/binding-table.js';
+import { DS_DISABLED, DS_INACTIVE, DS_PROBING, DS_TRYING } from '../shared/dest-state.js';
+import { EMPTY_ATTRS } from '../dispatch/attrs.js';
+import { parseDestinationUri } from '../dispatch/dest-uri.js';
 import { canonicalHost } from '../sip/responses.js';
 import type { CoreConfig } from './core-config.js';
 import type { Peer, RouteTarget } from './types.js';
 
 /** Every destination of every set in one list: set id ascending, then Kamailio's order in the set. */
+/** A binding as a list record: what buildSets makes a destination of (flagged probing, as pinged). */
+function bindingRecord(b: Binding): DestinationRecord | undefined {
+  const u = parseDestinationUri(b.uri);
+  if (!u.ok) return undefined;
+  return { ...u.value, address: b.address, port: b.port, setId: b.setId, flags: DS_PROBING, priority: b.priority, attrs: EMPTY_ATTRS, line: 0 };
+}
+
 export function flatten(sets: ReadonlyMap<number, DestinationSet>): Destination[] {
   return [...sets.keys()].sort((a, b) => a - b).flatMap((id) => [...sets.get(id)!.destinations]);
 }
@@ -46,49 +57,99 @@ function socketOf(d: DestinationRecord, listen: readonly ListenAddress[]): numbe
 }
 
 export class TargetSelector {
-  readonly #sets: Map<number, DestinationSet>;
+  #sets: Map<number, DestinationSet>;
   readonly #targetOf = new Map<string, RouteTarget>();
   readonly #template: CompiledTemplate | undefined;
   /** `address|port` of every destination of every set: who may route in-dialog requests towards a caller. */
-  readonly #destinations: ReadonlySet<string>;
+  #destinations: ReadonlySet<string>;
   /** SIPLB_SET, and this thread's round-robin, weight and algorithm 11/64 state for it. */
-  readonly #set: DestinationSet | undefined;
+  #set: DestinationSet | undefined;
+  /** Table index of each destination of #set, by its position in the set (no lookup by id per selection). */
+  #at = new Int32Array(0);
   readonly #runtime = createSetRuntime();
   readonly #usable: (d: Destination) => boolean;
   readonly #opts: SelectOptions;
+  /** The binding table generation the sets were built from; -1 when there are no registration sets. */
+  #bindingGen = -1;
 
   constructor(
     private readonly config: CoreConfig,
     private readonly states: DestTable,
     /** Wall-clock ms (Date.now in service): what overload reports are valid until. */
     now: () => number = Date.now,
+    /** Registration-based destinations (SIPLB_REGISTER_SETS): their sets follow this table. */
+    private readonly bindings?: BindingTable,
   ) {
     this.#sets = buildSets(config.records);
-    flatten(this.#sets).forEach((d, i) => this.#targetOf.set(d.id, config.targets[i]!));
+    this.#destinations = new Set();
     this.#template = config.alg === 7 ? compileTemplate(config.hashTemplate) : undefined;
-    this.#destinations = new Set(config.targets.map((t) => `${canonicalHost(t.address)}|${t.port}`));
-    this.#set = this.#sets.get(config.set);
-    // table index by position in the set: selection reads the table with no lookup by id
-    const at = Int32Array.from(this.#set?.destinations ?? [], (d) => this.#targetOf.get(d.id)!.index);
-    this.#usable = (d) => states.usable(at[d.index]!);
+    this.#usable = (d) => states.usable(this.#at[d.index]!);
     const reader: DestReader = {
-      load: (d) => states.load(at[d.index]!),
-      latency: (d, out) => states.readLatency(at[d.index]!, out),
-      overload: (d, out) => states.readOverload(at[d.index]!, out),
+      load: (d) => states.load(this.#at[d.index]!),
+      latency: (d, out) => states.readLatency(this.#at[d.index]!, out),
+      overload: (d, out) => states.readOverload(this.#at[d.index]!, out),
       now,
       usableGeneration: () => states.usableGeneration,
       latencyGeneration: () => states.latencyGeneration,
     };
     this.#opts = { limit: config.limit, hashMode: config.hashMode, useDefault: config.useDefault, failover: config.failover, reader };
+    this.#build([]);
+  }
+
+  /**
+   * The sets from the list plus the live bindings: every binding is a destination of its
+   * registration set, at table index `targets.length + slot` (server.ts sizes the table so).
+   */
+  #build(bindings: readonly Binding[]): void {
+    const cfg = this.config;
+    const base = cfg.targets.length;
+    const extra: DestinationRecord[] = [];
+    // set|uri -> slots in binding order: buildSets numbers records of one URI in that order too
+    const slotsOf = new Map<string, number[]>();
+    for (const b of bindings) {
+      const r = bindingRecord(b);
+      if (r === undefined) continue;
+      extra.push(r);
+      const key = `${r.setId}|${r.uri}`;
+      slotsOf.set(key, [...(slotsOf.get(key) ?? []), b.slot]);
+    }
+    this.#sets = extra.length === 0 && this.#bindingGen < 0 ? this.#sets : buildSets([...cfg.records, ...extra]);
+    this.#targetOf.clear();
+    const fromList = new Map(flatten(buildSets(cfg.records)).map((d, i) => [d.id, cfg.targets[i]!]));
+    for (const d of flatten(this.#sets)) {
+      const listed = d.line > 0 ? fromList.get(d.id) : undefined;
+      if (listed) {
+        this.#targetOf.set(d.id, listed);
+        continue;
+      }
+      const slot = slotsOf.get(`${d.setId}|${d.uri}`)?.shift();
+      if (slot === undefined) continue;
+      this.#targetOf.set(d.id, { index: base + slot, id: d.id, setId: d.setId, uri: d.uri, address: d.address, port: d.port, strip: 0, prefix: '', maxload: 0, socket: -1 });
+    }
+    this.#destinations = new Set([...this.#targetOf.values()].map((t) => `${canonicalHost(t.address)}|${t.port}`));
+    this.#set = this.#sets.get(cfg.set);
+    this.#at = Int32Array.from(this.#set?.destinations ?? [], (d) => this.#targetOf.get(d.id)?.index ?? -1);
+  }
+
+  /** Rebuilds the sets when a binding came, changed or went (one atomic load when none did). */
+  #refresh(): void {
+    const b = this.bindings;
+    if (b === undefined) return;
+    const g = b.generation;
+    if (g === this.#bindingGen) return;
+    this.#bindingGen = g;
+    this.#build(b.all());
   }
 
   /** True when `address` and `port` (a datagram's source, as Node reports it) are a destination of the list. */
   isDestination(address: string, port: number): boolean {
+    this.#refresh();
     return this.#destinations.has(`${address}|${port}`);
   }
 
   /** The ordered destinations for a new request (first = chosen), empty when none is usable. */
   select(m: SipMessage, src: Peer): RouteTarget[] {
+    this.#refresh();
     const cfg = this.config;
     const set = this.#set;
     if (!set) return [];
@@ -103,6 +164,7 @@ export class TargetSelector {
   }
 
   byId(id: string): RouteTarget | undefined {
+    this.#refresh();
     return this.#targetOf.get(id);
   }
 
@@ -111,8 +173,23 @@ export class TargetSelector {
   }
 
   /** The failover mark (SIPLB_MARK_FAILED), through the table's state machine. */
-  markFailed(t: RouteTarget, state: number): void {
+  /**
+   * The failover mark (SIPLB_MARK_FAILED), through the table's state machine, except on the last
+   * usable destination of its set: marked, it would leave every new call of the set a 503 until a
+   * keepalive brings something back, where a slow destination still answers most of them. Kamailio
+   * marks it anyway. False when the mark was not applied for that reason.
+   */
+  markFailed(t: RouteTarget, state: number): boolean {
+    this.#refresh();
+    if (state & (DS_INACTIVE | DS_TRYING | DS_DISABLED)) {
+      const others = this.#sets.get(t.setId)?.destinations.some((d) => {
+        const o = this.#targetOf.get(d.id);
+        return o !== undefined && o.index !== t.index && this.states.usable(o.index);
+      });
+      if (others !== true) return false;
+    }
     this.states.markFailed(t.index, state);
+    return true;
   }
 
   /** The Request-URI with the destination's strip=/prefix= applied to its user, or undefined if unchanged. */

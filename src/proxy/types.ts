@@ -22,6 +22,11 @@ export interface Output {
    * 0 for sends made by timers: the host records receive-to-send latency from it.
    */
   send(bytes: Uint8Array, address: string, port: number, socket: number, origin: number): void;
+  /**
+   * A REGISTER for a registration set (SIPLB_REGISTER_SETS) from an allowed source, for the
+   * registrar in the probe worker, which answers it. Absent: no registration sets.
+   */
+  register?(bytes: Uint8Array, src: Peer): void;
 }
 
 /** A destination as the core routes to it: an address, never a name (resolved at load). */
@@ -62,7 +67,7 @@ export interface StatefulHost {
   readonly timers: TimerWheel;
   /** Its span table describes the datagram being handled. */
   readonly parser: SipParser;
-  readonly selector: { markFailed(t: RouteTarget, state: number): void };
+  readonly selector: { markFailed(t: RouteTarget, state: number): boolean };
   /** Algorithm 10's call tracking; undefined under the other algorithms. */
   readonly callLoad: CallLoad | undefined;
   now(): number;

@@ -11,6 +11,7 @@ import { attachRings, type AttachedRings, type RingStats } from '../transport/wo
 import { coreConfig } from './core-config.js';
 import { ProxyCore } from './core.js';
 import { DestTable } from '../shared/dest-table.js';
+import { BindingTable } from '../shared/binding-table.js';
 import { LagWindow, SharedDelay } from './overload.js';
 import { warmUp } from './warmup.js';
 import { Latency } from './latency.js';
@@ -26,6 +27,17 @@ export interface DispatchWorkerInit {
   states: SharedArrayBuffer;
   /** The main thread's socket queueing delay (overload.ts SharedDelay). */
   socketDelay: SharedArrayBuffer;
+  /** The registration sets' bindings (SIPLB_REGISTER_SETS), when there are any. */
+  bindings?: SharedArrayBuffer;
+}
+
+/** A REGISTER for the registrar in the probe worker, by way of the main thread (control plane: a few per minute per media server). */
+export interface RegisterMessage {
+  type: 'register';
+  bytes: Uint8Array;
+  address: string;
+  port: number;
+  socket: number;
 }
 
 export type WorkerRequest = { type: 'stats'; id: number } | { type: 'drain' };
@@ -90,10 +102,15 @@ const core = new ProxyCore(
       // the arrival tag rides back with the datagram: the main thread records the latency when it sends
       rings.send(bytes, address, sendPort, socket, origin);
     },
+    register(bytes, src) {
+      // a copy: the ring slot the request sits in is reused when this batch ends
+      port.postMessage({ type: 'register', bytes: Uint8Array.from(bytes), address: src.address, port: src.port, socket: src.socket } satisfies RegisterMessage);
+    },
   },
   Date.now,
   // a datagram waits in a socket queue, then in this worker's ring
   () => socketDelay.get() + ringLag.take(),
+  init.bindings === undefined ? undefined : new BindingTable(init.bindings),
 );
 // The coarse clock of every transaction timer (timer-wheel.ts).
 setInterval(() => core.tick(), 10);

@@ -18,6 +18,13 @@ export const DS_NOPING = 32;
  * silently turned "never ping" into "ping" would surprise an operator.
  */
 export const DS_STATES_ALL = DS_INACTIVE | DS_TRYING | DS_DISABLED | DS_PROBING;
+/**
+ * siplb's own bit, beside Kamailio's: a slot of a registration set with no binding in it. Always
+ * with DS_DISABLED, so selection skips it and keepalives never reach it; listings leave it out.
+ */
+export const SIPLB_VACANT = 0x80;
+/** What a vacant registration slot holds. */
+export const VACANT_SLOT = SIPLB_VACANT | DS_DISABLED;
 /** Every flag bit a destination can carry (the low byte of its table word). */
 export const DS_FLAGS_MASK = 0xff;
 

@@ -269,6 +269,16 @@ export class DestTable {
     return this.#cas(i, (w) => applyState(w, state));
   }
 
+  /**
+   * A new occupant for slot `i` (a registration-based destination, registrar.ts): every flag bit
+   * replaced, the counter and the active calls zeroed. Only for slots nothing else marks: a
+   * vacant slot is disabled, so no failover or keepalive writes to it meanwhile.
+   */
+  reset(i: number, flags: number): number {
+    Atomics.store(this.#words, this.#load + i, 0);
+    return this.#cas(i, () => flags & DS_FLAGS_MASK);
+  }
+
   #update(i: number, ask: (flags: number) => number | undefined): number {
     return this.#cas(i, (w) => {
       const state = ask(w & DS_FLAGS_MASK);

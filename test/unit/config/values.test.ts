@@ -101,6 +101,11 @@ const good: Array<[string, string, keyof SiplbConfig, unknown]> = [
   ['SIPLB_ADMIN', '127.0.0.2:6000', 'admin', { host: '127.0.0.2', port: 6000 }],
   ['SIPLB_ADMIN', '[::1]:6000', 'admin', { host: '::1', port: 6000 }],
   ['SIPLB_ADMIN', '', 'admin', undefined],
+  ['SIPLB_REGISTER_SETS', '10=Media@LB.example.com, 11=sip:conf@lb.example.com', 'registerSets', new Map([['media@lb.example.com', 10], ['conf@lb.example.com', 11]])],
+  ['SIPLB_REGISTER_ALLOW', '10.0.0.0/8', 'registerAllow', { text: '10.0.0.0/8', blocks: [{ v6: false, prefix: 8, words: [0, 0, 0, 0x0a000000] }] }],
+  ['SIPLB_REGISTER_MAX', '8', 'registerMax', 8],
+  ['SIPLB_REGISTER_MIN_EXPIRES', '30', 'registerMinExpires', 30],
+  ['SIPLB_REGISTER_MAX_EXPIRES', '600', 'registerMaxExpires', 600],
 ];
 
 // [variable, raw value, text the message must contain besides the variable name]
@@ -129,6 +134,12 @@ const bad: Array<[string, string, string]> = [
   ['SIPLB_DS_LATENCY_ESTIMATOR_ALPHA', '1001', 'from 0 to 1000'],
   ['SIPLB_ADMIN', '0.0.0.0:5081', 'loopback only'],
   ['SIPLB_ADMIN', '127.0.0.1', 'host:port'],
+  ['SIPLB_REGISTER_SETS', 'media@lb.example.com', 'set=user@host'],
+  ['SIPLB_REGISTER_SETS', '10=a@b,11=A@B', 'listed twice'],
+  ['SIPLB_REGISTER_ALLOW', '10.0.0.0/33', 'SIPLB_REGISTER_ALLOW'],
+  ['SIPLB_REGISTER_MAX', '0', 'from 1 to 4096'],
+  ['SIPLB_REGISTER_MIN_EXPIRES', '0', 'from 1 to 86400'],
+  ['SIPLB_REGISTER_MAX_EXPIRES', '30', 'below SIPLB_REGISTER_MIN_EXPIRES'],
   ['SIPLB_ADVERTISE', '', 'expected host[:port]'],
   ['SIPLB_ADVERTISE', 'bad host', 'expected host[:port]'],
   ['SIPLB_ADVERTISE', 'example.com:70000', 'port 1 to 65535'],
