@@ -10,7 +10,7 @@
 // in its failure route, fr_timer 5 s. For siplb the report adds when the control channel showed the
 // killed backend inactive, and the memory at the end of the run.
 //
-//   npm run bench:failover -- [--rate N] [--duration S] [--kill-at S] [--contenders siplb,kamailio] [--out FILE]
+//   npm run bench:failover -- [--rate N] [--duration S] [--kill-at S] [--contenders siplb,kamailio] [--cases dead,killed] [--out FILE]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -20,9 +20,9 @@ import { kamailioVersion, startKamailio } from './kamailio.js';
 import { runCaller, sippVersion, startUas, type CallerResult } from './sipp.js';
 
 const root = join(import.meta.dirname, '..', '..', '..');
-const KNOWN = new Set(['--rate', '--duration', '--kill-at', '--contenders', '--out', '--help']);
+const KNOWN = new Set(['--rate', '--duration', '--kill-at', '--contenders', '--cases', '--out', '--help']);
 
-function options(argv: string[]): { rate: number; duration: number; killAt: number; contenders: string[]; out: string | undefined } {
+function options(argv: string[]): { rate: number; duration: number; killAt: number; contenders: string[]; cases: Array<'dead' | 'killed'>; out: string | undefined } {
   const o = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -31,7 +31,7 @@ function options(argv: string[]): { rate: number; duration: number; killAt: numb
       process.exit(2);
     }
     if (a === '--help') {
-      process.stdout.write('npm run bench:failover -- [--rate 2000] [--duration 60] [--kill-at 20] [--contenders siplb,kamailio] [--out FILE]\n');
+      process.stdout.write('npm run bench:failover -- [--rate 2000] [--duration 60] [--kill-at 20] [--contenders siplb,kamailio] [--cases dead,killed] [--out FILE]\n');
       process.exit(0);
     }
     o.set(a, argv[++i] ?? '');
@@ -41,6 +41,7 @@ function options(argv: string[]): { rate: number; duration: number; killAt: numb
     duration: Number(o.get('--duration') ?? 60),
     killAt: Number(o.get('--kill-at') ?? 20),
     contenders: (o.get('--contenders') ?? 'siplb,kamailio').split(','),
+    cases: (o.get('--cases') ?? 'dead,killed').split(',').filter((c): c is 'dead' | 'killed' => c === 'dead' || c === 'killed'),
     out: o.get('--out'),
   };
 }
@@ -158,7 +159,7 @@ async function one(contender: string, kase: 'dead' | 'killed', o: ReturnType<typ
 
 const o = options(process.argv.slice(2));
 const rows: Row[] = [];
-for (const kase of ['dead', 'killed'] as const) {
+for (const kase of o.cases) {
   for (const c of o.contenders) {
     process.stderr.write(`bench:failover: ${c}, backend ${kase}, ${o.rate} calls/s for ${o.duration} s\n`);
     rows.push(await one(c, kase, o));
