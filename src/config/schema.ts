@@ -101,8 +101,8 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
     parse: intIn(0, 2 ** 31 - 1),
   },
   alg: {
-    name: 'SIPLB_ALG', type: '0-11, 13-15, 64', default: '4',
-    description: 'Kamailio algorithm: 0 Call-ID hash, 1 From, 2 To, 3 Request-URI, 4 round-robin, 5 auth username, 6 random, 7 SIPLB_HASH_TEMPLATE, 8 priority, 9 weight, 10 call load (maxload), 11 relative weight (rweight, cc), 13 latency, 14 round-robin or priority, 15 SRV-like, 64 round-robin with overload control.',
+    name: 'SIPLB_ALG', type: '0-15, 64', default: '4',
+    description: 'Kamailio algorithm: 0 Call-ID hash, 1 From, 2 To, 3 Request-URI, 4 round-robin, 5 auth username, 6 random, 7 SIPLB_HASH_TEMPLATE, 8 priority, 9 weight, 10 call load (maxload), 11 relative weight (rweight, cc), 12 parallel forking to every usable destination (SIPLB_MODE=stateful only), 13 latency, 14 round-robin or priority, 15 SRV-like, 64 round-robin with overload control.',
     parse: intOneOf(ALGORITHMS),
   },
   limit: {
@@ -142,8 +142,16 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
   },
   mode: {
     name: 'SIPLB_MODE', type: 'stateful, stateless', default: 'stateful',
-    description: 'Transaction-stateful proxy (retransmissions, CANCEL, failover on timeout) or stateless forwarding.',
-    parse: oneOf(PROXY_MODES),
+    description: 'Transaction-stateful proxy (retransmissions, CANCEL, failover on timeout) or stateless forwarding (not with SIPLB_ALG=12).',
+    parse: (raw, name, done) => {
+      const mode = oneOf(PROXY_MODES)(raw, name);
+      // parallel forking keeps a client transaction per branch and picks one answer among them
+      // (RFC 3261 16.7): a stateless proxy has neither, it would send the request to one place
+      if (mode === 'stateless' && done.alg === 12) {
+        throw new SiplbConfigError(name, 'stateless cannot fork: SIPLB_ALG=12 (parallel forking) needs SIPLB_MODE=stateful, or choose another SIPLB_ALG');
+      }
+      return mode;
+    },
   },
   workers: {
     name: 'SIPLB_WORKERS', type: 'integer 0-64', default: '0',

@@ -6,7 +6,7 @@ import type { CidrList } from '../shared/cidr.js';
 export type { AdminAddress, AdvertiseAddress, FailoverCodes, ListenAddress, ReplyCodes } from './parse.js';
 
 /** Kamailio dispatcher algorithm numbers siplb implements (the `alg` of ds_select_dst). */
-export const ALGORITHMS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 64] as const;
+export const ALGORITHMS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 64] as const;
 export type DispatchAlgorithm = (typeof ALGORITHMS)[number];
 
 /** Module flag 1 (Kamailio `flags`): hash only the user part of From/To/Request-URI. */

@@ -11,7 +11,8 @@
 // neighbour as Kamailio does.
 //
 // Algorithms 10, 11, 13 and 64 also read load, latency or overload reports: state-algorithms.ts,
-// through the DestReader in the options.
+// through the DestReader in the options. Algorithm 12 picks no one: its list is every usable
+// destination, each to be a branch of one parallel fork (the proxy does the forking).
 import { dsHash, hrwScore } from './hash.js';
 import type { SelectInput } from './keys.js';
 import type { Destination, DestinationSet, Rng } from './sets.js';
@@ -56,7 +57,7 @@ export interface SelectOptions {
   reader?: DestReader;
 }
 
-export const ALGORITHMS: readonly number[] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 64];
+export const ALGORITHMS: readonly number[] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 64];
 
 /** The algorithms that read more than usability. */
 const STATEFUL = new Set([10, 11, 13, 64]);
@@ -117,7 +118,20 @@ function srvOrder(dests: readonly Destination[], count: number, usable: Usable, 
   return out;
 }
 
-/** The pick of every algorithm except 13 and 15, or -1 when no destination below `count` is usable. */
+/**
+ * Algorithm 12 (ds_manage_routes, then ds_add_branches): the walk from the first entry finds the
+ * first usable destination, and every entry after it, the use_default one included, is appended as
+ * a branch. Kamailio appends the entries after the first without asking whether they are up;
+ * siplb leaves the unusable ones out (a branch to a destination known down only waits for its
+ * timeout), so the list is the usable destinations in set order.
+ */
+function parallelOrder(dests: readonly Destination[], usable: Usable): number[] {
+  const order: number[] = [];
+  for (let i = 0; i < dests.length; i++) if (usable(dests[i]!)) order.push(i);
+  return order;
+}
+
+/** The pick of every algorithm except 12, 13 and 15, or -1 when no destination below `count` is usable. */
 function pick(set: DestinationSet, alg: number, input: SelectInput, usable: Usable, opts: SelectOptions, state: SetRuntime, count: number, reader: DestReader): number {
   const dests = set.destinations;
   const nr = dests.length;
@@ -182,7 +196,9 @@ function pick(set: DestinationSet, alg: number, input: SelectInput, usable: Usab
 /**
  * Selects from `set` with algorithm `alg`. Returns the chosen destination first and, when
  * `opts.failover`, the failover order after it, capped by `opts.limit`; empty when nothing is
- * usable. Updates `state` for the algorithms that keep one (round-robin, weights, 11, 13, 64).
+ * usable. Algorithm 12 returns every usable destination, failover or not (they are all tried at
+ * once), capped by `opts.limit` too. Updates `state` for the algorithms that keep one
+ * (round-robin, weights, 11, 13, 64).
  */
 export function select(set: DestinationSet, alg: number, input: SelectInput, usable: Usable, opts: SelectOptions, state: SetRuntime): Destination[] {
   const dests = set.destinations;
@@ -201,6 +217,7 @@ export function select(set: DestinationSet, alg: number, input: SelectInput, usa
   const limit = opts.limit > 0 ? opts.limit : Infinity;
 
   let order: number[];
+  if (alg === 12) return parallelOrder(dests, usable).slice(0, limit).map((i) => dests[i]!);
   if (alg === 15 || alg === 13) {
     if (alg === 15) order = srvOrder(dests, count, usable, opts.rng ?? Math.random);
     else {

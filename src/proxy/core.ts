@@ -82,6 +82,9 @@ export class ProxyCore implements StatefulHost {
     this.#allowed = config.allow.blocks.length > 0 ? cidrMatcher(config.allow) : undefined;
     this.#registerAllowed = config.registerAors.size > 0 ? cidrMatcher(config.registerAllow) : undefined;
     this.#scanners = config.scannerUserAgents;
+    // forking needs a client transaction per branch (RFC 3261 16.7); loadConfig refuses the pair,
+    // and a core built by hand must not quietly send a forked request to one destination
+    if (config.alg === 12 && config.mode !== 'stateful') throw new RangeError('dispatcher algorithm 12 (parallel forking) needs SIPLB_MODE=stateful');
     if (config.mode === 'stateful') this.#stateful = new StatefulEngine(this);
   }
 

@@ -3,7 +3,10 @@
 // branches, the ACK of a non-2xx is generated hop by hop, and a 5xx, 408 or silence moves the
 // transaction to the next destination of its list (failover, Kamailio's ds_next_dst). Every branch
 // is kept until the server transaction ends: a 2xx from any of them is relayed and cancels the
-// others; the caller gets the best final response of all of them (RFC 3261 16.7).
+// others; the caller gets the best final response of all of them (RFC 3261 16.7). Under algorithm
+// 12 the list is not tried in turn but forked: every destination gets the request at once, each a
+// client transaction of the one server transaction (RFC 3261 16.6 per target), and the same rules
+// pick what the caller hears.
 import { createParser, type SipMessage, type SipParser } from '../parser/index.js';
 import * as P from '../parser/constants.generated.js';
 import { buildAck, buildCancel, buildResponse, forwardResponse, withStatus } from '../sip/rewrite.js';
@@ -35,8 +38,12 @@ export class StatefulEngine {
   readonly #addresses = new Map<string, string>();
   /** Parses stored requests (failover, CANCEL, ACK) without disturbing the datagram in hand. */
   readonly #reparser: SipParser = createParser();
+  /** SIPLB_ALG=12: a new request goes to its whole list at once, and nothing is tried after it. */
+  readonly #parallel: boolean;
 
-  constructor(private readonly core: StatefulHost) {}
+  constructor(private readonly core: StatefulHost) {
+    this.#parallel = core.config.alg === 12;
+  }
 
   /** Transactions still waiting for a final response. */
   get pending(): number {
@@ -82,10 +89,11 @@ export class StatefulEngine {
     return true;
   }
 
-  /** A new request routed by the dispatcher: first destination now, the others on failure. */
+  /** A new request routed by the dispatcher: first destination now, the others on failure (algorithm 12: all now). */
   startNew(bytes: Uint8Array, m: SipMessage, src: Peer, targets: RouteTarget[]): void {
     const tx = this.#createServer(bytes, m, src, targets);
-    this.#attempt(tx, m);
+    if (this.#parallel) this.#fork(tx, m);
+    else this.#attempt(tx, m);
   }
 
   /** An in-dialog request: one next hop, transaction kept for retransmissions and timeouts. */
@@ -202,6 +210,9 @@ export class StatefulEngine {
 
   /** Keeps `status` as the caller's answer if it beats the one kept (RFC 3261 16.7 step 6). */
   #consider(tx: ServerTx, status: number, bytes: Buffer | undefined): void {
+    // once the caller has its final (a 2xx, a 6xx) the 487s of the cancelled branches choose
+    // nothing: kept, they would hold a response 32 s in every finished forked transaction
+    if (tx.state !== ServerState.Proceeding) return;
     if (tx.best === undefined || betterFinal(status, tx.best.status)) tx.best = { status, bytes };
   }
 
@@ -223,7 +234,6 @@ export class StatefulEngine {
     if (tx.load !== undefined) this.core.callLoad!.release(tx.load); // the call failed: ds_load_unset
     tx.state = ServerState.Completed;
     tx.final = response.toString('latin1');
-    tx.best = undefined;
     this.#release(tx);
     this.#toUpstream(tx, response);
     if (tx.isInvite) {
@@ -257,9 +267,10 @@ export class StatefulEngine {
     if (out) this.#finish(tx, out);
   }
 
-  /** Drops what a final answer made useless: the request, the list, the provisional, what branches sent. */
+  /** Drops what a final answer made useless: the request, the list, the provisional, the best final, what branches sent. */
   #release(tx: ServerTx): void {
     tx.request = undefined;
+    tx.best = undefined;
     tx.targets = NO_TARGETS;
     tx.provisional = undefined;
     // a branch still pending needs its request for retransmission and CANCEL, and an INVITE branch
@@ -271,8 +282,14 @@ export class StatefulEngine {
   #expire(tx: ServerTx): void {
     this.#finished.push(tx, this.core.now() + 64 * this.core.config.t1);
     if (!tx.isInvite) {
-      // a finished non-INVITE branch waits for nothing (Timer K; a late final is dropped either way)
-      for (const c of tx.clients) this.#clients.delete(c.branch);
+      // a finished non-INVITE branch waits for nothing (Timer K; a late final is dropped either
+      // way: RFC 3261 16.7 step 5 forwards no response after the final but an INVITE's 2xx), and
+      // one still pending (a fork, or a branch left behind by a 6xx) stops retransmitting, as
+      // Kamailio's tm stops every branch's timers once a final went upstream
+      for (const c of tx.clients) {
+        if (!c.done) this.#finishClient(c);
+        this.#clients.delete(c.branch);
+      }
       tx.clients = NO_CLIENTS;
     }
   }
@@ -333,6 +350,23 @@ export class StatefulEngine {
     const src: Peer = { address: tx.address, port: tx.srcPort, socket: tx.socket };
     const fwd = this.core.buildForward(request, view, table, src, target, tx.targets[tx.next], statefulBranch());
     this.#send(tx, fwd, target);
+  }
+
+  /**
+   * Algorithm 12 (Kamailio: ds_select_dst appends a branch per destination, t_relay forks them):
+   * one client transaction per destination, all started now. Each branch's request is built for
+   * its own destination, so the Record-Route token in it, which the UAS copies into its 2xx and
+   * the caller's ACK and BYE bring back, names that destination and no other: a dialog exists only
+   * on the branch that answered, so there is no second destination to fail over to in-dialog.
+   * Never takes algorithm 10's call load (only #attempt does, and only under algorithm 10).
+   */
+  #fork(tx: ServerTx, m: SipMessage): void {
+    const request = tx.request;
+    if (request === undefined) return;
+    const src: Peer = { address: tx.address, port: tx.srcPort, socket: tx.socket };
+    const table = this.core.parser.table;
+    for (const target of tx.targets) this.#send(tx, this.core.buildForward(request, m, table, src, target, undefined, statefulBranch()), target);
+    tx.next = tx.targets.length;
   }
 
   #send(tx: ServerTx, fwd: Forward, target: RouteTarget | undefined): void {
@@ -409,6 +443,7 @@ export class StatefulEngine {
     if (tx.canceled || tx.targets.length === 0 || !cfg.failover) return false;
     if (status !== 0 && !cfg.isFailoverCode(status)) return false;
     if (c.target && cfg.markFailed !== undefined && !this.core.selector.markFailed(c.target, cfg.markFailed)) this.core.counters.inc(C.mark_kept_last);
+    if (this.#parallel) return false; // algorithm 12: the fork was the whole list, nothing comes after it
     if (tx.next >= tx.targets.length) {
       this.core.counters.inc(C.failover_exhausted);
       return false;

@@ -1,10 +1,11 @@
 // Transaction state of the stateful proxy (RFC 3261 17 and 16.7), over UDP only. A server
 // transaction is the request we received; it owns the ordered destination list the dispatcher
-// chose (failover) and every client transaction it started: one per destination tried, kept until
-// the server transaction ends, so a late answer from an earlier branch is still recognised (a
-// retransmitted 503 is absorbed, a late 200 is relayed and the other branches are cancelled,
-// RFC 3261 16.7 step 10 and 16.10). Keys follow RFC 3261 17.2.3 (branch + sent-by + method) when
-// the branch has the magic cookie, and the RFC 2543 fields otherwise.
+// chose (failover) and every client transaction it started: one per destination tried (all of
+// them at once under algorithm 12, parallel forking), kept until the server transaction ends, so
+// a late answer from an earlier branch is still recognised (a retransmitted 503 is absorbed, a
+// late 200 is relayed and the other branches are cancelled, RFC 3261 16.7 step 10 and 16.10).
+// Keys follow RFC 3261 17.2.3 (branch + sent-by + method) when the branch has the magic cookie,
+// and the RFC 2543 fields otherwise.
 import { METHOD_INVITE, METHOD_OTHER } from '../parser/constants.generated.js';
 import type { SipMessage } from '../parser/index.js';
 import { ownString } from '../shared/own-string.js';

@@ -23,6 +23,7 @@ const good: Array<[string, string, keyof SiplbConfig, unknown]> = [
   ['SIPLB_ALG', '0', 'alg', 0],
   ['SIPLB_ALG', '10', 'alg', 10],
   ['SIPLB_ALG', '64', 'alg', 64],
+  ['SIPLB_ALG', '12', 'alg', 12],
   ['SIPLB_LIMIT', '3', 'limit', 3],
   ['SIPLB_FLAGS', '3', 'flags', 3],
   ['SIPLB_FLAGS', '0x1', 'flags', 1],
@@ -152,7 +153,7 @@ const bad: Array<[string, string, string]> = [
   ['SIPLB_SET', '-1', 'expected an integer from 0 to 2147483647, got "-1"'],
   ['SIPLB_SET', '1.5', 'got "1.5"'],
   ['SIPLB_SET', '', 'got ""'],
-  ['SIPLB_ALG', '12', 'expected one of 0,1,2,3,4,5,6,7,8,9,10,11,13,14,15,64, got "12"'],
+  ['SIPLB_ALG', '16', 'expected one of 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,64, got "16"'],
   ['SIPLB_ALG', 'rr', 'got "rr"'],
   ['SIPLB_DS_HASH_EXPIRE', '0', 'expected an integer from 1 to 2592000 (s), got "0"'],
   ['SIPLB_DS_HASH_INITEXPIRE', '1h', 'got "1h"'],
@@ -267,8 +268,16 @@ describe('SIPLB_* values', () => {
     expect(err.message).toBe('SIPLB_T2: expected at least SIPLB_T1 (2000 ms), got "1000"');
   });
 
+  it('refuses SIPLB_ALG=12 in stateless mode with one error naming both variables', () => {
+    const err = errorOf({ SIPLB_ALG: '12', SIPLB_MODE: 'stateless' });
+    expect(err.variable).toBe('SIPLB_MODE');
+    expect(err.message).toBe('SIPLB_MODE: stateless cannot fork: SIPLB_ALG=12 (parallel forking) needs SIPLB_MODE=stateful, or choose another SIPLB_ALG');
+    expect(loadConfig({ SIPLB_ALG: '12' }).mode).toBe('stateful'); // the default mode forks
+    expect(loadConfig({ SIPLB_ALG: '11', SIPLB_MODE: 'stateless' }).alg).toBe(11);
+  });
+
   it('names the variable exactly as the brief example shows', () => {
-    expect(errorOf({ SIPLB_ALG: '12' }).message).toBe('SIPLB_ALG: expected one of 0,1,2,3,4,5,6,7,8,9,10,11,13,14,15,64, got "12"');
+    expect(errorOf({ SIPLB_ALG: '16' }).message).toBe('SIPLB_ALG: expected one of 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,64, got "16"');
   });
 
   // Node.js added dgram's reusePort in 22.12.0 and 23.1.0; older ones ignore the option silently.

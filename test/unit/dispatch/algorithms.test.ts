@@ -83,6 +83,29 @@ describe('algorithm 9: weight', () => {
   });
 });
 
+describe('algorithm 12: parallel forking', () => {
+  const ALL = ['a.test', 'b.test', 'c.test', 'd.test'];
+
+  it('lists every usable destination in set order, with failover on or off', () => {
+    expect(list(ABCD, 12, {})).toEqual(ALL);
+    expect(list(ABCD, 12, { failover: true })).toEqual(ALL);
+    expect(list(ABCD, 12, {}, upExcept('a.test', 'c.test'))).toEqual(['b.test', 'd.test']);
+    expect(list(ABCD, 12, {}, upExcept(...ALL))).toEqual([]);
+  });
+
+  it('follows Kamailio order (equal priorities in reverse file order) and does not rotate between calls', () => {
+    expect(run(setOf(['sip:a.test', 'sip:b.test', 'sip:c.test']), 12, 3)).toEqual(['c.test', 'c.test', 'c.test']);
+    expect(list(setOf(['sip:a.test', 'sip:b.test', 'sip:c.test']), 12, {})).toEqual(['c.test', 'b.test', 'a.test']);
+  });
+
+  it('caps the branches at limit, and forks to the use_default destination too (ds_add_branches)', () => {
+    expect(list(ABCD, 12, { limit: 2 })).toEqual(['a.test', 'b.test']);
+    expect(list(ABCD, 12, { useDefault: true })).toEqual(ALL);
+    expect(list(ABCD, 12, { useDefault: true }, upExcept('d.test'))).toEqual(['a.test', 'b.test', 'c.test']);
+    expect(list(ABCD, 12, { useDefault: true }, upExcept('a.test', 'b.test', 'c.test'))).toEqual(['d.test']);
+  });
+});
+
 describe('algorithm 14: round-robin or serial', () => {
   it('round-robins when every priority is equal and above 0', () => {
     const set = setOf([1, 2, 3].map((i): Spec => ({ uri: `sip:h${i}.test`, priority: 5 })));

@@ -8,11 +8,13 @@ import { DS_INACTIVE } from '../../../src/shared/dest-state.js';
 
 describe('warmUp', () => {
   it.each([
-    ['stateful', 'udp:127.0.0.1:5060', DEFAULT_LIST],
-    ['stateless', 'udp:127.0.0.1:5060', DEFAULT_LIST],
-    ['stateful', 'udp:[::1]:5060', '1 sip:[::1]:5070\n1 sip:[::1]:5072\n'],
-  ])('%s on %s: every call completes on a private copy', (mode, listen, list) => {
-    const h = harness({ SIPLB_MODE: mode, SIPLB_ALG: '4', SIPLB_LISTEN: listen }, list);
+    ['4', 'stateful', 'udp:127.0.0.1:5060', DEFAULT_LIST],
+    ['4', 'stateless', 'udp:127.0.0.1:5060', DEFAULT_LIST],
+    ['4', 'stateful', 'udp:[::1]:5060', '1 sip:[::1]:5070\n1 sip:[::1]:5072\n'],
+    // parallel forking: the scratch INVITE goes to both, the last one forked answers
+    ['12', 'stateful', 'udp:127.0.0.1:5060', DEFAULT_LIST],
+  ])('SIPLB_ALG=%s, %s on %s: every call completes on a private copy', (alg, mode, listen, list) => {
+    const h = harness({ SIPLB_MODE: mode, SIPLB_ALG: alg, SIPLB_LISTEN: listen }, list);
     const flags = h.states.snapshot();
     const r = warmUp(h.core.config, flags, 300);
     expect(r).toMatchObject({ calls: 300, completed: 300 });
