@@ -28,7 +28,7 @@ function runner(command: string, opts: Partial<CommandOptions> = {}): { r: Comma
   return { r, out, log };
 }
 
-async function until(done: () => boolean, ms = 5000): Promise<void> {
+async function until(done: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!done()) {
     if (Date.now() > end) throw new Error('timed out');
@@ -39,7 +39,9 @@ async function until(done: () => boolean, ms = 5000): Promise<void> {
 const envFile = (path: string): Map<string, string> =>
   new Map(readFileSync(path, 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 
-describe('CommandRunner', () => {
+// Each case starts a helper process (node, ~0.3 s idle; seconds when the whole suite shares two
+// cores): the per-test budget is the waits below plus that, not vitest's 5 s default.
+describe('CommandRunner', { timeout: 30_000 }, () => {
   it('runs the command with the event in SIPLB_EVENT_* and without siplb settings', async () => {
     const { r, out, log } = runner('env > "$OUT/$SIPLB_EVENT_INDEX.env"');
     r.push(ev(1));
