@@ -17,7 +17,10 @@ export const unique = (prefix: string): string => `${prefix}${process.pid.toStri
 
 /** The header lines called `name` (compact form `compact` too), values only, in order. */
 export function headers(text: string, name: string, compact?: string): string[] {
-  const head = text.split('\r\n\r\n')[0]!.split('\r\n').slice(1);
+  // RFC 3261 7.3.1: a line that starts with a space or tab continues the header above it. A peer
+  // that read it as a header of its own (as this one did until a socket fuzz seed showed it) can be
+  // steered by a Via hidden in a folded Accept, which siplb, rightly, forwards as Accept.
+  const head = text.split('\r\n\r\n')[0]!.replace(/\r\n[ \t]+/g, ' ').split('\r\n').slice(1);
   const names = [name.toLowerCase(), ...(compact ? [compact] : [])];
   return head.filter((l) => names.includes(l.slice(0, l.indexOf(':')).trim().toLowerCase())).map((l) => l.slice(l.indexOf(':') + 1).trim());
 }
