@@ -1,7 +1,8 @@
 // The local control channel (SIPLB_ADMIN, loopback only until it has a token): HTTP on the main
 // thread, off the data path. It serves what `siplb ctl` reads; the management issue grows it into
-// the full API. GET /api/dispatcher/list returns dispatcher.list; POST /RPC answers the same as
-// JSON-RPC 2.0 method `dispatcher.list`, the shape Kamailio's jsonrpcs module gives.
+// the full API. GET /api/dispatcher/list returns dispatcher.list; POST /RPC answers JSON-RPC 2.0
+// `dispatcher.list` (the shape Kamailio's jsonrpcs module gives), `dispatcher.oclist` and
+// `siplb.oc_set_attrs` (algorithm 64's overload reports).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AdminAddress } from '../config/types.js';
 import type { DestinationRecord } from '../dispatch/list-file.js';
@@ -9,6 +10,9 @@ import { SiplbBindError } from '../errors.js';
 import type { DestTable } from '../shared/dest-table.js';
 import type { BindingTable } from '../shared/binding-table.js';
 import { dispatcherList } from './dispatcher-list.js';
+import { buildSets } from '../dispatch/sets.js';
+import { ocList, ocSetAttrs } from '../dispatch/overload-control.js';
+import { flatten } from '../proxy/targets.js';
 
 export interface AdminSources {
   readonly records: readonly DestinationRecord[];
@@ -46,6 +50,27 @@ export async function startAdmin(address: AdminAddress, src: AdminSources): Prom
   };
 }
 
+/**
+ * Algorithm 64's overload reports at run time: dispatcher.oclist [set] as Kamailio answers it, and
+ * siplb.oc_set_attrs [set, uri, rate, validity ms, seq], Kamailio's ds_oc_set_attrs (a script
+ * function there, an RPC here) for a monitor that reads a media server's load.
+ */
+function overloadCall(method: string, params: unknown[], src: AdminSources): { result: unknown } | { error: { code: number; message: string } } {
+  const flat = flatten(buildSets(src.records));
+  const invalid = (message: string) => ({ error: { code: -32602, message } });
+  const setId = params[0];
+  if (typeof setId !== 'number' || !Number.isInteger(setId)) return invalid('params[0] must be a set id (an integer)');
+  if (!flat.some((d) => d.setId === setId)) return invalid(`unknown set ${setId}`);
+  if (method === 'dispatcher.oclist') return { result: { SET: setId, TARGETS: ocList(src.states, flat, setId, Date.now()) } };
+  const [, uri, rate, validityMs, seq] = params;
+  if (typeof uri !== 'string') return invalid('params[1] must be a destination URI');
+  if (typeof rate !== 'number' || rate < 0 || rate > 100) return invalid('params[2] must be a rate from 0 to 100');
+  if (typeof validityMs !== 'number') return invalid('params[3] must be a validity in ms');
+  if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1) return invalid('params[4] must be a sequence number >= 1');
+  if (!flat.some((d) => d.setId === setId && d.uri.toLowerCase() === uri.toLowerCase())) return invalid(`unknown destination ${uri} in set ${setId}`);
+  return { result: { TAKEN: ocSetAttrs(src.states, flat, setId, uri, { rate, validityMs, seq }, Date.now()) } };
+}
+
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
@@ -70,7 +95,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, src: AdminSourc
   if (req.method === 'POST' && path === '/RPC') {
     const body = await readBody(req);
     if (body === undefined) return send(res, 413, { error: `request body over ${MAX_BODY} bytes` });
-    let call: { jsonrpc?: unknown; method?: unknown; id?: unknown };
+    let call: { jsonrpc?: unknown; method?: unknown; id?: unknown; params?: unknown };
     try {
       call = JSON.parse(body) as typeof call;
     } catch {
@@ -78,6 +103,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, src: AdminSourc
     }
     const id = typeof call.id === 'string' || typeof call.id === 'number' ? call.id : null;
     if (call.method === 'dispatcher.list') return send(res, 200, { jsonrpc: '2.0', result: list(), id });
+    if (call.method === 'dispatcher.oclist' || call.method === 'siplb.oc_set_attrs') {
+      const answer = overloadCall(call.method, Array.isArray(call.params) ? (call.params as unknown[]) : [], src);
+      return send(res, 200, 'error' in answer ? { jsonrpc: '2.0', error: answer.error, id } : { jsonrpc: '2.0', result: answer.result, id });
+    }
     return send(res, 200, { jsonrpc: '2.0', error: { code: -32601, message: `Method not found: ${String(call.method)}` }, id });
   }
   send(res, 404, { error: `no ${req.method ?? ''} ${path}; try GET /api/dispatcher/list` });
