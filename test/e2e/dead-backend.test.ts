@@ -13,10 +13,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DispatcherList } from '../../src/admin/dispatcher-list.js';
 import { SCHEMA } from '../../src/config/schema.js';
-import { startProxy, writeList, type ProxyProcess } from '../helpers/proxy-process.js';
+import { freeTcpPort, startProxy, writeList, type ProxyProcess } from '../helpers/proxy-process.js';
 import { freeUdpPorts } from './helpers/ports.js';
 import { requireSipp, SIPP_MISSING, startSipp, type SippResult, type SippRun } from './helpers/sipp.js';
-import { createServer } from 'node:net';
 
 const RATE = 200; // calls/s
 /** Longer than SIPLB_FR_TIMER (5 s): a call that waits for its failover still counts as answered. */
@@ -31,13 +30,6 @@ afterEach(async () => {
 });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function freeTcpPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** The real defaults of every health variable, over the test rig's quiet ones. */
 const DEFAULTS = {

@@ -2,6 +2,7 @@
 // on loopback, collects its stdout and stderr, and stops it with SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -33,6 +34,15 @@ export async function freeUdpPort(host = '127.0.0.1'): Promise<number> {
   await new Promise<void>((r) => s.bind(0, host, r));
   const port = s.address().port;
   await new Promise<void>((r) => s.close(r));
+  return port;
+}
+
+/** A TCP port free on 127.0.0.1 right now (for SIPLB_ADMIN). */
+export async function freeTcpPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
   return port;
 }
 

@@ -1,10 +1,9 @@
 // Health probing through the real path: siplb started as users start it, its probe worker sending
 // OPTIONS from the listening sockets, TypeScript backends on real UDP that answer, go silent or
 // answer 480, and the state read back from the control channel (SIPLB_ADMIN) and `siplb ctl list`.
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DispatcherList } from '../../../src/admin/dispatcher-list.js';
-import { freeUdpPort, startProxy, writeList, type ProxyProcess } from '../../helpers/proxy-process.js';
+import { freeTcpPort, freeUdpPort, startProxy, writeList, type ProxyProcess } from '../../helpers/proxy-process.js';
 import { startReceiver } from '../../helpers/http-receiver.js';
 import { runCliEnv } from '../../helpers/run-cli.js';
 import { Peer, answer, type Received } from '../../helpers/udp-peer.js';
@@ -14,13 +13,6 @@ afterEach(async () => {
   for (const x of open.splice(0)) await ('stop' in x ? x.stop() : x.close());
 });
 
-async function freeTcpPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** A backend: answers OPTIONS with `options` (null = silent) and every other request with 200. */
 class Backend {

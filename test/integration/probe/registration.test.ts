@@ -2,10 +2,9 @@
 // UDP REGISTER to the address-of-record of set 10, calls follow their bindings and their q, the
 // registrar's refusals (403, 423) are what RFC 3261 §10.3 says, a binding that expires or is
 // removed takes its destination away, and bindings are probed like any destination.
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DispatcherList } from '../../../src/admin/dispatcher-list.js';
-import { startProxy, writeList, type ProxyProcess } from '../../helpers/proxy-process.js';
+import { freeTcpPort, startProxy, writeList, type ProxyProcess } from '../../helpers/proxy-process.js';
 import { Peer, answer } from '../../helpers/udp-peer.js';
 
 const open: Array<{ close(): Promise<void> } | ProxyProcess> = [];
@@ -14,13 +13,6 @@ afterEach(async () => {
 });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function freeTcpPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** A media server: answers OPTIONS and calls with 200, and registers itself. */
 async function mediaServer(host = '127.0.0.1'): Promise<Peer & { calls: () => number }> {

@@ -1,9 +1,8 @@
 // Algorithm 64's overload reports set at run time through the control channel: a real siplb,
 // two TypeScript backends, siplb.oc_set_attrs over JSON-RPC skipping one destination 100 times in
 // 100 while the report holds, dispatcher.oclist showing it, and clear errors for bad parameters.
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startProxy, writeList, type ProxyProcess } from '../../helpers/proxy-process.js';
+import { freeTcpPort, startProxy, writeList, type ProxyProcess } from '../../helpers/proxy-process.js';
 import { Peer, answer } from '../../helpers/udp-peer.js';
 
 const open: Array<{ close(): Promise<void> } | ProxyProcess> = [];
@@ -11,13 +10,6 @@ afterEach(async () => {
   for (const x of open.splice(0)) await ('stop' in x ? x.stop() : x.close());
 });
 
-async function freeTcpPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function backend(): Promise<Peer & { calls: () => number }> {
   const p = await Peer.open();
