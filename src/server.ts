@@ -286,7 +286,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       probe.postAll({ type: 'go' } satisfies ProbeRequest);
       probe.init = { ...(probe.init as ProbeWorkerInit), go: true }; // a replacement starts pinging at once
     }
-    if (config.admin !== undefined) admin = await startAdmin(config.admin, { records, states, latency: config.pingLatencyStats, ...(bindings ? { bindings } : {}) });
+    if (config.admin !== undefined) admin = await startAdmin(config.admin, { records, states, latency: config.pingLatencyStats, ...(bindings ? { bindings } : {}) }, config.reusePort);
   } catch (err) {
     clearInterval(ticker);
     clearInterval(idleGc);

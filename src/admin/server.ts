@@ -4,6 +4,7 @@
 // `dispatcher.list` (the shape Kamailio's jsonrpcs module gives), `dispatcher.oclist` and
 // `siplb.oc_set_attrs` (algorithm 64's overload reports).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { ListenOptions } from 'node:net';
 import type { AdminAddress } from '../config/types.js';
 import type { DestinationRecord } from '../dispatch/list-file.js';
 import { SiplbBindError } from '../errors.js';
@@ -29,7 +30,11 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
-export async function startAdmin(address: AdminAddress, src: AdminSources): Promise<AdminServer> {
+/**
+ * `reusePort` (SIPLB_REUSE_PORT): the control channel's port is shared as the SIP sockets are, so
+ * the new siplb of a restart without a gap binds it while the old one still runs.
+ */
+export async function startAdmin(address: AdminAddress, src: AdminSources, reusePort = false): Promise<AdminServer> {
   const server = createServer((req, res) => void handle(req, res, src));
   server.headersTimeout = 5000;
   server.requestTimeout = 10_000;
@@ -37,7 +42,8 @@ export async function startAdmin(address: AdminAddress, src: AdminSources): Prom
     server.once('error', (err: NodeJS.ErrnoException) => {
       reject(new SiplbBindError('SIPLB_ADMIN', `http:${address.host}:${address.port}`, err.code ?? 'EADDRINUSE', { cause: err }));
     });
-    server.listen(address.port, address.host, () => resolve());
+    // reusePort is Node 22.12+ (config refuses SIPLB_REUSE_PORT before that); @types/node 20 lacks it
+    server.listen({ port: address.port, host: address.host, ...(reusePort ? { reusePort: true } : {}) } as ListenOptions, () => resolve());
   });
   const bound = server.address();
   return {

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nodeHasReusePort } from '../../../src/config/parse.js';
-import { freeUdpPort } from '../../helpers/proxy-process.js';
+import { freeTcpPort, freeUdpPort } from '../../helpers/proxy-process.js';
 import { BIN, ROOT } from '../../helpers/run-cli.js';
 
 const NODE = process.versions.node;
@@ -36,7 +36,7 @@ afterEach(async () => {
 function siplb(env: Record<string, string>): Siplb {
   const child = spawn(process.execPath, [BIN, 'start'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', SIPLB_WARMUP_CALLS: '0', SIPLB_LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', SIPLB_WARMUP_CALLS: '0', SIPLB_LOG_LEVEL: 'info', SIPLB_ADMIN: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -97,7 +97,8 @@ describe(`SIPLB_REUSE_PORT on Node.js ${NODE}`, () => {
       : 'SIPLB_REUSE_PORT=true stops the start: one line naming the variable and the Node.js version it needs, exit 1',
     async () => {
       const port = await freeUdpPort();
-      const env = { SIPLB_LISTEN: `udp:127.0.0.1:${port}`, SIPLB_REUSE_PORT: 'true' };
+      // one control channel port for both, as an operator's restart has: SO_REUSEPORT shares it too
+      const env = { SIPLB_LISTEN: `udp:127.0.0.1:${port}`, SIPLB_REUSE_PORT: 'true', SIPLB_ADMIN: `127.0.0.1:${await freeTcpPort()}` };
       const first = siplb(env);
       if (!HAVE_REUSE_PORT) {
         expect(await first.exited).toBe(1);
