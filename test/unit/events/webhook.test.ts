@@ -45,7 +45,7 @@ describe('webhook back-off', () => {
   });
 });
 
-describe('WebhookQueue', () => {
+describe('WebhookQueue', { timeout: 30_000 }, () => {
   it('POSTs each event as JSON, one at a time and in order; a 2xx delivers', async () => {
     const r = await receiver();
     r.respond = (n) => (n % 2 === 0 ? 200 : 204);
@@ -122,7 +122,7 @@ describe('WebhookQueue', () => {
     const port = await closedTcpPort();
     const q = queue(`http://127.0.0.1:${port}/`, { retries: 1000, backoffFirstMs: 20, backoffCapMs: 20, maxAgeMs: 150 });
     q.push(ev(1));
-    await until(() => q.counters.failed === 1, 2000);
+    await until(() => q.counters.failed === 1, 10_000);
     const attempts = q.log.lines.find((l) => l.msg === 'event webhook gave up on an event')!.fields.attempts as number;
     expect(attempts).toBeGreaterThan(1);
     expect(attempts).toBeLessThan(100);
@@ -137,7 +137,7 @@ describe('WebhookQueue', () => {
     q.push(ev(2));
     await r.waitFor((x) => x.length === 1);
     q.stop();
-    await until(() => q.queued === 0, 1000);
+    await until(() => q.queued === 0, 10_000);
     q.push(ev(3));
     await new Promise((res) => setTimeout(res, 100));
     expect(r.requests).toHaveLength(1);
