@@ -18,6 +18,8 @@ import type { Log } from '../server.js';
 import { eventEnv, type DestEvent } from './event.js';
 
 export const COMMAND_CONCURRENCY = 4;
+/** How long a stopped helper gets to kill its commands and exit before it is killed. */
+const STOP_GRACE_MS = 5000;
 export const COMMAND_TIMEOUT_MS = 10_000;
 
 /** The helper, CommonJS for `node -e`. Each message is one command; each reply, its outcome. */
@@ -127,8 +129,10 @@ export class CommandRunner {
     this.#waiting.length = 0;
     const helper = this.#helper;
     if (helper?.connected) helper.disconnect();
-    // the helper exits by itself on disconnect; this is for one that does not
-    setTimeout(() => helper?.kill('SIGKILL'), 1000).unref();
+    // The helper kills its commands and exits by itself on disconnect; this is for one that does
+    // not. Killing it earlier orphans what it runs (siplb may not know a command's pid yet), and
+    // on a loaded machine (CI's whole suite on two cores) a helper took over a second to answer.
+    setTimeout(() => helper?.kill('SIGKILL'), STOP_GRACE_MS).unref();
   }
 
   #launch(): ChildProcess {
