@@ -9,6 +9,7 @@ import type { DestinationRecord } from '../dispatch/list-file.js';
 import { READY, isRingWorkerData } from '../shared/worker-protocol.js';
 import { attachRings, type AttachedRings, type RingStats } from '../transport/worker-side.js';
 import { coreConfig } from './core-config.js';
+import { targetsFrom } from './targets.js';
 import { ProxyCore } from './core.js';
 import { DestTable } from '../shared/dest-table.js';
 import { BindingTable } from '../shared/binding-table.js';
@@ -40,7 +41,17 @@ export interface RegisterMessage {
   socket: number;
 }
 
-export type WorkerRequest = { type: 'stats'; id: number } | { type: 'drain' };
+export type WorkerRequest =
+  | { type: 'stats'; id: number }
+  | { type: 'drain' }
+  /** A reloaded list (records with their slots); answered with WorkerReloaded once it selects from it. */
+  | { type: 'reload'; id: number; records: DestinationRecord[] };
+
+export interface WorkerReloaded {
+  type: 'reloaded';
+  id: number;
+  index: number;
+}
 
 export interface WorkerStats {
   type: 'stats';
@@ -118,6 +129,10 @@ collectWhenIdle(() => core.held, () => rings.stats.received);
 
 port.on('message', (msg: WorkerRequest) => {
   if (msg.type === 'drain') core.drain();
+  else if (msg.type === 'reload') {
+    core.reloadList(msg.records, targetsFrom(msg.records, config.listen));
+    port.postMessage({ type: 'reloaded', id: msg.id, index: data.index } satisfies WorkerReloaded);
+  }
   else if (msg.type === 'stats') {
     const reply: WorkerStats = {
       type: 'stats',
