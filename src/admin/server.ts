@@ -14,12 +14,16 @@ import { dispatcherList } from './dispatcher-list.js';
 import { buildSets } from '../dispatch/sets.js';
 import { ocList, ocSetAttrs } from '../dispatch/overload-control.js';
 import { flatten } from '../proxy/targets.js';
+import { handleObservability, type MetricsSource } from './metrics.js';
+import { latencyCall } from './latency-api.js';
 
 export interface AdminSources {
   readonly records: readonly DestinationRecord[];
   readonly states: DestTable;
   readonly latency: boolean;
   readonly bindings?: BindingTable;
+  /** Stats and latency of the running proxy: /metrics, /api/latency, siplb.latency (metrics.ts). */
+  readonly metrics?: MetricsSource;
 }
 
 /** Requests larger than this are refused (413): the channel takes commands, not uploads. */
@@ -98,6 +102,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, src: AdminSourc
   const path = (req.url ?? '/').split('?')[0];
   const list = (): unknown => dispatcherList(src.records, src.states, src.latency, src.bindings);
   if (req.method === 'GET' && path === '/api/dispatcher/list') return send(res, 200, list());
+  if (await handleObservability(req, res, src)) return;
   if (req.method === 'POST' && path === '/RPC') {
     const body = await readBody(req);
     if (body === undefined) return send(res, 413, { error: `request body over ${MAX_BODY} bytes` });
@@ -109,6 +114,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, src: AdminSourc
     }
     const id = typeof call.id === 'string' || typeof call.id === 'number' ? call.id : null;
     if (call.method === 'dispatcher.list') return send(res, 200, { jsonrpc: '2.0', result: list(), id });
+    if (call.method === 'siplb.latency' && src.metrics) return send(res, 200, { jsonrpc: '2.0', ...(await latencyCall(call.params, { ...src, metrics: src.metrics })), id });
     if (call.method === 'dispatcher.oclist' || call.method === 'siplb.oc_set_attrs') {
       const answer = overloadCall(call.method, Array.isArray(call.params) ? (call.params as unknown[]) : [], src);
       return send(res, 200, 'error' in answer ? { jsonrpc: '2.0', error: answer.error, id } : { jsonrpc: '2.0', result: answer.result, id });

@@ -3,7 +3,8 @@
 // ingress ring, where the main thread puts every response whose Call-ID carries the keepalive
 // prefix (shared/keepalive-marker.ts). It is the one writer of keepalive results and latency in
 // the shared destination table; dispatch workers see a change at their next selection.
-// Control messages (postMessage, never per datagram): stats, ping-active.
+// Control messages (postMessage, never per datagram): stats (with the round-trip histograms when
+// asked), ping-active, latency-reset.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -37,7 +38,7 @@ export interface ProbeWorkerInit {
   go?: boolean;
 }
 
-export type ProbeRequest = { type: 'stats'; id: number } | { type: 'ping-active'; active: boolean } | { type: 'go' };
+export type ProbeRequest = { type: 'stats'; id: number; rtt?: boolean } | { type: 'ping-active'; active: boolean } | { type: 'go' } | { type: 'latency-reset' };
 
 export interface ProbeStats {
   type: 'probe-stats';
@@ -46,6 +47,8 @@ export interface ProbeStats {
   registrations: RegistrationCounters | undefined;
   pending: number;
   active: boolean;
+  /** Keepalive round trips per destination slot (encoded HdrHistograms, µs), when the request asked for them. */
+  rtt?: Array<{ slot: number; hdr: string }>;
 }
 
 export interface ProbeWarning {
@@ -156,8 +159,11 @@ port.on('message', (msg: ProbeRequest) => {
     going = true;
   } else if (msg.type === 'ping-active') {
     prober.active = msg.active;
+  } else if (msg.type === 'latency-reset') {
+    prober.rtt.reset();
   } else if (msg.type === 'stats') {
-    port.postMessage({ type: 'probe-stats', id: msg.id, counters: { ...prober.counters }, registrations: registrations && { ...registrations.counters }, pending: prober.pending, active: prober.active } satisfies ProbeStats);
+    const rtt = msg.rtt === true ? { rtt: prober.rtt.encode() } : {};
+    port.postMessage({ type: 'probe-stats', id: msg.id, counters: { ...prober.counters }, registrations: registrations && { ...registrations.counters }, pending: prober.pending, active: prober.active, ...rtt } satisfies ProbeStats);
   }
 });
 
