@@ -13,10 +13,11 @@ import { ProxyCore } from './proxy/core.js';
 import { type CounterSnapshot, mergeSnapshots } from './proxy/counters.js';
 import { DestTable } from './shared/dest-table.js';
 import { targetsFrom } from './proxy/targets.js';
-import { Latency, nowMicros } from './proxy/latency.js';
+import { Latency, nowMicros, type LatencySnapshot } from './proxy/latency.js';
 import { OVERLOAD_WINDOW_MS, SharedDelay } from './proxy/overload.js';
 import { warmUp } from './proxy/warmup.js';
-import type { DispatchWorkerInit, WorkerRequest, WorkerStats } from './proxy/worker.js';
+import type { DispatchWorkerInit, WorkerRequest, WorkerStats, WorkerStatsMessage } from './proxy/worker.js';
+import { unpackStats } from './shared/stats-codec.js';
 import type { ProbeCounters } from './probe/prober.js';
 import type { RegistrationCounters } from './probe/registrations.js';
 import type { ProbeRequest, ProbeStats, ProbeWarning, ProbeWorkerInit } from './probe/worker.js';
@@ -73,6 +74,10 @@ export interface Server {
   readonly list: ListService;
   readonly states: DestTable;
   stats(): Promise<Stats>;
+  /** Latency distributions per thread and keepalive round trips per destination (admin/latency-api.ts). */
+  latency(): Promise<LatencySnapshot>;
+  /** Every thread and the probe worker start their latency histograms afresh. */
+  resetLatency(): void;
   /** New INVITEs get 503; resolves when no transaction is pending or after `timeoutMs`. */
   drain(timeoutMs: number): Promise<void>;
   /** Test hook only (src/cli/test-hooks.ts): terminates dispatch worker `index`, which the pool replaces. */
@@ -142,6 +147,8 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     },
   );
   const latency = new Latency();
+  /** Receive-to-send of what each dispatch worker sent through its egress ring, by worker index. */
+  const ringLatency: Latency[] = [];
   const sockets = await udp.listen().catch((err: unknown) => {
     // An operator's mistake (port taken, address not here, privileged port): one line naming the
     // variable, not a stack trace. `address` and `port` are those of the socket that failed.
@@ -223,8 +230,8 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
         send(socket, buf, port, address) {
           udp.send(socket, buf, port, address);
         },
-        sent(tag) {
-          latency.record(tag);
+        sent(tag, worker) {
+          (ringLatency[worker] ??= new Latency()).record(tag);
         },
       },
     });
@@ -285,6 +292,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       states,
       latency: config.pingLatencyStats,
       list,
+      metrics: { stats: () => stats(), latency: () => latencySnapshot(), resetLatency: () => resetLatency() },
       ...(bindings ? { bindings } : {}),
     };
     if (config.admin !== undefined) admin = await startAdmin(config.admin, adminSources, config.reusePort);
@@ -314,8 +322,8 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     return new Promise((resolve) => {
       const got: WorkerStats[] = [];
       const onMessage = (_i: number, msg: unknown): void => {
-        const m = msg as WorkerStats;
-        if (m.type === 'stats' && m.id === id) got.push(m);
+        const m = msg as WorkerStatsMessage;
+        if (m.type === 'stats' && m.id === id) got.push(unpackStats<WorkerStats>(m.packed));
         if (got.length === p.size) finish();
       };
       const finish = (): void => {
@@ -325,7 +333,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       };
       const timer = setTimeout(finish, 1000); // a dead worker must not hang a stats request
       p.on('message', onMessage);
-      p.postAll({ type: 'stats', id });
+      p.postAll({ type: 'stats', id } satisfies WorkerRequest);
     });
   };
 
@@ -333,7 +341,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     const ws = await workerStats();
     const snaps = [...(inline ? [inline.counters.snapshot()] : []), ...ws.map((w) => w.counters)];
     // workers that send for themselves measured their own latency; the main thread, the rest
-    const merged = Latency.merge(ws.flatMap((w) => (w.latency === undefined ? [] : [w.latency])), latency);
+    const merged = Latency.merge(ws.flatMap((w) => (w.latency === undefined ? [] : [w.latency])), [latency, ...ringLatency.filter((l) => l !== undefined)]);
     return {
       counters: mergeSnapshots(snaps),
       latency: Latency.report(merged),
@@ -363,6 +371,25 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     };
   };
 
+  const latencySnapshot = async (): Promise<LatencySnapshot> => {
+    const ws = await workerStats();
+    const threads: LatencySnapshot['threads'] = inline ? [{ worker: 'main', hdr: latency.encode() }] : [];
+    for (let i = 0; i < (pool?.size ?? 0); i++) {
+      // a worker that sends for itself measured its own; the main thread measured what came through its ring
+      const own = ws.find((w) => w.index === i)?.latency;
+      const ring = ringLatency[i];
+      threads.push({ worker: i, hdr: Latency.encodeHistogram(Latency.merge(own === undefined ? [] : [own], ring === undefined ? [] : [ring])) });
+    }
+    return { threads, rtt: (await askProbe(probe, true))?.rtt ?? [] };
+  };
+  const resetLatency = (): void => {
+    // messages to one worker arrive in order: a stats request posted after this sees the reset
+    latency.reset();
+    for (const l of ringLatency) l?.reset();
+    pool?.postAll({ type: 'latency-reset' } satisfies WorkerRequest);
+    probe?.postAll({ type: 'latency-reset' } satisfies ProbeRequest);
+  };
+
   return {
     sockets,
     get records() {
@@ -371,6 +398,8 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     list,
     states,
     stats,
+    latency: latencySnapshot,
+    resetLatency,
     terminateWorker: (index) => pool?.terminate(index) ?? false,
     async drain(timeoutMs) {
       inline?.drain();
@@ -461,6 +490,15 @@ async function startProbe(
 
 async function probeStats(probe: WorkerPool | undefined): Promise<Stats['probe']> {
   if (probe === undefined) return undefined;
+  const got = await askProbe(probe, false);
+  const restarts = probe.counters.workerRestarts;
+  if (got === undefined) return { sent: 0, retransmits: 0, replies: 0, ok: 0, rejected: 0, timeouts: 0, unmatched: 0, malformed: 0, pending: 0, active: false, restarts, registrations: undefined };
+  return { ...got.counters, pending: got.pending, active: got.active, restarts, registrations: got.registrations };
+}
+
+/** The probe worker's stats answer (with its round-trip histograms if `rtt`); undefined if it did not answer in 1 s. */
+async function askProbe(probe: WorkerPool | undefined, rtt: boolean): Promise<ProbeStats | undefined> {
+  if (probe === undefined) return undefined;
   const id = Math.floor(Math.random() * 2 ** 31);
   const got = await new Promise<ProbeStats | undefined>((resolve) => {
     const onMessage = (_i: number, msg: unknown): void => {
@@ -474,9 +512,7 @@ async function probeStats(probe: WorkerPool | undefined): Promise<Stats['probe']
     };
     const timer = setTimeout(() => finish(undefined), 1000); // a dead probe worker must not hang stats
     probe.on('message', onMessage);
-    probe.postAll({ type: 'stats', id } satisfies ProbeRequest);
+    probe.postAll({ type: 'stats', id, ...(rtt ? { rtt } : {}) } satisfies ProbeRequest);
   });
-  const restarts = probe.counters.workerRestarts;
-  if (got === undefined) return { sent: 0, retransmits: 0, replies: 0, ok: 0, rejected: 0, timeouts: 0, unmatched: 0, malformed: 0, pending: 0, active: false, restarts, registrations: undefined };
-  return { ...got.counters, pending: got.pending, active: got.active, restarts, registrations: got.registrations };
+  return got;
 }

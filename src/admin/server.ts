@@ -15,6 +15,8 @@ import { buildSets } from '../dispatch/sets.js';
 import { ocList, ocSetAttrs } from '../dispatch/overload-control.js';
 import { flatten } from '../proxy/targets.js';
 import type { ListService } from '../list/service.js';
+import { handleObservability, type MetricsSource } from './metrics.js';
+import { latencyCall } from './latency-api.js';
 
 export interface AdminSources {
   readonly records: readonly DestinationRecord[];
@@ -23,6 +25,8 @@ export interface AdminSources {
   readonly bindings?: BindingTable;
   /** dispatcher.reload, dispatcher.add, dispatcher.remove. */
   readonly list?: ListService;
+  /** Stats and latency of the running proxy: /metrics, /api/latency, siplb.latency (metrics.ts). */
+  readonly metrics?: MetricsSource;
 }
 
 /** Requests larger than this are refused (413): the channel takes commands, not uploads. */
@@ -131,6 +135,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, src: AdminSourc
   const path = (req.url ?? '/').split('?')[0];
   const list = (): unknown => dispatcherList(src.records, src.states, src.latency, src.bindings);
   if (req.method === 'GET' && path === '/api/dispatcher/list') return send(res, 200, list());
+  if (await handleObservability(req, res, src)) return;
   if (req.method === 'POST' && path === '/RPC') {
     const body = await readBody(req);
     if (body === undefined) return send(res, 413, { error: `request body over ${MAX_BODY} bytes` });
@@ -146,6 +151,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, src: AdminSourc
       const answer = await listCall(call.method, Array.isArray(call.params) ? (call.params as unknown[]) : [], src.list);
       return send(res, 200, 'error' in answer ? { jsonrpc: '2.0', error: answer.error, id } : { jsonrpc: '2.0', result: answer.result, id });
     }
+    if (call.method === 'siplb.latency' && src.metrics) return send(res, 200, { jsonrpc: '2.0', ...(await latencyCall(call.params, { ...src, metrics: src.metrics })), id });
     if (call.method === 'dispatcher.oclist' || call.method === 'siplb.oc_set_attrs') {
       const answer = overloadCall(call.method, Array.isArray(call.params) ? (call.params as unknown[]) : [], src);
       return send(res, 200, 'error' in answer ? { jsonrpc: '2.0', error: answer.error, id } : { jsonrpc: '2.0', result: answer.result, id });

@@ -7,8 +7,9 @@ import { SCHEMA } from '../config/schema.js';
 import { SiplbCtlError, SiplbUsageError } from '../errors.js';
 import type { DispatcherList } from '../admin/dispatcher-list.js';
 import { EXIT_OK, type CliIo } from './io.js';
+import { ctlLatency } from './ctl-latency.js';
 
-export const CTL_USAGE = 'ctl list [--json]';
+export const CTL_USAGE = 'ctl list [--json] | ctl latency [--reset] [--json]';
 
 const CTL_HELP = `Usage: siplb ${CTL_USAGE}
 
@@ -16,6 +17,8 @@ Ask the running siplb on SIPLB_ADMIN (default ${SCHEMA.admin.default}) and print
   list    one line per destination: set, URI, state letters (AP active and probed,
           TP trying, IP inactive, DX disabled...), priority, keepalive round trip
           (average and estimate, ms; timeouts), active calls, attrs
+  latency latency percentiles: receive to send, per thread, keepalive round
+          trip per destination (siplb ctl latency --help)
 
 Options:
   --json      print the answer as JSON (Kamailio's dispatcher.list shape)
@@ -23,6 +26,7 @@ Options:
 `;
 
 export async function ctlCommand(args: readonly string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  if (args[0] === 'latency') return ctlLatency(args.slice(1), io, env);
   const json = args.includes('--json');
   const rest = args.filter((a) => a !== '--json');
   if (rest.includes('--help') || rest.includes('-h')) {

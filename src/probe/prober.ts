@@ -19,6 +19,7 @@ import { SIPLB_VACANT, shouldPing } from '../shared/dest-state.js';
 import { CALL_ID_PREFIX, keepaliveBranch, parseKeepaliveBranch } from '../shared/keepalive-marker.js';
 import { buildKeepalive, type ProbeTarget } from './keepalive.js';
 import { addSample, addTimeout, emptyLatency } from './latency.js';
+import { RttHistograms } from './rtt-histograms.js';
 
 export interface ProberOptions {
   /** SIPLB_DS_PING_INTERVAL in ms; 0 = no keepalives. */
@@ -81,6 +82,8 @@ function initialLatency(t: ProbeTarget): LatencyStats {
 
 export class Prober {
   readonly counters: ProbeCounters = { sent: 0, retransmits: 0, replies: 0, ok: 0, rejected: 0, timeouts: 0, unmatched: 0, malformed: 0 };
+  /** Round trips per destination slot, the whole distribution (siplb ctl latency). */
+  readonly rtt = new RttHistograms();
   /** dispatcher.ping_active: keepalives are sent only while true. */
   active = true;
   readonly #pending = new Map<number, Pending>();
@@ -125,6 +128,7 @@ export class Prober {
     }
     this.#targets[t.index] = t;
     this.#latency[t.index] = initialLatency(t);
+    this.rtt.forget(t.index);
     if (this.opts.latencyStats) this.table.writeLatency(t.index, this.#latency[t.index]!);
   }
 
@@ -205,6 +209,7 @@ export class Prober {
     const ok = isAcceptedReply(this.opts.replyCodes, status);
     if (ok) this.counters.ok++;
     else this.counters.rejected++;
+    if (status !== 408) this.rtt.record(p.target.index, now - p.sentAt);
     if (this.opts.latencyStats) {
       const s = this.#latency[p.target.index]!;
       if (status === 408) addTimeout(s); // Kamailio counts a 408 reply as a timeout, without a sample

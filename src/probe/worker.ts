@@ -3,7 +3,8 @@
 // ingress ring, where the main thread puts every response whose Call-ID carries the keepalive
 // prefix (shared/keepalive-marker.ts). It is the one writer of keepalive results and latency in
 // the shared destination table; dispatch workers see a change at their next selection.
-// Control messages (postMessage, never per datagram): stats, ping-active.
+// Control messages (postMessage, never per datagram): stats (with the round-trip histograms when
+// asked), ping-active, latency-reset.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -38,7 +39,8 @@ export interface ProbeWorkerInit {
 }
 
 export type ProbeRequest =
-  | { type: 'stats'; id: number }
+  | { type: 'stats'; id: number; rtt?: boolean }
+  | { type: 'latency-reset' }
   | { type: 'ping-active'; active: boolean }
   | { type: 'go' }
   /** A reloaded list (records with their slots); answered with ProbeReloaded. */
@@ -56,6 +58,8 @@ export interface ProbeStats {
   registrations: RegistrationCounters | undefined;
   pending: number;
   active: boolean;
+  /** Keepalive round trips per destination slot (encoded HdrHistograms, µs), when the request asked for them. */
+  rtt?: Array<{ slot: number; hdr: string }>;
 }
 
 export interface ProbeWarning {
@@ -177,8 +181,11 @@ port.on('message', (msg: ProbeRequest) => {
     void reload(msg.records).then(() => port.postMessage({ type: 'probe-reloaded', id: msg.id } satisfies ProbeReloaded));
   } else if (msg.type === 'ping-active') {
     prober.active = msg.active;
+  } else if (msg.type === 'latency-reset') {
+    prober.rtt.reset();
   } else if (msg.type === 'stats') {
-    port.postMessage({ type: 'probe-stats', id: msg.id, counters: { ...prober.counters }, registrations: registrations && { ...registrations.counters }, pending: prober.pending, active: prober.active } satisfies ProbeStats);
+    const rtt = msg.rtt === true ? { rtt: prober.rtt.encode() } : {};
+    port.postMessage({ type: 'probe-stats', id: msg.id, counters: { ...prober.counters }, registrations: registrations && { ...registrations.counters }, pending: prober.pending, active: prober.active, ...rtt } satisfies ProbeStats);
   }
 });
 

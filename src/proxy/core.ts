@@ -35,7 +35,7 @@ import type { CoreConfig } from './core-config.js';
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 
 export class ProxyCore implements StatefulHost {
-  readonly counters = new Counters();
+  readonly counters: Counters;
   readonly parser: SipParser = createParser();
   readonly timers: TimerWheel;
   readonly selector: TargetSelector;
@@ -77,6 +77,7 @@ export class ProxyCore implements StatefulHost {
     /** The registration sets' bindings (SIPLB_REGISTER_SETS), when there are any. */
     bindings?: BindingTable,
   ) {
+    this.counters = new Counters(states.count);
     this.timers = new TimerWheel(now(), undefined, undefined, now);
     this.#config = config;
     this.overload = new OverloadGuard(config.overloadDelay, queueDelay);
@@ -107,6 +108,7 @@ export class ProxyCore implements StatefulHost {
     const m = this.parser.view();
     if (this.parser.table[P.F_KIND] === P.KIND_RESPONSE) {
       this.counters.inc(C.rx_responses);
+      this.counters.responseIn(bytes, this.selector.slotOf(src.address, src.port));
       if (code !== 0) {
         this.counters.parseError(errorName(code));
         this.counters.inc(C.drop_malformed_response);
@@ -121,6 +123,7 @@ export class ProxyCore implements StatefulHost {
       return;
     }
     this.counters.inc(C.rx_requests);
+    this.counters.requestIn(bytes);
     if (this.#isScanner()) {
       this.counters.inc(C.scanner_dropped); // silence: an answer tells a scanner it found a SIP server
       return;
@@ -466,7 +469,13 @@ export class ProxyCore implements StatefulHost {
   }
 
   send(bytes: Uint8Array, address: string, port: number, socket: number, counter: 'tx_requests' | 'tx_responses'): void {
-    this.counters.inc(counter === 'tx_requests' ? C.tx_requests : C.tx_responses);
+    if (counter === 'tx_requests') {
+      this.counters.inc(C.tx_requests);
+      this.counters.requestOut(bytes, this.selector.slotOf(address, port));
+    } else {
+      this.counters.inc(C.tx_responses);
+      this.counters.responseOut(bytes);
+    }
     this.out.send(bytes, address, port, socket, this.#origin);
   }
 

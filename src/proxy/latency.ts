@@ -40,9 +40,10 @@ export class Latency {
   }
 
   /** Merges encoded histograms from other threads into a fresh one. */
-  static merge(encoded: readonly string[], local?: Latency): hdr.Histogram {
+  static merge(encoded: readonly string[], local?: Latency | readonly Latency[]): hdr.Histogram {
     const out = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
-    if (local) out.add(local.#h);
+    const locals: readonly Latency[] = local === undefined ? [] : local instanceof Latency ? [local] : local;
+    for (const l of locals) out.add(l.#h);
     for (const e of encoded) out.add(hdr.decodeFromCompressedBase64(e));
     return out;
   }
@@ -59,4 +60,14 @@ export class Latency {
       h.outputPercentileDistribution(5, 1)
     );
   }
+}
+
+/**
+ * Latency distributions as the admin API reads them, each an encoded HdrHistogram (µs):
+ * receive-to-send per thread that handles SIP ('main' for the inline core of SIPLB_WORKERS=0),
+ * and keepalive round trip per destination table slot that has had a reply.
+ */
+export interface LatencySnapshot {
+  threads: Array<{ worker: number | 'main'; hdr: string }>;
+  rtt: Array<{ slot: number; hdr: string }>;
 }

@@ -60,6 +60,8 @@ export class TargetSelector {
   readonly #template: CompiledTemplate | undefined;
   /** `address|port` of every destination of every set: who may route in-dialog requests towards a caller. */
   #destinations: ReadonlySet<string>;
+  /** `address|port` -> table slot, for the per-destination counters (the first slot when two share an address). */
+  #slotOf = new Map<string, number>();
   /** SIPLB_SET, and this thread's round-robin, weight and algorithm 11/64 state for it. */
   #set: DestinationSet | undefined;
   /** Table index of each destination of #set, by its position in the set (no lookup by id per selection). */
@@ -126,6 +128,11 @@ export class TargetSelector {
       this.#targetOf.set(d.id, { index: base + slot, id: d.id, setId: d.setId, uri: d.uri, address: d.address, port: d.port, strip: 0, prefix: '', maxload: 0, socket: -1 });
     }
     this.#destinations = new Set([...this.#targetOf.values()].map((t) => `${canonicalHost(t.address)}|${t.port}`));
+    this.#slotOf = new Map();
+    for (const t of [...this.#targetOf.values()].sort((a, b) => a.index - b.index)) {
+      const key = `${canonicalHost(t.address)}|${t.port}`;
+      if (!this.#slotOf.has(key)) this.#slotOf.set(key, t.index);
+    }
     this.#set = this.#sets.get(cfg.set);
     this.#at = Int32Array.from(this.#set?.destinations ?? [], (d) => this.#targetOf.get(d.id)?.index ?? -1);
   }
@@ -157,6 +164,12 @@ export class TargetSelector {
   isDestination(address: string, port: number): boolean {
     this.#refresh();
     return this.#destinations.has(`${address}|${port}`);
+  }
+
+  /** The table slot of the destination at `address` and `port` (as isDestination), -1 if none. */
+  slotOf(address: string, port: number): number {
+    this.#refresh();
+    return this.#slotOf.get(`${address}|${port}`) ?? -1;
   }
 
   /** The ordered destinations for a new request (first = chosen), empty when none is usable. */

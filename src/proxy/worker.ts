@@ -1,6 +1,6 @@
 // A dispatch worker: one ProxyCore fed from its ingress ring, sending through its egress ring. It
 // joins the rotation when it posts READY (STYLE.md habit 4); the main thread replaces it if it dies.
-// Control messages (postMessage, never per datagram): stats, drain.
+// Control messages (postMessage, never per datagram): stats (answered msgpackr-packed), drain, latency-reset.
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { reviveConfig } from '../config/load.js';
@@ -20,6 +20,7 @@ import { DirectSender } from '../transport/direct-send.js';
 import { nowMicros, tagOf } from '../shared/clock.js';
 import { gcMillis } from '../shared/gc-time.js';
 import { collectWhenIdle } from '../shared/idle-gc.js';
+import { packStats } from '../shared/stats-codec.js';
 
 /** workerData.init of a dispatch worker. */
 export interface DispatchWorkerInit {
@@ -44,6 +45,7 @@ export interface RegisterMessage {
 export type WorkerRequest =
   | { type: 'stats'; id: number }
   | { type: 'drain' }
+  | { type: 'latency-reset' }
   /** A reloaded list (records with their slots); answered with WorkerReloaded once it selects from it. */
   | { type: 'reload'; id: number; records: DestinationRecord[] };
 
@@ -51,6 +53,13 @@ export interface WorkerReloaded {
   type: 'reloaded';
   id: number;
   index: number;
+}
+
+/** What a worker posts for 'stats': its WorkerStats packed (shared/stats-codec.ts). */
+export interface WorkerStatsMessage {
+  type: 'stats';
+  id: number;
+  packed: Uint8Array;
 }
 
 export interface WorkerStats {
@@ -133,6 +142,7 @@ port.on('message', (msg: WorkerRequest) => {
     core.reloadList(msg.records, targetsFrom(msg.records, config.listen));
     port.postMessage({ type: 'reloaded', id: msg.id, index: data.index } satisfies WorkerReloaded);
   }
+  else if (msg.type === 'latency-reset') latency?.reset();
   else if (msg.type === 'stats') {
     const reply: WorkerStats = {
       type: 'stats',
@@ -149,7 +159,7 @@ port.on('message', (msg: WorkerRequest) => {
       sendErrors: direct?.errors ?? 0,
       overload: { shed: core.overload.shed, delayMs: core.overload.delayMs },
     };
-    port.postMessage(reply);
+    port.postMessage({ type: 'stats', id: msg.id, packed: packStats(reply) } satisfies WorkerStatsMessage);
   }
 });
 gcMillis(); // GC time counts from here

@@ -14,8 +14,8 @@ import { type DatagramHandler } from './udp.js';
 /** What sends egress records: a UdpTransport, or a fake in tests. */
 export interface DatagramSender {
   send(socketIndex: number, buf: Uint8Array, port: number, address: string): void;
-  /** After each send: the record's tag, the arrival stamp (src/shared/clock.ts) of the datagram it answers, 0 if none. */
-  sent?(tag: number): void;
+  /** After each send: the record's tag, the arrival stamp (src/shared/clock.ts) of the datagram it answers, 0 if none; and the worker's index. */
+  sent?(tag: number, worker: number): void;
 }
 
 export interface WorkerPoolOptions {
@@ -237,7 +237,7 @@ export class WorkerPool extends EventEmitter<{ restart: [WorkerRestartEvent]; me
       copy.set(payload);
       this.counters.egress++;
       sender.send(meta.socket, copy, meta.port, meta.address);
-      sender.sent?.(meta.tag);
+      sender.sent?.(meta.tag, index);
     };
     const egress = new RingConsumer(new DatagramRing(data.egress), sendRecord);
     egress.start();
