@@ -9,7 +9,8 @@ export type SiplbErrorCode =
   | 'SIPLB_ERR_BIND'
   | 'SIPLB_ERR_WASM'
   | 'SIPLB_ERR_STALE_MESSAGE'
-  | 'SIPLB_ERR_CTL';
+  | 'SIPLB_ERR_CTL'
+  | 'SIPLB_ERR_RELOAD';
 
 export interface ErrorCodeInfo {
   readonly code: SiplbErrorCode;
@@ -28,6 +29,7 @@ const CODES: ErrorCodeInfo[] = [
     code: 'SIPLB_ERR_STALE_MESSAGE',
     description: 'A parsed message was read after its parser parsed the next datagram; call message.detach() to keep one.',
   },
+  { code: 'SIPLB_ERR_RELOAD', description: 'A reload, dispatcher.add or dispatcher.remove was refused (bad list, unreadable source, too soon, no room); the list in service stays, and the message says why.' },
   { code: 'SIPLB_ERR_CTL', description: '`siplb ctl` found no siplb on SIPLB_ADMIN, or got an answer it could not read; the message names the address.' },
 ];
 
@@ -112,5 +114,12 @@ export class SiplbStaleMessageError extends SiplbError {
 export class SiplbCtlError extends SiplbError {
   constructor(message: string, options?: ErrorOptions) {
     super('SIPLB_ERR_CTL', message, options);
+  }
+}
+
+/** A new list was refused; the one in service stays. */
+export class SiplbReloadError extends SiplbError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('SIPLB_ERR_RELOAD', message, options);
   }
 }

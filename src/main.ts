@@ -29,7 +29,7 @@ Commands:
       Run the proxy, configured by the SIPLB_* environment variables below.
       SIGTERM/SIGINT drain it (new INVITEs get 503) and print the counters and
       the latency distribution; kill -USR2 prints them without stopping.
-      SIGHUP is ignored (with a log line): there is no reload yet.
+      SIGHUP reloads the destination list (a refused list keeps the old one).
   demo
       The proxy on its defaults plus two demo media servers (127.0.0.1:5070 and
       :5072, the destinations of the shipped dispatcher.list): calls placed with

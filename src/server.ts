@@ -2,19 +2,17 @@
 // proxy core inline (SIPLB_WORKERS=0) or in dispatch workers fed by Call-ID shard. Owns the shared
 // destination state table, the latency histogram of what it sends, stats merging and the drain.
 import { readFileSync } from 'node:fs';
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import type { SiplbConfig } from './config/types.js';
 import { SiplbBindError, SiplbConfigError } from './errors.js';
-import { recordSockets } from './dispatch/sockets.js';
-import { parseDispatcherList, type DestinationRecord } from './dispatch/list-file.js';
-import { buildSets } from './dispatch/sets.js';
+import type { DestinationRecord } from './dispatch/list-file.js';
+import { checkList, resolveHosts } from './list/check.js';
+import { ListService } from './list/service.js';
 import { startEvents, type EventStats } from './events/hub.js';
 import { coreConfig } from './proxy/core-config.js';
 import { ProxyCore } from './proxy/core.js';
 import { type CounterSnapshot, mergeSnapshots } from './proxy/counters.js';
 import { DestTable } from './shared/dest-table.js';
-import { flatten } from './proxy/targets.js';
+import { targetsFrom } from './proxy/targets.js';
 import { Latency, nowMicros, type LatencySnapshot } from './proxy/latency.js';
 import { OVERLOAD_WINDOW_MS, SharedDelay } from './proxy/overload.js';
 import { warmUp } from './proxy/warmup.js';
@@ -70,7 +68,10 @@ export interface Stats {
 
 export interface Server {
   readonly sockets: readonly BoundSocket[];
+  /** The list in service (it changes at a reload), every record with its table entry. */
   readonly records: readonly DestinationRecord[];
+  /** Reloads, dispatcher.add and dispatcher.remove (src/list/service.ts). */
+  readonly list: ListService;
   readonly states: DestTable;
   stats(): Promise<Stats>;
   /** Latency distributions per thread and keepalive round trips per destination (admin/latency-api.ts). */
@@ -86,37 +87,12 @@ export interface Server {
 
 /** Reads and checks the list file; host names are resolved once, here (the hot path sends to addresses). */
 export async function loadDestinations(config: SiplbConfig, log: Log): Promise<DestinationRecord[]> {
-  const text = readFileSync(config.listFile, 'utf8');
-  const parsed = parseDispatcherList(text, { file: config.listFile, loadMode: config.dsLoadMode });
+  const parsed = checkList(readFileSync(config.listFile, 'utf8'), config);
   for (const w of parsed.warnings) log.warn(w);
-  const out: DestinationRecord[] = [];
-  const socketErrors: string[] = [];
-  const usable = parsed.destinations.filter((r) => {
-    const s = recordSockets(r, config.listen);
-    if (typeof s !== 'string') return true;
-    const where = `${config.listFile}:${r.line}: ${s}`;
-    if (config.dsLoadMode === 1) socketErrors.push(where);
-    else log.warn(`${where} (line skipped)`);
-    return false;
-  });
-  if (socketErrors.length > 0) {
-    const n = socketErrors.length;
-    throw new SiplbConfigError('SIPLB_LIST_FILE', `${n} bad line${n === 1 ? '' : 's'} in ${config.listFile}, list not loaded:\n  ${socketErrors.join('\n  ')}`);
+  if (parsed.destinations.length > config.maxDestinations) {
+    throw new SiplbConfigError('SIPLB_MAX_DESTINATIONS', `${config.listFile} has ${parsed.destinations.length} destinations, more than the table's ${config.maxDestinations}: raise SIPLB_MAX_DESTINATIONS`);
   }
-  for (const r of usable) {
-    if (isIP(r.address)) {
-      out.push(r);
-      continue;
-    }
-    try {
-      const a = await lookup(r.address);
-      out.push({ ...r, address: a.address });
-    } catch (err) {
-      log.warn(`${config.listFile}:${r.line}: cannot resolve ${r.host}; the destination is kept inactive`, { err: String(err) });
-      out.push({ ...r, address: '0.0.0.0', flags: r.flags | 1 });
-    }
-  }
-  return out;
+  return resolveHosts(parsed.destinations, config.listFile, log);
 }
 
 /**
@@ -139,20 +115,23 @@ export function warnIfNoDestination(config: SiplbConfig, records: readonly Desti
 
 export async function startServer(config: SiplbConfig, log: Log): Promise<Server> {
   gcMillis(); // GC time counts from the start
-  const records = await loadDestinations(config, log);
-  warnIfNoDestination(config, records, log);
-  // Registration-based destinations take the slots after the list's (all vacant at start).
+  const loaded = await loadDestinations(config, log);
+  warnIfNoDestination(config, loaded, log);
+  // The table: the list's entries (SIPLB_MAX_DESTINATIONS, the free ones vacant until a reload
+  // takes them), then the registration-based destinations' slots (all vacant at start).
   const registerSlots = config.registerSets.size > 0 ? config.registerMax : 0;
   const bindings = registerSlots > 0 ? new BindingTable(BindingTable.create(registerSlots)) : undefined;
   if (bindings && config.registerAllow.blocks.length === 0) {
     log.warn('SIPLB_REGISTER_SETS is set but SIPLB_REGISTER_ALLOW is empty: every REGISTER to those addresses-of-record will be answered 403', { registerSets: [...config.registerSets.keys()] });
   }
-  const states = new DestTable(
-    DestTable.create(
-      [...flatten(buildSets(records)).map((d) => d.flags), ...Array<number>(registerSlots).fill(VACANT_SLOT)],
-      { probing: config.probingThreshold, inactive: config.inactiveThreshold },
-    ),
-  );
+  const initial = Array<number>(config.maxDestinations + registerSlots).fill(VACANT_SLOT);
+  const states = new DestTable(DestTable.create(initial, { probing: config.probingThreshold, inactive: config.inactiveThreshold }));
+  // Pushes a reloaded list to whoever is up when it comes (set once the threads exist).
+  let pushList: (records: readonly DestinationRecord[]) => Promise<void> = () => Promise.resolve();
+  let localList: (records: readonly DestinationRecord[]) => void = () => undefined;
+  const list = new ListService(config, states, { threads: (r) => pushList(r), local: (r) => localList(r) }, log, config.maxDestinations);
+  const records = list.start(loaded);
+  for (const r of records) states.occupy(r.slot!, r.flags);
   /** A REGISTER for the registrar (probe worker), from the inline core or a dispatch worker. */
   const toRegistrar = (bytes: Uint8Array, address: string, port: number, socket: number): void => {
     const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
@@ -241,7 +220,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       delayTimer = setInterval(() => socketDelay.set(udp.queueDelayMs()), OVERLOAD_WINDOW_MS / 2);
       delayTimer.unref();
     }
-    const init: DispatchWorkerInit = { config, records, states: states.buffer, socketDelay: socketDelay.buffer, ...(bindings ? { bindings: bindings.buffer } : {}) };
+    const init: DispatchWorkerInit = { config, records: [...records], states: states.buffer, socketDelay: socketDelay.buffer, ...(bindings ? { bindings: bindings.buffer } : {}) };
     pool = new WorkerPool({
       script: new URL('./proxy/worker.js', import.meta.url),
       workers: config.workers,
@@ -293,8 +272,30 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       probe.postAll({ type: 'go' } satisfies ProbeRequest);
       probe.init = { ...(probe.init as ProbeWorkerInit), go: true }; // a replacement starts pinging at once
     }
-    const metrics = { stats: () => stats(), latency: () => latencySnapshot(), resetLatency: () => resetLatency() };
-    if (config.admin !== undefined) admin = await startAdmin(config.admin, { records, states, latency: config.pingLatencyStats, metrics, ...(bindings ? { bindings } : {}) }, config.reusePort);
+    pushList = async (next) => {
+      const copy = [...next];
+      inline?.reloadList(copy, targetsFrom(copy, config.listen));
+      await Promise.all([
+        pool && reloadThreads(pool, copy, 'reloaded', (id) => ({ type: 'reload', id, records: copy }) satisfies WorkerRequest),
+        probe && reloadThreads(probe, copy, 'probe-reloaded', (id) => ({ type: 'reload', id, records: copy }) satisfies ProbeRequest),
+      ]);
+    };
+    localList = (next) => {
+      events.reload(next);
+      flood?.setDestinations(next.map((r) => r.address));
+    };
+    if (config.watchList) list.watch();
+    const adminSources = {
+      get records() {
+        return list.records;
+      },
+      states,
+      latency: config.pingLatencyStats,
+      list,
+      metrics: { stats: () => stats(), latency: () => latencySnapshot(), resetLatency: () => resetLatency() },
+      ...(bindings ? { bindings } : {}),
+    };
+    if (config.admin !== undefined) admin = await startAdmin(config.admin, adminSources, config.reusePort);
   } catch (err) {
     clearInterval(ticker);
     clearInterval(idleGc);
@@ -391,7 +392,10 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
 
   return {
     sockets,
-    records,
+    get records() {
+      return list.records;
+    },
+    list,
     states,
     stats,
     latency: latencySnapshot,
@@ -407,6 +411,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       }
     },
     async close() {
+      await list.close();
       events.stop();
       if (ticker) clearInterval(ticker);
       clearInterval(idleGc);
@@ -418,6 +423,31 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       await udp.close();
     },
   };
+}
+
+/**
+ * A reloaded list to every thread of `pool`: replacements started from now on get it in their
+ * init, and the running ones by message. Resolves when all answered, or after 2 s (a dead thread
+ * is replaced with the new init, so it cannot keep the old list).
+ */
+function reloadThreads(pool: WorkerPool, records: DestinationRecord[], answer: string, message: (id: number) => unknown): Promise<void> {
+  pool.init = { ...(pool.init as object), records };
+  const id = Math.floor(Math.random() * 2 ** 31);
+  return new Promise((resolve) => {
+    let got = 0;
+    const onMessage = (_i: number, msg: unknown): void => {
+      const m = msg as { type?: string; id?: number };
+      if (m.type === answer && m.id === id && ++got === pool.size) finish();
+    };
+    const finish = (): void => {
+      clearTimeout(timer);
+      pool.off('message', onMessage);
+      resolve();
+    };
+    const timer = setTimeout(finish, 2000);
+    pool.on('message', onMessage);
+    pool.postAll(message(id));
+  });
 }
 
 /**
@@ -433,7 +463,8 @@ async function startProbe(
   log: Log,
 ): Promise<WorkerPool | undefined> {
   // it is also the registrar of registration sets, keepalives or not
-  if (bindings === undefined && (config.pingInterval === 0 || records.length === 0)) return undefined;
+  // an empty list still gets it: a reload may fill the list
+  if (bindings === undefined && config.pingInterval === 0) return undefined;
   const init: ProbeWorkerInit = {
     config,
     records: [...records],

@@ -12,9 +12,10 @@ export interface DestLabel {
   uri: string;
 }
 
-export function destLabels(records: readonly DestinationRecord[], bindings?: BindingTable): DestLabel[] {
-  const flat = flatten(buildSets(records));
-  const listed = flat.map((d, slot) => ({ slot, set: d.setId, uri: d.uri }));
-  const live = (bindings?.all() ?? []).map((b) => ({ slot: flat.length + b.slot, set: b.setId, uri: b.uri }));
+export function destLabels(records: readonly DestinationRecord[], tableCount: number, bindings?: BindingTable): DestLabel[] {
+  const listed = flatten(buildSets(records)).map((d) => ({ slot: d.slot, set: d.setId, uri: d.uri }));
+  // the binding slots are the table's last entries
+  const base = tableCount - (bindings?.slots ?? 0);
+  const live = (bindings?.all() ?? []).map((b) => ({ slot: base + b.slot, set: b.setId, uri: b.uri }));
   return [...listed, ...live];
 }

@@ -39,15 +39,16 @@ export interface DispatcherList {
 const round = (n: number): number => Math.round(n * 1000) / 1000;
 
 /**
- * `bindings`: registration-based destinations, listed in their sets after the list's, from slot
- * `flat count + slot` of the table; ATTRS.BODY shows `registered;expires=<unix s>`.
+ * `bindings`: registration-based destinations, listed in their sets after the list's, from the
+ * table's binding slots (its last `bindings.slots` entries); ATTRS.BODY shows `registered;expires=<unix s>`.
  */
 export function dispatcherList(records: readonly DestinationRecord[], table: DestTable, latency: boolean, bindings?: BindingTable): DispatcherList {
   const sets = new Map<number, DispatcherDest[]>();
   const flat = flatten(buildSets(records));
-  const live = (bindings?.all() ?? []).map((b) => ({ setId: b.setId, uri: b.uri, priority: b.priority, attrs: { ...EMPTY_ATTRS, raw: `registered;expires=${b.expires}` }, index: flat.length + b.slot }));
-  [...flat.map((d, index) => ({ ...d, index })), ...live].forEach((d) => {
-    const i = d.index;
+  const listSlots = table.count - (bindings?.slots ?? 0);
+  const live = (bindings?.all() ?? []).map((b) => ({ setId: b.setId, uri: b.uri, priority: b.priority, attrs: { ...EMPTY_ATTRS, raw: `registered;expires=${b.expires}` }, slot: listSlots + b.slot }));
+  [...flat, ...live].forEach((d) => {
+    const i = d.slot;
     const a = d.attrs;
     const dest: DispatcherDest = {
       DEST: {

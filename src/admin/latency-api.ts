@@ -49,7 +49,7 @@ export function mergeThreads(snap: LatencySnapshot): hdr.Histogram {
 }
 
 export function latencyReport(snap: LatencySnapshot, src: AdminMetricsSources): LatencyReport {
-  const labels = new Map(destLabels(src.records, src.bindings).map((l) => [l.slot, l]));
+  const labels = new Map(destLabels(src.records, src.states.count, src.bindings).map((l) => [l.slot, l]));
   return {
     unit: 'us',
     overall: percentiles(mergeThreads(snap)),
@@ -64,7 +64,7 @@ export function latencyReport(snap: LatencySnapshot, src: AdminMetricsSources): 
 /** HdrHistogram's percentile distribution text, one section per distribution (values in µs). */
 export function latencyHdrText(snap: LatencySnapshot, src: AdminMetricsSources): string {
   const section = (title: string, h: hdr.Histogram): string => `# ${title} (microseconds)\n${h.outputPercentileDistribution(5, 1)}\n`;
-  const labels = new Map(destLabels(src.records, src.bindings).map((l) => [l.slot, l]));
+  const labels = new Map(destLabels(src.records, src.states.count, src.bindings).map((l) => [l.slot, l]));
   const parts = [section('receive to send, all threads', mergeThreads(snap))];
   for (const t of snap.threads) parts.push(section(`receive to send, ${t.worker === 'main' ? 'main thread' : `worker ${t.worker}`}`, hdr.decodeFromCompressedBase64(t.hdr)));
   for (const r of snap.rtt) {

@@ -182,7 +182,7 @@ export class SiplbMetrics {
   /** The exposition text; scrapes run one at a time (each reads the snapshot its collect()s see). */
   render(): Promise<string> {
     const next = this.#queue.then(async () => {
-      this.#scrape = { stats: await this.src.metrics.stats(), dests: destLabels(this.src.records, this.src.bindings) };
+      this.#scrape = { stats: await this.src.metrics.stats(), dests: destLabels(this.src.records, this.src.states.count, this.src.bindings) };
       try {
         return await this.registry.metrics();
       } finally {

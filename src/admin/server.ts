@@ -14,6 +14,7 @@ import { dispatcherList } from './dispatcher-list.js';
 import { buildSets } from '../dispatch/sets.js';
 import { ocList, ocSetAttrs } from '../dispatch/overload-control.js';
 import { flatten } from '../proxy/targets.js';
+import type { ListService } from '../list/service.js';
 import { handleObservability, type MetricsSource } from './metrics.js';
 import { latencyCall } from './latency-api.js';
 
@@ -22,6 +23,8 @@ export interface AdminSources {
   readonly states: DestTable;
   readonly latency: boolean;
   readonly bindings?: BindingTable;
+  /** dispatcher.reload, dispatcher.add, dispatcher.remove. */
+  readonly list?: ListService;
   /** Stats and latency of the running proxy: /metrics, /api/latency, siplb.latency (metrics.ts). */
   readonly metrics?: MetricsSource;
 }
@@ -81,6 +84,36 @@ function overloadCall(method: string, params: unknown[], src: AdminSources): { r
   return { result: { TAKEN: ocSetAttrs(src.states, flat, setId, uri, { rate, validityMs, seq }, Date.now()) } };
 }
 
+/**
+ * dispatcher.reload; dispatcher.add [group, address, flags?, priority?, attrs?] and
+ * dispatcher.remove [group, address], Kamailio's parameters. A refused change is error 500 with
+ * the reason, as Kamailio answers; the list in service stays.
+ */
+async function listCall(method: string, params: unknown[], list: ListService): Promise<{ result: unknown } | { error: { code: number; message: string } }> {
+  const invalid = (message: string) => ({ error: { code: -32602, message } });
+  try {
+    if (method === 'dispatcher.reload') return { result: await list.reload('rpc') };
+    const [group, address, flags, priority, attrs] = params;
+    if (typeof group !== 'number' || !Number.isInteger(group) || group < 0) return invalid('params[0] must be a set id (a non-negative integer)');
+    if (typeof address !== 'string' || address === '') return invalid('params[1] must be a destination URI');
+    if (method === 'dispatcher.remove') return { result: await list.remove(group, address) };
+    if (flags !== undefined && (typeof flags !== 'number' || !Number.isInteger(flags))) return invalid('params[2] (flags) must be an integer');
+    if (priority !== undefined && (typeof priority !== 'number' || !Number.isInteger(priority))) return invalid('params[3] (priority) must be an integer');
+    if (attrs !== undefined && typeof attrs !== 'string') return invalid('params[4] (attrs) must be a string');
+    return {
+      result: await list.add({
+        setId: String(group),
+        destination: address,
+        ...(flags !== undefined ? { flags: String(flags) } : {}),
+        ...(priority !== undefined ? { priority: String(priority) } : {}),
+        ...(attrs !== undefined ? { attrs } : {}),
+      }),
+    };
+  } catch (err) {
+    return { error: { code: 500, message: err instanceof Error ? err.message : String(err) } };
+  }
+}
+
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
@@ -114,6 +147,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, src: AdminSourc
     }
     const id = typeof call.id === 'string' || typeof call.id === 'number' ? call.id : null;
     if (call.method === 'dispatcher.list') return send(res, 200, { jsonrpc: '2.0', result: list(), id });
+    if (src.list && (call.method === 'dispatcher.reload' || call.method === 'dispatcher.add' || call.method === 'dispatcher.remove')) {
+      const answer = await listCall(call.method, Array.isArray(call.params) ? (call.params as unknown[]) : [], src.list);
+      return send(res, 200, 'error' in answer ? { jsonrpc: '2.0', error: answer.error, id } : { jsonrpc: '2.0', result: answer.result, id });
+    }
     if (call.method === 'siplb.latency' && src.metrics) return send(res, 200, { jsonrpc: '2.0', ...(await latencyCall(call.params, { ...src, metrics: src.metrics })), id });
     if (call.method === 'dispatcher.oclist' || call.method === 'siplb.oc_set_attrs') {
       const answer = overloadCall(call.method, Array.isArray(call.params) ? (call.params as unknown[]) : [], src);

@@ -1,7 +1,7 @@
 // `siplb start`: the proxy on the configuration in the environment. Runs until SIGTERM/SIGINT,
 // which drain it: new INVITEs get 503, transactions in flight get SIPLB_DRAIN_TIMEOUT to finish,
 // then the counters and the latency distribution are printed and the process exits 0.
-// `kill -USR2` prints the same report without stopping; SIGHUP is ignored with a log line.
+// `kill -USR2` prints the same report without stopping; SIGHUP reloads the destination list.
 import { pino } from 'pino';
 import { loadConfig } from '../config/load.js';
 import type { SiplbConfig } from '../config/types.js';
@@ -88,9 +88,12 @@ export function runUntilSignal(server: Server, config: SiplbConfig, io: CliIo, l
     };
     const onTerm = (): void => stop('SIGTERM');
     const onInt = (): void => stop('SIGINT');
-    // Node's default for SIGHUP is to exit, and operators send it expecting a reload (Kamailio,
-    // nginx): until siplb can reload, a HUP must not take the calls down with it.
-    const onHup = (): void => log.warn('SIGHUP ignored: siplb cannot reload its configuration yet; restart it to apply changes', { signal: 'SIGHUP' });
+    // Node's default for SIGHUP is to exit; operators send it expecting a reload (Kamailio, nginx):
+    // the destination list is read again (src/list/service.ts), or kept when it is refused.
+    const onHup = (): void => {
+      log.info('SIGHUP: reloading the destination list', { signal: 'SIGHUP' });
+      server.list.requestReload('sighup');
+    };
     process.on('SIGHUP', onHup);
     process.on('SIGUSR2', report);
     process.on('SIGTERM', onTerm);

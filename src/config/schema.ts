@@ -95,6 +95,21 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
     description: 'Kamailio ds_load_mode: 1 = a bad line aborts the load (the old list stays in service), 0 = skip the line with a warning.',
     parse: intOneOf([0, 1] as const),
   },
+  maxDestinations: {
+    name: 'SIPLB_MAX_DESTINATIONS', type: 'integer 1-65536', default: '1024',
+    description: 'Room in the shared destination table for the list: a reload or dispatcher.add beyond it is refused (the old list stays); about 100 bytes each.',
+    parse: intIn(1, 65_536),
+  },
+  reloadDelta: {
+    name: 'SIPLB_RELOAD_DELTA', type: 's, 0-3600', default: '5',
+    description: 'Kamailio ds_reload_delta: least time between two reloads. A dispatcher.reload sooner is refused; SIGHUP or a list file change sooner waits for it.',
+    parse: intIn(0, 3600, 's'),
+  },
+  watchList: {
+    name: 'SIPLB_WATCH_LIST', type: 'boolean', default: 'false',
+    description: 'Reload SIPLB_LIST_FILE by itself when the file changes (an editor\'s save or a mv over it).',
+    parse: bool,
+  },
   set: {
     name: 'SIPLB_SET', type: 'integer >= 0', default: '1',
     description: 'Destination set that new requests are dispatched to.',

@@ -166,4 +166,10 @@ export interface SiplbConfig {
   readonly eventQueue: number;
   /** SIPLB_EVENT_RETRIES: webhook attempts after the first before an event is given up. */
   readonly eventRetries: number;
+  /** SIPLB_MAX_DESTINATIONS: the list's entries in the shared destination table. */
+  readonly maxDestinations: number;
+  /** SIPLB_RELOAD_DELTA, s: least time between two reloads (ds_reload_delta). */
+  readonly reloadDelta: number;
+  /** SIPLB_WATCH_LIST: reload the list file when it changes. */
+  readonly watchList: boolean;
 }

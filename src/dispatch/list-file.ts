@@ -20,6 +20,12 @@ export interface DestinationRecord extends DestinationUri {
   readonly attrs: DestinationAttrs;
   /** Line in the list file (1-based); 0 when the record came from elsewhere (RPC, database). */
   readonly line: number;
+  /**
+   * Its entry in the shared destination table, given by the main thread when the list is loaded
+   * (src/dispatch/roster.ts): kept across reloads by a destination present before and after.
+   * Absent on records not loaded yet; flatten() then numbers them in table order.
+   */
+  readonly slot?: number;
 }
 
 export interface ParsedList {

@@ -2,8 +2,8 @@
 // when a destination reports overload (RFC 7339's oc parameters, say), and the dispatcher.oclist
 // command. A report lives in the shared destination table (src/shared/dest-table.ts, OC), so the
 // thread that takes it (the admin API, an operator's tool) and the dispatch workers that act on
-// it on their next selection exchange no message. `flat` is every destination in table order
-// (src/proxy/targets.ts flatten): its position is the destination's index in the table.
+// it on their next selection exchange no message. `flat` is every destination of the list
+// (sets.ts flatten): its `slot` is its entry in the table.
 import type { OverloadReport } from '../shared/dest-table.js';
 import type { Destination } from './sets.js';
 
@@ -34,7 +34,8 @@ export function ocSetAttrs(slots: OverloadSlots, flat: readonly Destination[], s
   const until = now + (r.validityMs > 0 ? r.validityMs : OC_DEFAULT_VALIDITY_MS);
   const want = uri.toLowerCase();
   let taken = 0;
-  flat.forEach((d, i) => {
+  flat.forEach((d) => {
+    const i = d.slot;
     if (d.setId !== setId || d.uri.toLowerCase() !== want) return;
     const rate = Math.min(d.attrs.ocmax, Math.max(d.attrs.ocmin, Math.trunc(r.rate)));
     if (slots.setOverload(i, rate, until, r.seq)) taken++;
@@ -60,7 +61,8 @@ export interface OcRow {
 export function ocList(slots: OverloadSlots, flat: readonly Destination[], setId: number, now: number): OcRow[] {
   const out: OcRow[] = [];
   const r: OverloadReport = { until: 0, rate: 0, seq: 0 };
-  flat.forEach((d, i) => {
+  flat.forEach((d) => {
+    const i = d.slot;
     if (d.setId !== setId) return;
     slots.readOverload(i, r);
     const reported = r.seq > 0;

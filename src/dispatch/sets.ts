@@ -20,6 +20,8 @@ export interface Destination extends DestinationRecord {
   readonly index: number;
   /** Rendezvous-hash seed derived from `id`. */
   readonly seed: number;
+  /** Entry in the shared destination table: the record's slot, or -1 until flatten() numbers it. */
+  readonly slot: number;
 }
 
 export interface DestinationSet {
@@ -83,6 +85,36 @@ export function buildRelativeWeightTable(weights: readonly number[], rng: Rng): 
   return table;
 }
 
+/**
+ * The destination ids of one set's records, in file order: `${setId}:${uri}`, `#2`, `#3`... for
+ * further records of one URI. They follow file order so that adding a later duplicate never
+ * renames an earlier one (an id is what a reload matches to keep a destination's state).
+ */
+function setIds(inFile: readonly DestinationRecord[]): string[] {
+  const seen = new Map<string, number>();
+  return inFile.map((r) => {
+    const n = (seen.get(r.uri) ?? 0) + 1;
+    seen.set(r.uri, n);
+    return n === 1 ? `${r.setId}:${r.uri}` : `${r.setId}:${r.uri}#${n}`;
+  });
+}
+
+/** Every record's destination id (Destination.id), in the records' order. */
+export function recordIds(records: readonly DestinationRecord[]): string[] {
+  const bySet = new Map<number, number[]>();
+  records.forEach((r, i) => {
+    const list = bySet.get(r.setId);
+    if (list) list.push(i);
+    else bySet.set(r.setId, [i]);
+  });
+  const ids = new Array<string>(records.length);
+  for (const positions of bySet.values()) {
+    const setIdsOf = setIds(positions.map((i) => records[i]!));
+    positions.forEach((i, k) => (ids[i] = setIdsOf[k]!));
+  }
+  return ids;
+}
+
 /** Groups records into sets in Kamailio's order and precomputes the weight tables. */
 export function buildSets(records: readonly DestinationRecord[], opts: { rng?: Rng } = {}): Map<number, DestinationSet> {
   const rng = opts.rng ?? Math.random;
@@ -95,18 +127,12 @@ export function buildSets(records: readonly DestinationRecord[], opts: { rng?: R
   const sets = new Map<number, DestinationSet>();
   for (const setId of [...bySet.keys()].sort((a, b) => a - b)) {
     const inFile = bySet.get(setId)!;
-    // Ids follow file order so that adding a later duplicate never renames an earlier one.
-    const seen = new Map<string, number>();
-    const ids = inFile.map((r) => {
-      const n = (seen.get(r.uri) ?? 0) + 1;
-      seen.set(r.uri, n);
-      return n === 1 ? `${setId}:${r.uri}` : `${setId}:${r.uri}#${n}`;
-    });
+    const ids = setIds(inFile);
     const order = inFile.map((_, i) => i).reverse();
     order.sort((a, b) => inFile[b]!.priority - inFile[a]!.priority); // stable: ties stay reversed
     const destinations = order.map((fileIdx, index): Destination => {
       const id = ids[fileIdx]!;
-      return Object.freeze({ ...inFile[fileIdx]!, id, index, seed: fnv1a32(id) });
+      return Object.freeze({ ...inFile[fileIdx]!, id, index, seed: fnv1a32(id), slot: inFile[fileIdx]!.slot ?? -1 });
     });
     sets.set(setId, {
       id: setId,
@@ -115,4 +141,16 @@ export function buildSets(records: readonly DestinationRecord[], opts: { rng?: R
     });
   }
   return sets;
+}
+
+/**
+ * Every destination of every set in one list: set id ascending, then Kamailio's order in the set.
+ * A destination without a table slot (records not loaded through the roster, as in unit tests)
+ * gets its position in this list, which is what the roster gives a first load.
+ */
+export function flatten(sets: ReadonlyMap<number, DestinationSet>): Destination[] {
+  return [...sets.keys()]
+    .sort((a, b) => a - b)
+    .flatMap((id) => [...sets.get(id)!.destinations])
+    .map((d, i) => (d.slot >= 0 ? d : Object.freeze({ ...d, slot: i })));
 }

@@ -30,6 +30,10 @@ export interface EventStats {
 
 export interface DestEvents {
   stats(): EventStats;
+  /** A reloaded list (see DestWatcher.reload for when to call it). */
+  reload(records: readonly DestinationRecord[]): void;
+  /** The last RECENT_EVENTS events, oldest first: the live page's timeline. */
+  recent(): readonly DestEvent[];
   /** Stops the watcher; drops undelivered events, aborts a webhook request, kills running commands. */
   stop(): void;
 }
@@ -44,6 +48,9 @@ export interface EventsOptions {
   readonly bindings?: BindingTable;
 }
 
+/** Events kept for the timeline of the live page and the admin API (a few KB). */
+export const RECENT_EVENTS = 200;
+
 export function startEvents(config: EventsConfig, records: readonly DestinationRecord[], table: DestTable, log: Log, opts: EventsOptions = {}): DestEvents {
   const counts = { dstDown: 0, dstUp: 0 };
   const webhook = config.eventWebhook === '' ? undefined : new WebhookQueue({ url: config.eventWebhook, capacity: config.eventQueue, retries: config.eventRetries, log });
@@ -52,7 +59,10 @@ export function startEvents(config: EventsConfig, records: readonly DestinationR
       ? undefined
       : new CommandRunner({ command: config.eventCommand, capacity: config.eventQueue, log, ...(opts.commandEnv ? { env: opts.commandEnv } : {}) });
 
+  const recent: DestEvent[] = [];
   const onEvent = (e: DestEvent): void => {
+    recent.push(e);
+    if (recent.length > RECENT_EVENTS) recent.shift();
     if (e.event === 'dst-down') {
       counts.dstDown++;
       log.warn('destination down', { ...e });
@@ -90,6 +100,8 @@ export function startEvents(config: EventsConfig, records: readonly DestinationR
       commandDropped: command?.counters.dropped ?? 0,
       commandPending: command?.pending ?? 0,
     }),
+    reload: (next) => watcher.reload(next),
+    recent: () => recent.slice(),
     stop() {
       watcher.stop();
       webhook?.stop();

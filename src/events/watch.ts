@@ -11,8 +11,7 @@
 // comes back within one poll interval; DISPATCHER.md's events are about a destination being
 // skipped, and one skipped for less than 100 ms was skipped by almost no call.
 import type { DestinationRecord } from '../dispatch/list-file.js';
-import { buildSets, type Destination } from '../dispatch/sets.js';
-import { flatten } from '../proxy/targets.js';
+import { buildSets, flatten, type Destination } from '../dispatch/sets.js';
 import type { DestTable } from '../shared/dest-table.js';
 import type { BindingTable } from '../shared/binding-table.js';
 import { EMPTY_ATTRS } from '../dispatch/attrs.js';
@@ -27,7 +26,7 @@ import { destEvent, type DestEvent } from './event.js';
 export const EVENT_POLL_MS = 100;
 
 export interface WatchOptions {
-  /** The records the table was built from; the table's order is flatten(buildSets(records)), as in every thread. */
+  /** The list in service; each record's slot (or its flatten() position) is its table entry. */
   readonly records: readonly DestinationRecord[];
   readonly table: DestTable;
   /** Written into each event (siplb's advertised host:port). */
@@ -45,7 +44,10 @@ export interface WatchOptions {
 }
 
 export class DestWatcher {
-  readonly #dests: readonly Destination[];
+  /** The list's destinations by table entry; undefined where an entry is free. */
+  #dests: Array<Destination | undefined>;
+  /** Entries of the list's part of the table; the binding slots follow. */
+  readonly #listSlots: number;
   readonly #table: DestTable;
   /** Flags at the last poll, by table index. */
   readonly #last: Uint8Array;
@@ -60,7 +62,7 @@ export class DestWatcher {
       const parsed = parseDestinationUri(b.uri);
       if (parsed.ok) {
         const id = `${b.setId}:${b.uri}`;
-        this.#slotDests[k] = { ...parsed.value, address: b.address, port: b.port, setId: b.setId, flags: 0, priority: b.priority, attrs: EMPTY_ATTRS, line: 0, id, index: k, seed: 0 };
+        this.#slotDests[k] = { ...parsed.value, address: b.address, port: b.port, setId: b.setId, flags: 0, priority: b.priority, attrs: EMPTY_ATTRS, line: 0, id, index: k, seed: 0, slot: this.#listSlots + k };
       }
     }
     return this.#slotDests[k];
@@ -69,17 +71,35 @@ export class DestWatcher {
   constructor(opts: WatchOptions) {
     this.#opts = opts;
     this.#table = opts.table;
-    // The same order the server built the table in (src/proxy/targets.ts targetsFrom does the
-    // same in each worker): index i of the table is #dests[i].
-    this.#dests = flatten(buildSets(opts.records));
     const slots = opts.bindings?.slots ?? 0;
-    if (this.#dests.length + slots !== this.#table.count) {
-      throw new Error(`destination watcher: ${this.#dests.length} destinations in the records and ${slots} binding slots, ${this.#table.count} in the table`);
-    }
+    this.#listSlots = this.#table.count - slots;
+    this.#dests = this.#bySlot(opts.records);
     this.#slotDests = Array.from({ length: slots }, () => undefined);
     // The starting point is the table as it is now: a destination loaded inactive or disabled
     // (list flags) did not go down, it started down.
     this.#last = Uint8Array.from(this.#table.snapshot());
+  }
+
+  #bySlot(records: readonly DestinationRecord[]): Array<Destination | undefined> {
+    const dests = new Array<Destination | undefined>(this.#listSlots).fill(undefined);
+    for (const d of flatten(buildSets(records))) {
+      if (d.slot >= this.#listSlots) throw new Error(`destination watcher: slot ${d.slot} of ${d.id} is past the list's ${this.#listSlots} table entries`);
+      dests[d.slot] = d;
+    }
+    return dests;
+  }
+
+  /**
+   * A reloaded list. Call it after the new destinations' entries were set and before the removed
+   * ones are freed: a new entry starts from its flags now (a destination loaded inactive did not
+   * go down), and a freed one has no destination to report.
+   */
+  reload(records: readonly DestinationRecord[]): void {
+    const next = this.#bySlot(records);
+    next.forEach((d, i) => {
+      if (d !== undefined && d.id !== this.#dests[i]?.id) this.#last[i] = this.#table.flags(i);
+    });
+    this.#dests = next;
   }
 
   /** Polls every `pollMs` (EVENT_POLL_MS) until stop(). The timer does not keep the process alive. */
@@ -106,7 +126,7 @@ export class DestWatcher {
       if (after === before) continue;
       this.#last[i] = after;
       at ??= this.#opts.now?.() ?? new Date();
-      const dest = this.#dests[i] ?? this.#slotDest(i - this.#dests.length);
+      const dest = i < this.#listSlots ? this.#dests[i] : this.#slotDest(i - this.#listSlots);
       if (dest === undefined) continue;
       const e = destEvent(dest, before, after, at, this.#opts.node);
       if (e === undefined) continue;

@@ -65,7 +65,7 @@ export function probeTargets(
   resolveHop: ResolveHop,
   warn: (msg: string) => void,
 ): ProbeTarget[] {
-  return dests.map((d, index) => {
+  return dests.map((d) => {
     let address = d.address;
     let port = d.port;
     if (d.attrs.obproxy !== undefined) {
@@ -78,7 +78,7 @@ export function probeTargets(
     const pinned = typeof s === 'string' ? -1 : s.pingSocket;
     const socket = pinned >= 0 ? pinned : Math.max(0, listen.findIndex((l) => l.family === family));
     return {
-      index,
+      index: d.slot,
       setId: d.setId,
       uri: d.uri,
       address,

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { isAcceptedReply, type ReplyCodes } from '../config/parse.js';
 import type { SipMessage } from '../parser/index.js';
 import type { DestTable, LatencyStats } from '../shared/dest-table.js';
-import { shouldPing } from '../shared/dest-state.js';
+import { SIPLB_VACANT, shouldPing } from '../shared/dest-state.js';
 import { CALL_ID_PREFIX, keepaliveBranch, parseKeepaliveBranch } from '../shared/keepalive-marker.js';
 import { buildKeepalive, type ProbeTarget } from './keepalive.js';
 import { addSample, addTimeout, emptyLatency } from './latency.js';
@@ -94,6 +94,11 @@ export class Prober {
   #roundStart = -1;
   #roundLength = 0;
   #nextSlot = 0;
+  /**
+   * Table entries of this round, taken when it starts: the occupied ones only, so a table with
+   * room for reloads (free entries) or empty registration slots does not dilute the pacing.
+   */
+  #round: number[] = [];
 
   constructor(
     targets: readonly ProbeTarget[],
@@ -131,6 +136,23 @@ export class Prober {
     return this.#pending.size;
   }
 
+  /**
+   * The destination in table entry `t.index` changed its address, socket or From but stays the
+   * same destination (a reload): its latency record stays, a keepalive in flight is forgotten.
+   */
+  updateTarget(t: ProbeTarget): void {
+    const seq = this.#pendingOf[t.index]!;
+    if (seq !== 0) {
+      this.#pending.delete(seq);
+      this.#pendingOf[t.index] = 0;
+    }
+    this.#targets[t.index] = t;
+  }
+
+  #occupied(): number[] {
+    return this.#targets.flatMap((t) => (this.table.flags(t.index) & SIPLB_VACANT ? [] : [t.index]));
+  }
+
   /** Sends what is due at `now` (ms, monotonic): new keepalives, retransmissions, timeouts. */
   tick(now: number): void {
     this.#expire(now);
@@ -138,16 +160,19 @@ export class Prober {
     if (this.#roundStart < 0) {
       this.#roundStart = now;
       this.#roundLength = Math.min(this.opts.intervalMs, FIRST_ROUND_MS);
+      this.#round = this.#occupied();
     } else if (now >= this.#roundStart + this.#roundLength) {
       const end = this.#roundStart + this.#roundLength;
       // A thread that was stalled for more than a round starts afresh instead of catching up in a burst.
       this.#roundStart = now - end > this.opts.intervalMs ? now : end;
       this.#roundLength = this.opts.intervalMs;
       this.#nextSlot = 0;
+      this.#round = this.#occupied();
     }
-    const n = this.#targets.length;
+    const n = this.#round.length;
     while (this.#nextSlot < n && now >= this.#roundStart + (this.#nextSlot * this.#roundLength) / n) {
-      const t = this.#targets[this.#nextSlot++]!;
+      // by entry: an occupant replaced since the round began is the one pinged
+      const t = this.#targets[this.#round[this.#nextSlot++]!]!;
       if (this.active && this.#pendingOf[t.index] === 0 && shouldPing(this.table.flags(t.index), this.opts.probingMode)) this.#start(t, now);
     }
   }
@@ -157,7 +182,7 @@ export class Prober {
     let due = Infinity;
     for (const p of this.#pending.values()) due = Math.min(due, p.nextRetransmit, p.deadline);
     if (this.opts.intervalMs > 0 && this.#targets.length > 0) {
-      const n = this.#targets.length;
+      const n = this.#round.length;
       due = Math.min(
         due,
         this.#roundStart < 0 ? now : this.#nextSlot < n ? this.#roundStart + (this.#nextSlot * this.#roundLength) / n : this.#roundStart + this.#roundLength,

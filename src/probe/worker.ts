@@ -38,7 +38,18 @@ export interface ProbeWorkerInit {
   go?: boolean;
 }
 
-export type ProbeRequest = { type: 'stats'; id: number; rtt?: boolean } | { type: 'ping-active'; active: boolean } | { type: 'go' } | { type: 'latency-reset' };
+export type ProbeRequest =
+  | { type: 'stats'; id: number; rtt?: boolean }
+  | { type: 'latency-reset' }
+  | { type: 'ping-active'; active: boolean }
+  | { type: 'go' }
+  /** A reloaded list (records with their slots); answered with ProbeReloaded. */
+  | { type: 'reload'; id: number; records: DestinationRecord[] };
+
+export interface ProbeReloaded {
+  type: 'probe-reloaded';
+  id: number;
+}
 
 export interface ProbeStats {
   type: 'probe-stats';
@@ -62,26 +73,35 @@ const data = workerData;
 const init = data.init as ProbeWorkerInit;
 const config = reviveConfig(init.config);
 const table = new DestTable(init.states);
-const dests = flatten(buildSets(init.records));
-
-// obproxy attrs are resolved once, here, off the data path; a name that does not resolve is reported.
-const hops = new Map<string, { address: string; port: number }>();
-for (const uri of new Set(dests.flatMap((d) => (d.attrs.obproxy === undefined ? [] : [d.attrs.obproxy])))) {
-  const parsed = parseDestinationUri(uri);
-  if (!parsed.ok) continue;
-  const { address, port: hopPort } = parsed.value;
-  try {
-    hops.set(uri, { address: isIP(address) ? address : (await lookup(address)).address, port: hopPort });
-  } catch {
-    // left out: probeTargets warns and pings the destination itself
-  }
-}
-const warn = (message: string): void => port.postMessage({ type: 'probe-warning', message } satisfies ProbeWarning);
-const listed = probeTargets(dests, config.listen, init.sockets, config.pingFrom, (uri) => hops.get(uri), warn);
 const bindings = init.bindings === undefined ? undefined : new BindingTable(init.bindings);
-// registration slots follow the list in the table; vacant until a media server registers
-const vacant = (k: number): ProbeTarget => ({ index: listed.length + k, setId: -1, uri: '', address: '0.0.0.0', port: 0, socket: 0, via: init.sockets[0]!, from: config.pingFrom, initialLatency: undefined });
-const targets = [...listed, ...Array.from({ length: bindings?.slots ?? 0 }, (_, k) => vacant(k))];
+// The list's entries come first in the table, the registration slots after them.
+const listSlots = table.count - (bindings?.slots ?? 0);
+const warn = (message: string): void => port.postMessage({ type: 'probe-warning', message } satisfies ProbeWarning);
+const vacant = (index: number): ProbeTarget => ({ index, setId: -1, uri: '', address: '0.0.0.0', port: 0, socket: 0, via: init.sockets[0]!, from: config.pingFrom, initialLatency: undefined });
+
+/**
+ * The list's keepalive targets by table entry (vacant where an entry is free). obproxy attrs are
+ * resolved here, off the data path; a name that does not resolve is reported.
+ */
+async function listTargets(records: readonly DestinationRecord[]): Promise<ProbeTarget[]> {
+  const dests = flatten(buildSets(records));
+  const hops = new Map<string, { address: string; port: number }>();
+  for (const uri of new Set(dests.flatMap((d) => (d.attrs.obproxy === undefined ? [] : [d.attrs.obproxy])))) {
+    const parsed = parseDestinationUri(uri);
+    if (!parsed.ok) continue;
+    const { address, port: hopPort } = parsed.value;
+    try {
+      hops.set(uri, { address: isIP(address) ? address : (await lookup(address)).address, port: hopPort });
+    } catch {
+      // left out: probeTargets warns and pings the destination itself
+    }
+  }
+  const out = Array.from({ length: listSlots }, (_, i) => vacant(i));
+  for (const t of probeTargets(dests, config.listen, init.sockets, config.pingFrom, (uri) => hops.get(uri), warn)) out[t.index] = t;
+  return out;
+}
+
+const targets = [...(await listTargets(init.records)), ...Array.from({ length: bindings?.slots ?? 0 }, (_, k) => vacant(listSlots + k))];
 
 const parser = createParser();
 // Drained from the event loop, never during attach: `prober` exists by the first reply.
@@ -122,7 +142,7 @@ const registrations =
         bindings,
         table,
         prober,
-        listed.length,
+        listSlots,
         {
           sets: config.registerSets,
           allow: cidrMatcher(config.registerAllow),
@@ -157,6 +177,8 @@ port.on('message', (msg: ProbeRequest) => {
   if (msg.type === 'go') {
     if (!going) run(); // the data path is ready: the first round of keepalives starts now
     going = true;
+  } else if (msg.type === 'reload') {
+    void reload(msg.records).then(() => port.postMessage({ type: 'probe-reloaded', id: msg.id } satisfies ProbeReloaded));
   } else if (msg.type === 'ping-active') {
     prober.active = msg.active;
   } else if (msg.type === 'latency-reset') {
@@ -166,6 +188,20 @@ port.on('message', (msg: ProbeRequest) => {
     port.postMessage({ type: 'probe-stats', id: msg.id, counters: { ...prober.counters }, registrations: registrations && { ...registrations.counters }, pending: prober.pending, active: prober.active, ...rtt } satisfies ProbeStats);
   }
 });
+
+/**
+ * A reloaded list: an entry whose destination is new (or gone) starts afresh; one that kept its
+ * destination keeps its latency record, taking a new address, socket or From if the line changed.
+ */
+async function reload(records: readonly DestinationRecord[]): Promise<void> {
+  const next = await listTargets(records);
+  next.forEach((t, i) => {
+    const was = prober.targets[i]!;
+    if (was.uri === t.uri && was.setId === t.setId) {
+      if (was.address !== t.address || was.port !== t.port || was.socket !== t.socket || was.from !== t.from || was.via !== t.via) prober.updateTarget(t);
+    } else prober.setTarget(t);
+  });
+}
 
 port.postMessage(READY);
 if (init.go === true) {

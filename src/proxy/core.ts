@@ -60,8 +60,15 @@ export class ProxyCore implements StatefulHost {
   /** Arrival time of the datagram being handled (0 inside timers): tags the sends it causes. */
   #origin = 0;
 
+  #config: CoreConfig;
+
+  /** What this core reads of the configuration; only its list (records, targets) changes, at a reload. */
+  get config(): CoreConfig {
+    return this.#config;
+  }
+
   constructor(
-    readonly config: CoreConfig,
+    config: CoreConfig,
     states: DestTable,
     readonly out: Output,
     readonly now: () => number = Date.now,
@@ -72,6 +79,7 @@ export class ProxyCore implements StatefulHost {
   ) {
     this.counters = new Counters(states.count);
     this.timers = new TimerWheel(now(), undefined, undefined, now);
+    this.#config = config;
     this.overload = new OverloadGuard(config.overloadDelay, queueDelay);
     this.#overloadHeaders = config.overloadRetryAfter > 0 ? [`Retry-After: ${config.overloadRetryAfter}`] : undefined;
     this.#shed = new ShedMemory(64 * config.t1);
@@ -128,6 +136,15 @@ export class ProxyCore implements StatefulHost {
   }
 
   /** Advances the timer wheel; the host calls it every 10 ms or so. */
+  /**
+   * A reloaded list: new requests select from `records` at once. Transactions and cached routes in
+   * flight keep the destinations they were given (a removed one finishes its call).
+   */
+  reloadList(records: CoreConfig['records'], targets: CoreConfig['targets']): void {
+    this.#config = { ...this.#config, records, targets };
+    this.selector.reload(this.#config);
+  }
+
   tick(): void {
     this.#origin = 0;
     const now = this.now();

@@ -6,7 +6,9 @@ import type { SipMessage } from '../parser/index.js';
 import { METHOD_INVITE } from '../parser/constants.generated.js';
 import { select, createSetRuntime, type DestReader, type SelectOptions } from '../dispatch/algorithms.js';
 import { compileTemplate, hashKey, type CompiledTemplate } from '../dispatch/keys.js';
-import { buildSets, type Destination, type DestinationSet } from '../dispatch/sets.js';
+import { buildSets, flatten, type Destination, type DestinationSet } from '../dispatch/sets.js';
+
+export { flatten };
 import type { DestinationRecord } from '../dispatch/list-file.js';
 import { rewriteUser } from '../dispatch/rewrite.js';
 import { recordSockets } from '../dispatch/sockets.js';
@@ -20,7 +22,6 @@ import { canonicalHost } from '../sip/responses.js';
 import type { CoreConfig } from './core-config.js';
 import type { Peer, RouteTarget } from './types.js';
 
-/** Every destination of every set in one list: set id ascending, then Kamailio's order in the set. */
 /** A binding as a list record: what buildSets makes a destination of (flagged probing, as pinged). */
 function bindingRecord(b: Binding): DestinationRecord | undefined {
   const u = parseDestinationUri(b.uri);
@@ -28,17 +29,14 @@ function bindingRecord(b: Binding): DestinationRecord | undefined {
   return { ...u.value, address: b.address, port: b.port, setId: b.setId, flags: DS_PROBING, priority: b.priority, attrs: EMPTY_ATTRS, line: 0 };
 }
 
-export function flatten(sets: ReadonlyMap<number, DestinationSet>): Destination[] {
-  return [...sets.keys()].sort((a, b) => a - b).flatMap((id) => [...sets.get(id)!.destinations]);
-}
 
 /**
  * Route targets in the shared state table's order; `records` must hold resolved addresses, and
  * their socket attrs were checked against `listen` at load (server.ts loadDestinations).
  */
 export function targetsFrom(records: readonly DestinationRecord[], listen: readonly ListenAddress[]): RouteTarget[] {
-  return flatten(buildSets(records)).map((d, index) => ({
-    index,
+  return flatten(buildSets(records)).map((d) => ({
+    index: d.slot,
     id: d.id,
     setId: d.setId,
     uri: d.uri,
@@ -75,7 +73,7 @@ export class TargetSelector {
   #bindingGen = -1;
 
   constructor(
-    private readonly config: CoreConfig,
+    private config: CoreConfig,
     private readonly states: DestTable,
     /** Wall-clock ms (Date.now in service): what overload reports are valid until. */
     now: () => number = Date.now,
@@ -100,11 +98,12 @@ export class TargetSelector {
 
   /**
    * The sets from the list plus the live bindings: every binding is a destination of its
-   * registration set, at table index `targets.length + slot` (server.ts sizes the table so).
+   * registration set, at table index `list slots + slot`: the binding slots are the table's last
+   * `registerSlots` entries (server.ts sizes the table so).
    */
   #build(bindings: readonly Binding[]): void {
     const cfg = this.config;
-    const base = cfg.targets.length;
+    const base = this.states.count - cfg.registerSlots;
     const extra: DestinationRecord[] = [];
     // set|uri -> slots in binding order: buildSets numbers records of one URI in that order too
     const slotsOf = new Map<string, number[]>();
@@ -136,6 +135,19 @@ export class TargetSelector {
     }
     this.#set = this.#sets.get(cfg.set);
     this.#at = Int32Array.from(this.#set?.destinations ?? [], (d) => this.#targetOf.get(d.id)?.index ?? -1);
+  }
+
+  /**
+   * A reloaded list (server.ts reload): `config` is the same but for its records and targets. The
+   * sets are rebuilt; this thread's round-robin and weight positions stay, and what was derived
+   * from the old sets (algorithm 11's table, 64's skip patterns) is derived again at next use.
+   */
+  reload(config: CoreConfig): void {
+    this.config = config;
+    this.#sets = buildSets(config.records);
+    this.#runtime.rwTable = undefined;
+    this.#runtime.oc = [];
+    this.#build(this.bindings?.all() ?? []);
   }
 
   /** Rebuilds the sets when a binding came, changed or went (one atomic load when none did). */

@@ -9,6 +9,7 @@ import type { DestinationRecord } from '../dispatch/list-file.js';
 import { READY, isRingWorkerData } from '../shared/worker-protocol.js';
 import { attachRings, type AttachedRings, type RingStats } from '../transport/worker-side.js';
 import { coreConfig } from './core-config.js';
+import { targetsFrom } from './targets.js';
 import { ProxyCore } from './core.js';
 import { DestTable } from '../shared/dest-table.js';
 import { BindingTable } from '../shared/binding-table.js';
@@ -41,7 +42,18 @@ export interface RegisterMessage {
   socket: number;
 }
 
-export type WorkerRequest = { type: 'stats'; id: number } | { type: 'drain' } | { type: 'latency-reset' };
+export type WorkerRequest =
+  | { type: 'stats'; id: number }
+  | { type: 'drain' }
+  | { type: 'latency-reset' }
+  /** A reloaded list (records with their slots); answered with WorkerReloaded once it selects from it. */
+  | { type: 'reload'; id: number; records: DestinationRecord[] };
+
+export interface WorkerReloaded {
+  type: 'reloaded';
+  id: number;
+  index: number;
+}
 
 /** What a worker posts for 'stats': its WorkerStats packed (shared/stats-codec.ts). */
 export interface WorkerStatsMessage {
@@ -126,6 +138,10 @@ collectWhenIdle(() => core.held, () => rings.stats.received);
 
 port.on('message', (msg: WorkerRequest) => {
   if (msg.type === 'drain') core.drain();
+  else if (msg.type === 'reload') {
+    core.reloadList(msg.records, targetsFrom(msg.records, config.listen));
+    port.postMessage({ type: 'reloaded', id: msg.id, index: data.index } satisfies WorkerReloaded);
+  }
   else if (msg.type === 'latency-reset') latency?.reset();
   else if (msg.type === 'stats') {
     const reply: WorkerStats = {

@@ -279,6 +279,31 @@ export class DestTable {
     return this.#cas(i, () => flags & DS_FLAGS_MASK);
   }
 
+  /**
+   * A free entry taken by a destination new to the list (a reload, dispatcher.add): nothing of its
+   * last occupant stays (active calls, latency, overload report), and it starts from its list
+   * flags. Only the main thread calls it, on an entry no thread selects or probes yet.
+   */
+  occupy(i: number, flags: number): number {
+    const latSeq = this.#seq + i;
+    const heldLat = beginWrite(this.#words, latSeq);
+    this.#lat.fill(0, i * LAT_FIELDS, (i + 1) * LAT_FIELDS);
+    endWrite(this.#words, latSeq, heldLat);
+    const ocSeq = this.#ocSeq + i;
+    const heldOc = beginWrite(this.#words, ocSeq);
+    this.#oc.fill(0, i * OC_FIELDS, (i + 1) * OC_FIELDS);
+    endWrite(this.#words, ocSeq, heldOc);
+    return this.reset(i, flags);
+  }
+
+  /**
+   * A destination kept by a reload whose line now gives other flags (an operator edited them):
+   * it takes them, with a probing count of 0; its calls and latency stay.
+   */
+  setListFlags(i: number, flags: number): number {
+    return this.#cas(i, () => flags & DS_FLAGS_MASK);
+  }
+
   #update(i: number, ask: (flags: number) => number | undefined): number {
     return this.#cas(i, (w) => {
       const state = ask(w & DS_FLAGS_MASK);

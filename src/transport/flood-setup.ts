@@ -69,16 +69,19 @@ export function floodGuardFor(
   config: Pick<SiplbConfig, 'floodLimit' | 'floodWindow' | 'floodBlock' | 'trusted'>,
   destinations: readonly string[],
   log: FloodLog,
-): { guard: FloodGuard; reporter: BlockReporter } | undefined {
+): { guard: FloodGuard; reporter: BlockReporter; setDestinations: (addresses: readonly string[]) => void } | undefined {
   if (config.floodLimit === 0) return undefined;
   const trusted = cidrMatcher(config.trusted);
   // one address at a time: an address the parser does not take (an unresolved name's 0.0.0.0 is
   // filtered) must not cost the others their exemption
-  const blocks = destinations.filter((a) => a !== '0.0.0.0').flatMap((a) => {
-    const one = parseCidrList(a);
-    return 'error' in one ? [] : one.blocks;
-  });
-  const isDest = cidrMatcher({ text: destinations.join(','), blocks });
+  const matcher = (addresses: readonly string[]): ((address: string) => boolean) => {
+    const blocks = addresses.filter((a) => a !== '0.0.0.0').flatMap((a) => {
+      const one = parseCidrList(a);
+      return 'error' in one ? [] : one.blocks;
+    });
+    return cidrMatcher({ text: addresses.join(','), blocks });
+  };
+  let isDest = matcher(destinations);
   const reporter = new BlockReporter(log, { limit: config.floodLimit, windowMs: config.floodWindow, blockS: config.floodBlock });
   const guard = new FloodGuard({
     limit: config.floodLimit,
@@ -87,5 +90,6 @@ export function floodGuardFor(
     exempt: (address) => trusted(address) || isDest(address),
     onBlock: (address, perWindow, again) => reporter.blocked(address, perWindow, again, performance.now()),
   });
-  return { guard, reporter };
+  // a reloaded list's destinations are exempt from the next datagram on
+  return { guard, reporter, setDestinations: (addresses) => (isDest = matcher(addresses)) };
 }

@@ -6,6 +6,7 @@ import {
   SiplbBindError,
   SiplbConfigError,
   SiplbCtlError,
+  SiplbReloadError,
   SiplbError,
   SiplbStaleMessageError,
   SiplbUsageError,
@@ -47,6 +48,7 @@ describe('error codes', () => {
       new SiplbWasmError('could not instantiate', { cause: new Error('boom') }),
       new SiplbStaleMessageError(),
       new SiplbCtlError('no siplb control channel on 127.0.0.1:5081 (SIPLB_ADMIN): ECONNREFUSED'),
+      new SiplbReloadError('reload refused: the last one was 1.0 s ago and SIPLB_RELOAD_DELTA is 5 s; try again in 4 s'),
     ];
     const codes = errors.map((e) => e.code);
     expect(new Set(codes).size).toBe(errors.length);

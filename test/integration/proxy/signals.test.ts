@@ -1,6 +1,7 @@
 // The operator's signals on a running siplb: kill -USR2 prints the counters and the latency
 // distribution without stopping; SIGTERM drains (calls in flight finish, new INVITEs get 503)
 // and exits 0 within SIPLB_DRAIN_TIMEOUT.
+import { writeFileSync } from 'node:fs';
 import * as hdr from 'hdr-histogram-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startProxy, writeList, type ProxyProcess } from '../../helpers/proxy-process.js';
@@ -73,22 +74,35 @@ describe.each([{ workers: '0' }, { workers: '2' }])('signals (SIPLB_WORKERS=$wor
 });
 
 describe('SIGHUP', () => {
-  it('is ignored with one log line: the proxy keeps serving, and still drains and exits 0 on SIGTERM', async () => {
-    const uas = await Peer.open();
+  it('reloads the list: new calls go to the new destination; a bad list keeps the old one; SIGTERM still drains and exits 0', async () => {
+    const a = await Peer.open();
+    const b = await Peer.open();
     const uac = await Peer.open();
-    open.push(uas, uac);
-    uas.onMessage = (r) => {
-      if (r.first.startsWith('INVITE')) uas.send(answer(r.text, 200, 'OK', { toTag: 'hup', contact: `<sip:ms@127.0.0.1:${uas.port}>` }), r.from.port, r.from.address);
-    };
-    const proxy = await startProxy({ SIPLB_LIST_FILE: writeList(`1 sip:127.0.0.1:${uas.port}\n`), SIPLB_WARMUP_CALLS: '0' });
+    open.push(a, b, uac);
+    for (const uas of [a, b]) {
+      uas.onMessage = (r) => {
+        if (r.first.startsWith('INVITE')) uas.send(answer(r.text, 200, 'OK', { toTag: 'hup', contact: `<sip:ms@127.0.0.1:${uas.port}>` }), r.from.port, r.from.address);
+      };
+    }
+    const list = writeList(`1 sip:127.0.0.1:${a.port}\n`);
+    const proxy = await startProxy({ SIPLB_LIST_FILE: list, SIPLB_WARMUP_CALLS: '0', SIPLB_RELOAD_DELTA: '0' });
     open.unshift(proxy);
+    writeFileSync(list, `1 sip:127.0.0.1:${b.port}\n`);
     proxy.child.kill('SIGHUP');
-    await waitFor(() => proxy.stderr().includes('SIGHUP ignored'));
-    proxy.child.kill('SIGHUP'); // and again: still alive
-    await waitFor(() => proxy.stderr().split('SIGHUP ignored').length === 3);
-    expect(proxy.stderr()).toMatch(/"level":40,.*"signal":"SIGHUP","msg":"SIGHUP ignored: siplb cannot reload its configuration yet; restart it to apply changes"/);
+    await waitFor(() => proxy.stderr().includes('"msg":"list reloaded"'));
+    expect(proxy.stderr()).toMatch(/"trigger":"sighup","destinations":1,"kept":0,"reflagged":0,"added":1,"removed":1/);
     uac.send(invite(proxy.port, uac.port, 9), proxy.port);
     await uac.waitFor((r) => r.some((x) => x.first === 'SIP/2.0 200 OK'));
+    expect(b.received.some((x) => x.first.startsWith('INVITE'))).toBe(true);
+    expect(a.received.some((x) => x.first.startsWith('INVITE'))).toBe(false);
+    // a bad line: refused, said, and the list in service stays
+    writeFileSync(list, `1 sip:127.0.0.1:${a.port}\nnot-a-set sip:x\n`);
+    proxy.child.kill('SIGHUP');
+    await waitFor(() => proxy.stderr().includes('reload failed; the list in service stays'));
+    expect(proxy.stderr()).toMatch(/"trigger":"sighup","reason":"SIPLB_LIST_FILE: 1 bad line in .*:2: set id/);
+    uac.send(invite(proxy.port, uac.port, 10), proxy.port);
+    await uac.waitFor((r) => r.filter((x) => x.first === 'SIP/2.0 200 OK').length === 2);
+    expect(a.received.some((x) => x.first.startsWith('INVITE'))).toBe(false);
     expect(proxy.child.exitCode).toBeNull();
     const { code } = await proxy.stop();
     expect(code).toBe(0);

@@ -84,6 +84,9 @@ describe('loadConfig defaults', () => {
       eventCommand: '',
       eventQueue: 1000,
       eventRetries: 8,
+      maxDestinations: 1024,
+      reloadDelta: 5,
+      watchList: false,
     });
     expect([...failoverCodes.codes]).toEqual([408]);
     expect([...failoverCodes.classes]).toEqual([5]);

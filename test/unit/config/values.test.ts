@@ -71,6 +71,9 @@ const good: Array<[string, string, keyof SiplbConfig, unknown]> = [
   ['SIPLB_EVENT_QUEUE', '1', 'eventQueue', 1],
   ['SIPLB_EVENT_QUEUE', '100000', 'eventQueue', 100_000],
   ['SIPLB_EVENT_RETRIES', '0', 'eventRetries', 0],
+  ['SIPLB_MAX_DESTINATIONS', '65536', 'maxDestinations', 65_536],
+  ['SIPLB_RELOAD_DELTA', '0', 'reloadDelta', 0],
+  ['SIPLB_WATCH_LIST', '1', 'watchList', true],
   ['SIPLB_REUSE_PORT', '0', 'reusePort', false],
   ['SIPLB_LOG_LEVEL', 'debug', 'logLevel', 'debug'],
   ['SIPLB_LOG_LEVEL', 'silent', 'logLevel', 'silent'],
@@ -226,6 +229,9 @@ const bad: Array<[string, string, string]> = [
   ['SIPLB_EVENT_COMMAND', 'x'.repeat(4097), 'at most 4096 characters'],
   ['SIPLB_EVENT_QUEUE', '0', 'from 1 to 100000'],
   ['SIPLB_EVENT_RETRIES', '101', 'from 0 to 100'],
+  ['SIPLB_MAX_DESTINATIONS', '0', 'from 1 to 65536'],
+  ['SIPLB_RELOAD_DELTA', '-1', 'from 0 to 3600'],
+  ['SIPLB_WATCH_LIST', 'often', 'expected a boolean'],
 ];
 
 function errorOf(env: Record<string, string>): SiplbConfigError {

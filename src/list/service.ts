@@ -1,0 +1,235 @@
+// The list in service, on the main thread, and the one way it changes: a new list is read and
+// checked completely (the file's text parsed in the parse pool, off the data path), given table
+// entries by the roster (a destination present before and after keeps its entry, so its state,
+// probing count, active calls, latency and overload report), and only then handed to every
+// thread. Anything refused leaves the old list in service and says why. Reloads come from
+// dispatcher.reload, SIGHUP and, with SIPLB_WATCH_LIST, a change of the file; dispatcher.add and
+// dispatcher.remove change the list in service the same way (and, as in Kamailio, the next
+// reload from the file replaces what they did).
+import { watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { Piscina } from 'piscina';
+import type { SiplbConfig } from '../config/types.js';
+import { SiplbReloadError } from '../errors.js';
+import { makeDestinationRecord, type DestinationRecord, type ParsedList } from '../dispatch/list-file.js';
+import { Roster, type RosterPlan } from '../dispatch/roster.js';
+import type { DestTable } from '../shared/dest-table.js';
+import { VACANT_SLOT } from '../shared/dest-state.js';
+import { checkSockets, resolveHosts, type ListCheckConfig } from './check.js';
+import type { ParseAnswer, ParseTask } from './parse-task.js';
+
+export interface ListLog {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** Where a new list goes once its entries are set: every thread that selects or probes, and the main thread's own users. */
+export interface ListSinks {
+  /** Dispatch workers (or the inline core) and the probe worker; resolves when they all took it. */
+  threads(records: readonly DestinationRecord[]): Promise<void>;
+  /** Main-thread users (events watcher, flood exemptions): before freed entries are vacated. */
+  local(records: readonly DestinationRecord[]): void;
+}
+
+export interface ReloadOutcome {
+  destinations: number;
+  kept: number;
+  /** Kept, but their line gives other flags now: they start from those. */
+  reflagged: number;
+  added: number;
+  removed: number;
+  ms: number;
+}
+
+export type ReloadTrigger = 'rpc' | 'sighup' | 'watch' | 'add' | 'remove';
+
+/** A file save often comes as several events (truncate, write, rename): one reload for them all. */
+const WATCH_SETTLE_MS = 200;
+
+export class ListService {
+  readonly #roster: Roster;
+  #pool: Piscina | undefined;
+  /** Operations one at a time: two reloads must not interleave their plans. */
+  #queue: Promise<unknown> = Promise.resolve();
+  /** performance.now() of the last reload from the source (SIPLB_RELOAD_DELTA counts from it). */
+  #lastReload = -Infinity;
+  #deferred: NodeJS.Timeout | undefined;
+  #watcher: FSWatcher | undefined;
+  readonly counters = { reloads: 0, failed: 0 };
+
+  constructor(
+    private readonly config: SiplbConfig,
+    private readonly states: DestTable,
+    private readonly sinks: ListSinks,
+    private readonly log: ListLog,
+    /** The list's part of the table (its first entries; registration slots follow). */
+    listSlots: number,
+  ) {
+    this.#roster = new Roster(listSlots);
+  }
+
+  /** The list in service, every record with its table entry. */
+  get records(): readonly DestinationRecord[] {
+    return this.#roster.records;
+  }
+
+  /** The first list, at start (read and checked by the caller, before any thread exists): entries in table order. */
+  start(records: readonly DestinationRecord[]): readonly DestinationRecord[] {
+    const plan = this.#plan(records);
+    this.#roster.commit(plan);
+    this.#lastReload = performance.now();
+    return plan.records;
+  }
+
+  /**
+   * dispatcher.reload: reads the source again and puts it in service. Refused (the old list stays)
+   * when the source cannot be read or checked, or sooner than SIPLB_RELOAD_DELTA after the last.
+   */
+  reload(trigger: ReloadTrigger = 'rpc'): Promise<ReloadOutcome> {
+    return this.#serial(async () => {
+      const since = performance.now() - this.#lastReload;
+      const delta = this.config.reloadDelta * 1000;
+      if (since < delta) {
+        const wait = Math.ceil((delta - since) / 1000);
+        throw new SiplbReloadError(`reload refused: the last one was ${(since / 1000).toFixed(1)} s ago and SIPLB_RELOAD_DELTA is ${this.config.reloadDelta} s; try again in ${wait} s`);
+      }
+      this.#lastReload = performance.now();
+      const started = performance.now();
+      try {
+        const parsed = await this.#readSource();
+        for (const w of parsed.warnings) this.log.warn(w);
+        const records = await resolveHosts(parsed.destinations, this.config.listFile, this.log);
+        return await this.#apply(records, trigger, started);
+      } catch (err) {
+        this.counters.failed++;
+        const message = err instanceof Error ? err.message : String(err);
+        this.log.error('reload failed; the list in service stays', { trigger, reason: message });
+        throw err instanceof SiplbReloadError ? err : new SiplbReloadError(message, { cause: err });
+      }
+    });
+  }
+
+  /**
+   * SIGHUP and file changes: a reload now, or when SIPLB_RELOAD_DELTA allows; several requests
+   * in the meantime make one reload. Failures are logged (by reload()), never thrown.
+   */
+  requestReload(trigger: 'sighup' | 'watch'): void {
+    if (this.#deferred !== undefined) return;
+    const wait = Math.max(trigger === 'watch' ? WATCH_SETTLE_MS : 0, this.#lastReload + this.config.reloadDelta * 1000 - performance.now());
+    this.#deferred = setTimeout(() => {
+      this.#deferred = undefined;
+      this.reload(trigger).catch(() => undefined);
+    }, wait);
+    this.#deferred.unref();
+  }
+
+  /** dispatcher.add: one destination more in the list in service, checked as a list line is. */
+  add(cols: { setId: string; destination: string; flags?: string; priority?: string; attrs?: string }): Promise<ReloadOutcome> {
+    return this.#serial(async () => {
+      const started = performance.now();
+      const r = makeDestinationRecord(cols, 0);
+      if (!r.ok) throw new SiplbReloadError(`dispatcher.add: ${r.reason}`);
+      let checked: ParsedList;
+      try {
+        checked = checkSockets({ destinations: [r.value], warnings: [] }, { ...this.#checkConfig(), dsLoadMode: 1 }, 'dispatcher.add');
+      } catch (err) {
+        throw new SiplbReloadError((err as Error).message.replace(/^SIPLB_LIST_FILE: /, ''), { cause: err });
+      }
+      const [added] = await resolveHosts(checked.destinations, 'dispatcher.add', this.log);
+      return this.#apply([...this.#roster.records, added!], 'add', started);
+    });
+  }
+
+  /**
+   * dispatcher.remove: every record of `uri` in set `setId` leaves the list in service (Kamailio
+   * compares the URI as text; so does this, without case).
+   */
+  remove(setId: number, uri: string): Promise<ReloadOutcome> {
+    return this.#serial(async () => {
+      const started = performance.now();
+      const want = uri.toLowerCase();
+      const gone = (r: DestinationRecord): boolean => r.setId === setId && r.uri.toLowerCase() === want;
+      if (!this.#roster.records.some(gone)) throw new SiplbReloadError(`dispatcher.remove: no destination ${uri} in set ${setId}`);
+      return this.#apply(
+        this.#roster.records.filter((r) => !gone(r)),
+        'remove',
+        started,
+      );
+    });
+  }
+
+  /** Watches the list file (SIPLB_WATCH_LIST): its directory, so a file replaced by a rename is seen too. */
+  watch(): void {
+    const name = basename(this.config.listFile);
+    this.#watcher = watch(dirname(this.config.listFile), { persistent: false }, (_event, file) => {
+      if (file === null || file === name) this.requestReload('watch');
+    });
+    this.#watcher.on('error', (err) => this.log.warn('SIPLB_WATCH_LIST: the list file cannot be watched any more; reload with SIGHUP or dispatcher.reload', { error: String(err) }));
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.#deferred);
+    this.#watcher?.close();
+    await this.#queue.catch(() => undefined);
+    await this.#pool?.destroy();
+  }
+
+  #serial<T>(op: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(op, op);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  #checkConfig(): ListCheckConfig {
+    return { listFile: this.config.listFile, dsLoadMode: this.config.dsLoadMode, listen: this.config.listen };
+  }
+
+  /** The list file read and checked in the parse pool (one thread, started at the first reload). */
+  async #readSource(): Promise<ParsedList> {
+    let text: string;
+    try {
+      text = await readFile(this.config.listFile, 'utf8');
+    } catch (err) {
+      throw new SiplbReloadError(`cannot read SIPLB_LIST_FILE ${this.config.listFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+    }
+    this.#pool ??= new Piscina({ filename: new URL('./parse-task.js', import.meta.url).href, minThreads: 0, maxThreads: 1, idleTimeout: 30_000 });
+    const answer = (await this.#pool.run({ text, config: this.#checkConfig() } satisfies ParseTask)) as ParseAnswer;
+    if (!answer.ok) throw new SiplbReloadError(answer.message);
+    return answer.list;
+  }
+
+  #plan(records: readonly DestinationRecord[]): RosterPlan {
+    const plan = this.#roster.plan(records);
+    if ('error' in plan) throw new SiplbReloadError(plan.error);
+    return plan;
+  }
+
+  /**
+   * Puts `records` in service. Order matters: new entries are set before any thread can select
+   * them; main-thread users take the list before freed entries are vacated (so the events
+   * watcher reports no removed destination as down); the roster commits last.
+   */
+  async #apply(records: readonly DestinationRecord[], trigger: ReloadTrigger, started: number): Promise<ReloadOutcome> {
+    const plan = this.#plan(records);
+    const flagsAt = new Map(plan.records.map((r) => [r.slot!, r.flags]));
+    for (const slot of plan.added) this.states.occupy(slot, flagsAt.get(slot)!);
+    for (const slot of plan.reflagged) this.states.setListFlags(slot, flagsAt.get(slot)!);
+    this.sinks.local(plan.records);
+    await this.sinks.threads(plan.records);
+    for (const slot of plan.removed) this.states.reset(slot, VACANT_SLOT);
+    this.#roster.commit(plan);
+    this.counters.reloads++;
+    const outcome: ReloadOutcome = {
+      destinations: plan.records.length,
+      kept: plan.kept.length,
+      reflagged: plan.reflagged.length,
+      added: plan.added.length,
+      removed: plan.removed.length,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+    };
+    this.log.info('list reloaded', { trigger, ...outcome });
+    return outcome;
+  }
+}
