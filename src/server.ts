@@ -22,7 +22,7 @@ import type { DispatchWorkerInit, WorkerStats } from './proxy/worker.js';
 import type { ProbeCounters } from './probe/prober.js';
 import type { RegistrationCounters } from './probe/registrations.js';
 import type { ProbeRequest, ProbeStats, ProbeWarning, ProbeWorkerInit } from './probe/worker.js';
-import { startAdmin, type AdminServer } from './admin/server.js';
+import { startAdmin, type AdminServer, type AdminSources } from './admin/server.js';
 import { BindingTable } from './shared/binding-table.js';
 import { VACANT_SLOT } from './shared/dest-state.js';
 import type { RegisterMessage } from './proxy/worker.js';
@@ -281,12 +281,32 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     );
   }
   let admin: AdminServer | undefined;
+  /** dispatcher.ping_active (Kamailio starts with keepalives on). */
+  let pingActive = true;
   try {
     if (probe) {
       probe.postAll({ type: 'go' } satisfies ProbeRequest);
       probe.init = { ...(probe.init as ProbeWorkerInit), go: true }; // a replacement starts pinging at once
     }
-    if (config.admin !== undefined) admin = await startAdmin(config.admin, { records, states, latency: config.pingLatencyStats, ...(bindings ? { bindings } : {}) }, config.reusePort);
+    if (config.admin !== undefined) {
+      const sources: AdminSources = {
+        records: () => records,
+        states: () => states,
+        latency: config.pingLatencyStats,
+        ...(bindings ? { bindings } : {}),
+        stats: () => stats(),
+        pingActive: (set) => {
+          const was = pingActive;
+          if (set !== undefined) {
+            pingActive = set;
+            probe?.postAll({ type: 'ping-active', active: set } satisfies ProbeRequest);
+            if (probe) probe.init = { ...(probe.init as ProbeWorkerInit), active: set }; // a replacement keeps it
+          }
+          return was;
+        },
+      };
+      admin = await startAdmin(config.admin, sources, { reusePort: config.reusePort, token: config.adminToken });
+    }
   } catch (err) {
     clearInterval(ticker);
     clearInterval(idleGc);

@@ -1,8 +1,8 @@
-// The local control channel (SIPLB_ADMIN, loopback only until it has a token): HTTP on the main
-// thread, off the data path. It serves what `siplb ctl` reads; the management issue grows it into
-// the full API. GET /api/dispatcher/list returns dispatcher.list; POST /RPC answers JSON-RPC 2.0
-// `dispatcher.list` (the shape Kamailio's jsonrpcs module gives), `dispatcher.oclist` and
-// `siplb.oc_set_attrs` (algorithm 64's overload reports).
+// The control channel (SIPLB_ADMIN): HTTP on the main thread, off the data path. JSON-RPC 2.0 at
+// POST /RPC with Kamailio's method names (rpc.ts, dispatcher-methods.ts), the same methods as REST
+// under /api/ (rest.ts), what `siplb ctl` talks to. With SIPLB_ADMIN_TOKEN set, every request on
+// every path must carry it as a bearer token (http.ts); without one the address is loopback only
+// (config/parse.ts adminAddress).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { ListenOptions } from 'node:net';
 import type { AdminAddress } from '../config/types.js';
@@ -10,23 +10,41 @@ import type { DestinationRecord } from '../dispatch/list-file.js';
 import { SiplbBindError } from '../errors.js';
 import type { DestTable } from '../shared/dest-table.js';
 import type { BindingTable } from '../shared/binding-table.js';
-import { dispatcherList } from './dispatcher-list.js';
-import { buildSets } from '../dispatch/sets.js';
-import { ocList, ocSetAttrs } from '../dispatch/overload-control.js';
-import { flatten } from '../proxy/targets.js';
+import { dispatcherMethods } from './dispatcher-methods.js';
+import { bearerCheck, readBody, refuseTooLarge, refuseUnauthorized, sendJson } from './http.js';
+import { REST_PREFIX, handleRest } from './rest.js';
+import { PARSE_ERROR, RpcRegistry, type RpcMethod } from './rpc.js';
 
+/**
+ * What the control channel serves, read at each request. The fields other modules fill:
+ * - `records` and `states`: functions, because a reload replaces the list and its table;
+ * - `stats`: siplb.stats (server.ts stats());
+ * - `pingActive`: dispatcher.ping_active: returns the keepalive switch as it was, and sets it when
+ *   given a value;
+ * - `methods`: more JSON-RPC methods by name (reload, latency, routes...), also served as REST by
+ *   the rule of rest.ts; a name the dispatcher methods already use is a start-up error.
+ */
 export interface AdminSources {
-  readonly records: readonly DestinationRecord[];
-  readonly states: DestTable;
+  readonly records: () => readonly DestinationRecord[];
+  readonly states: () => DestTable;
   readonly latency: boolean;
   readonly bindings?: BindingTable;
+  readonly stats?: () => Promise<unknown>;
+  readonly pingActive?: (set?: boolean) => boolean;
+  readonly methods?: ReadonlyMap<string, RpcMethod>;
 }
 
-/** Requests larger than this are refused (413): the channel takes commands, not uploads. */
-const MAX_BODY = 64 * 1024;
+export interface AdminOptions {
+  /** SIPLB_REUSE_PORT. */
+  readonly reusePort?: boolean;
+  /** SIPLB_ADMIN_TOKEN: required as `Authorization: Bearer <token>` on every request. */
+  readonly token?: string | undefined;
+}
 
 export interface AdminServer {
   readonly port: number;
+  /** The method table both /RPC and /api/ serve. */
+  readonly rpc: RpcRegistry;
   close(): Promise<void>;
 }
 
@@ -34,8 +52,16 @@ export interface AdminServer {
  * `reusePort` (SIPLB_REUSE_PORT): the control channel's port is shared as the SIP sockets are, so
  * the new siplb of a restart without a gap binds it while the old one still runs.
  */
-export async function startAdmin(address: AdminAddress, src: AdminSources, reusePort = false): Promise<AdminServer> {
-  const server = createServer((req, res) => void handle(req, res, src));
+export async function startAdmin(address: AdminAddress, src: AdminSources, opts: AdminOptions = {}): Promise<AdminServer> {
+  const rpc = new RpcRegistry().add(dispatcherMethods(src)).add(src.methods ?? []);
+  const authorized = bearerCheck(opts.token);
+  const server = createServer((req, res) => {
+    if (authorized !== undefined && !authorized(req)) return refuseUnauthorized(res);
+    handle(req, res, rpc).catch((err: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: `internal error: ${String(err)}` });
+      else res.destroy();
+    });
+  });
   server.headersTimeout = 5000;
   server.requestTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
@@ -43,11 +69,12 @@ export async function startAdmin(address: AdminAddress, src: AdminSources, reuse
       reject(new SiplbBindError('SIPLB_ADMIN', `http:${address.host}:${address.port}`, err.code ?? 'EADDRINUSE', { cause: err }));
     });
     // reusePort is Node 22.12+ (config refuses SIPLB_REUSE_PORT before that); @types/node 20 lacks it
-    server.listen({ port: address.port, host: address.host, ...(reusePort ? { reusePort: true } : {}) } as ListenOptions, () => resolve());
+    server.listen({ port: address.port, host: address.host, ...(opts.reusePort === true ? { reusePort: true } : {}) } as ListenOptions, () => resolve());
   });
   const bound = server.address();
   return {
     port: typeof bound === 'object' && bound !== null ? bound.port : address.port,
+    rpc,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
@@ -56,64 +83,25 @@ export async function startAdmin(address: AdminAddress, src: AdminSources, reuse
   };
 }
 
-/**
- * Algorithm 64's overload reports at run time: dispatcher.oclist [set] as Kamailio answers it, and
- * siplb.oc_set_attrs [set, uri, rate, validity ms, seq], Kamailio's ds_oc_set_attrs (a script
- * function there, an RPC here) for a monitor that reads a media server's load.
- */
-function overloadCall(method: string, params: unknown[], src: AdminSources): { result: unknown } | { error: { code: number; message: string } } {
-  const flat = flatten(buildSets(src.records));
-  const invalid = (message: string) => ({ error: { code: -32602, message } });
-  const setId = params[0];
-  if (typeof setId !== 'number' || !Number.isInteger(setId)) return invalid('params[0] must be a set id (an integer)');
-  if (!flat.some((d) => d.setId === setId)) return invalid(`unknown set ${setId}`);
-  if (method === 'dispatcher.oclist') return { result: { SET: setId, TARGETS: ocList(src.states, flat, setId, Date.now()) } };
-  const [, uri, rate, validityMs, seq] = params;
-  if (typeof uri !== 'string') return invalid('params[1] must be a destination URI');
-  if (typeof rate !== 'number' || rate < 0 || rate > 100) return invalid('params[2] must be a rate from 0 to 100');
-  if (typeof validityMs !== 'number') return invalid('params[3] must be a validity in ms');
-  if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1) return invalid('params[4] must be a sequence number >= 1');
-  if (!flat.some((d) => d.setId === setId && d.uri.toLowerCase() === uri.toLowerCase())) return invalid(`unknown destination ${uri} in set ${setId}`);
-  return { result: { TAKEN: ocSetAttrs(src.states, flat, setId, uri, { rate, validityMs, seq }, Date.now()) } };
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-  res.end(text);
-}
-
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-async function handle(req: IncomingMessage, res: ServerResponse, src: AdminSources): Promise<void> {
-  const path = (req.url ?? '/').split('?')[0];
-  const list = (): unknown => dispatcherList(src.records, src.states, src.latency, src.bindings);
-  if (req.method === 'GET' && path === '/api/dispatcher/list') return send(res, 200, list());
-  if (req.method === 'POST' && path === '/RPC') {
+async function handle(req: IncomingMessage, res: ServerResponse, rpc: RpcRegistry): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://admin');
+  if (url.pathname === '/RPC') {
+    if (req.method !== 'POST') return sendJson(res, 405, { error: 'JSON-RPC 2.0: use POST /RPC' }, { allow: 'POST' });
     const body = await readBody(req);
-    if (body === undefined) return send(res, 413, { error: `request body over ${MAX_BODY} bytes` });
-    let call: { jsonrpc?: unknown; method?: unknown; id?: unknown; params?: unknown };
+    if (body === undefined) return refuseTooLarge(res);
+    let parsed: unknown;
     try {
-      call = JSON.parse(body) as typeof call;
+      parsed = JSON.parse(body);
     } catch {
-      return send(res, 200, { jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null });
+      return sendJson(res, 200, { jsonrpc: '2.0', error: { code: PARSE_ERROR, message: 'Parse error: the body is not JSON' }, id: null });
     }
-    const id = typeof call.id === 'string' || typeof call.id === 'number' ? call.id : null;
-    if (call.method === 'dispatcher.list') return send(res, 200, { jsonrpc: '2.0', result: list(), id });
-    if (call.method === 'dispatcher.oclist' || call.method === 'siplb.oc_set_attrs') {
-      const answer = overloadCall(call.method, Array.isArray(call.params) ? (call.params as unknown[]) : [], src);
-      return send(res, 200, 'error' in answer ? { jsonrpc: '2.0', error: answer.error, id } : { jsonrpc: '2.0', result: answer.result, id });
+    const answer = await rpc.handle(parsed);
+    if (answer === undefined) {
+      res.writeHead(204, { 'cache-control': 'no-store' }); // only notifications: nothing to say (spec §6)
+      return void res.end();
     }
-    return send(res, 200, { jsonrpc: '2.0', error: { code: -32601, message: `Method not found: ${String(call.method)}` }, id });
+    return sendJson(res, 200, answer);
   }
-  send(res, 404, { error: `no ${req.method ?? ''} ${path}; try GET /api/dispatcher/list` });
+  if (url.pathname.startsWith(REST_PREFIX)) return handleRest(req, res, url, rpc);
+  sendJson(res, 404, { error: `no ${req.method ?? ''} ${url.pathname}; try POST /RPC or GET /api/dispatcher/list` });
 }
