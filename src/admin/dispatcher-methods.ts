@@ -7,7 +7,7 @@ import { buildSets, type Destination } from '../dispatch/sets.js';
 import { dsHash } from '../dispatch/hash.js';
 import { ocList, ocSetAttrs } from '../dispatch/overload-control.js';
 import { flatten } from '../proxy/targets.js';
-import { parseStateArg } from '../shared/dest-state.js';
+import { DS_DISABLED, parseStateArg } from '../shared/dest-state.js';
 import type { DestTable } from '../shared/dest-table.js';
 import { dispatcherList } from './dispatcher-list.js';
 import { args, intParam, invalidParams, stringParam, type RpcMethod } from './rpc.js';
@@ -27,7 +27,8 @@ export function stateParam(v: unknown): number {
     const bad = /^[aitd0-3]/i.test(raw) ? raw.slice(1) : raw[0]!;
     throw invalidParams(`bad state letter '${bad}' in '${raw}': expected a (active), i (inactive), d (disabled) or t (trying), optionally followed by p (probing)`);
   }
-  return bits;
+  // Kamailio's helper reads p only after a, i and t: disabled is disabled alone
+  return bits & DS_DISABLED ? DS_DISABLED : bits;
 }
 
 interface Flat {

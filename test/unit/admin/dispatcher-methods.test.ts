@@ -24,7 +24,7 @@ function setup(): { rpc: RpcRegistry; table: DestTable; uris: string[]; active: 
 
 describe('dispatcher methods', () => {
   it.each([
-    ['a', 0], ['ap', DS_PROBING], ['I', DS_INACTIVE], ['ip', DS_INACTIVE | DS_PROBING], ['d', DS_DISABLED], ['tp', DS_TRYING | DS_PROBING],
+    ['a', 0], ['ap', DS_PROBING], ['I', DS_INACTIVE], ['ip', DS_INACTIVE | DS_PROBING], ['d', DS_DISABLED], ['dp', DS_DISABLED], ['tp', DS_TRYING | DS_PROBING],
     ['0', DS_INACTIVE], ['1p', DS_PROBING], ['2', DS_DISABLED], ['3', DS_TRYING],
   ] as const)('state %j is %i', (s, bits) => {
     expect(stateParam(s)).toBe(bits);
