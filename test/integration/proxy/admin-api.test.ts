@@ -34,8 +34,6 @@ async function invites(uac: Peer, proxyPort: number, count: number): Promise<voi
   await uac.waitFor((got) => got.slice(before).filter((g) => g.first.startsWith('SIP/2.0 200')).length === count, 5000);
 }
 
-type Json = Record<string, unknown>;
-
 async function setup(): Promise<{ proxy: ProxyProcess; admin: string; a: Awaited<ReturnType<typeof backend>>; b: Awaited<ReturnType<typeof backend>>; uac: Peer; uriA: string }> {
   const a = await backend();
   const b = await backend();
