@@ -28,7 +28,7 @@ const CODES: ErrorCodeInfo[] = [
     code: 'SIPLB_ERR_STALE_MESSAGE',
     description: 'A parsed message was read after its parser parsed the next datagram; call message.detach() to keep one.',
   },
-  { code: 'SIPLB_ERR_CTL', description: '`siplb ctl` found no siplb on SIPLB_ADMIN, or got an answer it could not read; the message names the address.' },
+  { code: 'SIPLB_ERR_CTL', description: '`siplb ctl` found no siplb on SIPLB_ADMIN, was refused (401: SIPLB_ADMIN_TOKEN), got an answer it could not read, or the method answered an error; the message says which.' },
 ];
 
 /** Every code with a one-line description, in the order the README lists them. */
