@@ -30,7 +30,7 @@ const CODES: ErrorCodeInfo[] = [
     description: 'A parsed message was read after its parser parsed the next datagram; call message.detach() to keep one.',
   },
   { code: 'SIPLB_ERR_RELOAD', description: 'A reload, dispatcher.add or dispatcher.remove was refused (bad list, unreadable source, too soon, no room); the list in service stays, and the message says why.' },
-  { code: 'SIPLB_ERR_CTL', description: '`siplb ctl` found no siplb on SIPLB_ADMIN, or got an answer it could not read; the message names the address.' },
+  { code: 'SIPLB_ERR_CTL', description: '`siplb ctl` found no siplb on SIPLB_ADMIN, was refused (401: SIPLB_ADMIN_TOKEN), got an answer it could not read, or the method answered an error; the message says which.' },
 ];
 
 /** Every code with a one-line description, in the order the README lists them. */

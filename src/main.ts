@@ -35,9 +35,11 @@ Commands:
       :5072, the destinations of the shipped dispatcher.list): calls placed with
       SIPp are balanced between them. Ctrl-C prints how they were split.
   ${CTL_USAGE}
-      Ask the running siplb on its control channel (SIPLB_ADMIN): list prints one
-      line per destination with its state letters (AP, TP, IP, DX...), priority,
-      keepalive latency and active calls. --json prints Kamailio's dispatcher.list.
+      Ask the running siplb on its control channel (SIPLB_ADMIN, token from
+      SIPLB_ADMIN_TOKEN): list destinations with their state letters (AP, TP, IP,
+      DX...), latency and active calls; set-state STATE SET URI|all; stats;
+      hash NSLOTS VAL; ping-active [on|off]. --json prints Kamailio's shapes.
+      'siplb ctl --help' says more.
   help       Show this text.
 
 Options:

@@ -21,7 +21,7 @@ import { unpackStats } from './shared/stats-codec.js';
 import type { ProbeCounters } from './probe/prober.js';
 import type { RegistrationCounters } from './probe/registrations.js';
 import type { ProbeRequest, ProbeStats, ProbeWarning, ProbeWorkerInit } from './probe/worker.js';
-import { startAdmin, type AdminServer } from './admin/server.js';
+import { startAdmin, type AdminServer, type AdminSources } from './admin/server.js';
 import { BindingTable } from './shared/binding-table.js';
 import { VACANT_SLOT } from './shared/dest-state.js';
 import type { RegisterMessage } from './proxy/worker.js';
@@ -267,6 +267,8 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     );
   }
   let admin: AdminServer | undefined;
+  /** dispatcher.ping_active (Kamailio starts with keepalives on). */
+  let pingActive = true;
   try {
     if (probe) {
       probe.postAll({ type: 'go' } satisfies ProbeRequest);
@@ -285,17 +287,27 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       flood?.setDestinations(next.map((r) => r.address));
     };
     if (config.watchList) list.watch();
-    const adminSources = {
-      get records() {
-        return list.records;
-      },
-      states,
-      latency: config.pingLatencyStats,
-      list,
-      metrics: { stats: () => stats(), latency: () => latencySnapshot(), resetLatency: () => resetLatency() },
-      ...(bindings ? { bindings } : {}),
-    };
-    if (config.admin !== undefined) admin = await startAdmin(config.admin, adminSources, config.reusePort);
+    if (config.admin !== undefined) {
+      const sources: AdminSources = {
+        records: () => list.records,
+        states: () => states,
+        latency: config.pingLatencyStats,
+        ...(bindings ? { bindings } : {}),
+        stats: () => stats(),
+        list,
+        metrics: { stats: () => stats(), latency: () => latencySnapshot(), resetLatency: () => resetLatency() },
+        pingActive: (set) => {
+          const was = pingActive;
+          if (set !== undefined) {
+            pingActive = set;
+            probe?.postAll({ type: 'ping-active', active: set } satisfies ProbeRequest);
+            if (probe) probe.init = { ...(probe.init as ProbeWorkerInit), active: set }; // a replacement keeps it
+          }
+          return was;
+        },
+      };
+      admin = await startAdmin(config.admin, sources, { reusePort: config.reusePort, token: config.adminToken });
+    }
   } catch (err) {
     clearInterval(ticker);
     clearInterval(idleGc);

@@ -9,6 +9,7 @@ import * as hdr from 'hdr-histogram-js';
 import type { LatencySnapshot } from '../proxy/latency.js';
 import { destLabels } from './dest-labels.js';
 import type { AdminMetricsSources } from './metrics.js';
+import { RpcError, type RpcMethod, type RpcParams } from './rpc.js';
 
 export interface Percentiles {
   count: number;
@@ -49,7 +50,7 @@ export function mergeThreads(snap: LatencySnapshot): hdr.Histogram {
 }
 
 export function latencyReport(snap: LatencySnapshot, src: AdminMetricsSources): LatencyReport {
-  const labels = new Map(destLabels(src.records, src.states.count, src.bindings).map((l) => [l.slot, l]));
+  const labels = new Map(destLabels(src.records(), src.states().count, src.bindings).map((l) => [l.slot, l]));
   return {
     unit: 'us',
     overall: percentiles(mergeThreads(snap)),
@@ -64,7 +65,7 @@ export function latencyReport(snap: LatencySnapshot, src: AdminMetricsSources): 
 /** HdrHistogram's percentile distribution text, one section per distribution (values in µs). */
 export function latencyHdrText(snap: LatencySnapshot, src: AdminMetricsSources): string {
   const section = (title: string, h: hdr.Histogram): string => `# ${title} (microseconds)\n${h.outputPercentileDistribution(5, 1)}\n`;
-  const labels = new Map(destLabels(src.records, src.states.count, src.bindings).map((l) => [l.slot, l]));
+  const labels = new Map(destLabels(src.records(), src.states().count, src.bindings).map((l) => [l.slot, l]));
   const parts = [section('receive to send, all threads', mergeThreads(snap))];
   for (const t of snap.threads) parts.push(section(`receive to send, ${t.worker === 'main' ? 'main thread' : `worker ${t.worker}`}`, hdr.decodeFromCompressedBase64(t.hdr)));
   for (const r of snap.rtt) {
@@ -84,14 +85,17 @@ export async function latencyCall(params: unknown, src: AdminMetricsSources): Pr
 }
 
 /** JSON-RPC methods of this module, for the admin server's method table. */
-export function latencyMethods(src: AdminMetricsSources): Map<string, (params: unknown) => Promise<unknown>> {
+export function latencyMethods(src: AdminMetricsSources): Map<string, RpcMethod> {
   return new Map([
     [
       'siplb.latency',
-      async (params: unknown) => {
-        const answer = await latencyCall(params, src);
-        if ('error' in answer) throw Object.assign(new Error(answer.error.message), { code: answer.error.code });
-        return answer.result;
+      {
+        summary: 'latency percentiles: receive to send (overall, per thread), keepalive round trip per destination; ["reset"] resets them',
+        handler: async (params: RpcParams) => {
+          const answer = await latencyCall(params, src);
+          if ('error' in answer) throw new RpcError(answer.error.code, answer.error.message);
+          return answer.result;
+        },
       },
     ],
   ]);

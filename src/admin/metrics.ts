@@ -24,8 +24,9 @@ export interface MetricsSource {
 }
 
 export interface AdminMetricsSources {
-  readonly records: readonly DestinationRecord[];
-  readonly states: DestTable;
+  /** Functions: a reload replaces the list. */
+  readonly records: () => readonly DestinationRecord[];
+  readonly states: () => DestTable;
   /** SIPLB_DS_PING_LATENCY_STATS: the table holds keepalive latency. */
   readonly latency: boolean;
   readonly bindings?: BindingTable;
@@ -122,7 +123,7 @@ export class SiplbMetrics {
   }
 
   #destinationFamilies(): void {
-    const t = this.src.states;
+    const t = this.src.states();
     const each = (f: (d: DestLabel, s: Scrape) => number | undefined) => (s: Scrape): Rows =>
       s.dests.flatMap((d): Rows => {
         const n = f(d, s);
@@ -182,7 +183,7 @@ export class SiplbMetrics {
   /** The exposition text; scrapes run one at a time (each reads the snapshot its collect()s see). */
   render(): Promise<string> {
     const next = this.#queue.then(async () => {
-      this.#scrape = { stats: await this.src.metrics.stats(), dests: destLabels(this.src.records, this.src.states.count, this.src.bindings) };
+      this.#scrape = { stats: await this.src.metrics.stats(), dests: destLabels(this.src.records(), this.src.states().count, this.src.bindings) };
       try {
         return await this.registry.metrics();
       } finally {

@@ -1,8 +1,8 @@
-// The local control channel (SIPLB_ADMIN, loopback only until it has a token): HTTP on the main
-// thread, off the data path. It serves what `siplb ctl` reads; the management issue grows it into
-// the full API. GET /api/dispatcher/list returns dispatcher.list; POST /RPC answers JSON-RPC 2.0
-// `dispatcher.list` (the shape Kamailio's jsonrpcs module gives), `dispatcher.oclist` and
-// `siplb.oc_set_attrs` (algorithm 64's overload reports).
+// The control channel (SIPLB_ADMIN): HTTP on the main thread, off the data path. JSON-RPC 2.0 at
+// POST /RPC with Kamailio's method names (rpc.ts, dispatcher-methods.ts), the same methods as REST
+// under /api/ (rest.ts), what `siplb ctl` talks to. With SIPLB_ADMIN_TOKEN set, every request on
+// every path must carry it as a bearer token (http.ts); without one the address is loopback only
+// (config/parse.ts adminAddress).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { ListenOptions } from 'node:net';
 import type { AdminAddress } from '../config/types.js';
@@ -10,30 +10,49 @@ import type { DestinationRecord } from '../dispatch/list-file.js';
 import { SiplbBindError } from '../errors.js';
 import type { DestTable } from '../shared/dest-table.js';
 import type { BindingTable } from '../shared/binding-table.js';
-import { dispatcherList } from './dispatcher-list.js';
-import { buildSets } from '../dispatch/sets.js';
-import { ocList, ocSetAttrs } from '../dispatch/overload-control.js';
-import { flatten } from '../proxy/targets.js';
+import { dispatcherMethods } from './dispatcher-methods.js';
+import { bearerCheck, readBody, refuseTooLarge, refuseUnauthorized, sendJson } from './http.js';
+import { REST_PREFIX, handleRest } from './rest.js';
+import { PARSE_ERROR, RpcRegistry, type RpcMethod } from './rpc.js';
 import type { ListService } from '../list/service.js';
+import { listMethods } from './list-methods.js';
 import { handleObservability, type MetricsSource } from './metrics.js';
-import { latencyCall } from './latency-api.js';
+import { latencyMethods } from './latency-api.js';
 
+/**
+ * What the control channel serves, read at each request. The fields other modules fill:
+ * - `records` and `states`: functions, because a reload replaces the list and its table;
+ * - `stats`: siplb.stats (server.ts stats());
+ * - `pingActive`: dispatcher.ping_active: returns the keepalive switch as it was, and sets it when
+ *   given a value;
+ * - `methods`: more JSON-RPC methods by name (reload, latency, routes...), also served as REST by
+ *   the rule of rest.ts; a name the dispatcher methods already use is a start-up error.
+ */
 export interface AdminSources {
-  readonly records: readonly DestinationRecord[];
-  readonly states: DestTable;
+  readonly records: () => readonly DestinationRecord[];
+  readonly states: () => DestTable;
   readonly latency: boolean;
   readonly bindings?: BindingTable;
-  /** dispatcher.reload, dispatcher.add, dispatcher.remove. */
+  readonly stats?: () => Promise<unknown>;
+  readonly pingActive?: (set?: boolean) => boolean;
+  readonly methods?: ReadonlyMap<string, RpcMethod>;
+  /** dispatcher.reload, dispatcher.add, dispatcher.remove (list-methods.ts). */
   readonly list?: ListService;
   /** Stats and latency of the running proxy: /metrics, /api/latency, siplb.latency (metrics.ts). */
   readonly metrics?: MetricsSource;
 }
 
-/** Requests larger than this are refused (413): the channel takes commands, not uploads. */
-const MAX_BODY = 64 * 1024;
+export interface AdminOptions {
+  /** SIPLB_REUSE_PORT. */
+  readonly reusePort?: boolean;
+  /** SIPLB_ADMIN_TOKEN: required as `Authorization: Bearer <token>` on every request. */
+  readonly token?: string | undefined;
+}
 
 export interface AdminServer {
   readonly port: number;
+  /** The method table both /RPC and /api/ serve. */
+  readonly rpc: RpcRegistry;
   close(): Promise<void>;
 }
 
@@ -41,8 +60,19 @@ export interface AdminServer {
  * `reusePort` (SIPLB_REUSE_PORT): the control channel's port is shared as the SIP sockets are, so
  * the new siplb of a restart without a gap binds it while the old one still runs.
  */
-export async function startAdmin(address: AdminAddress, src: AdminSources, reusePort = false): Promise<AdminServer> {
-  const server = createServer((req, res) => void handle(req, res, src));
+export async function startAdmin(address: AdminAddress, src: AdminSources, opts: AdminOptions = {}): Promise<AdminServer> {
+  const rpc = new RpcRegistry().add(dispatcherMethods(src)).add(src.methods ?? []);
+  if (src.list) rpc.add(listMethods(src.list));
+  const metrics = src.metrics;
+  if (metrics) rpc.add(latencyMethods({ ...src, metrics }));
+  const authorized = bearerCheck(opts.token);
+  const server = createServer((req, res) => {
+    if (authorized !== undefined && !authorized(req)) return refuseUnauthorized(res);
+    handle(req, res, rpc, src).catch((err: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: `internal error: ${String(err)}` });
+      else res.destroy();
+    });
+  });
   server.headersTimeout = 5000;
   server.requestTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
@@ -50,11 +80,12 @@ export async function startAdmin(address: AdminAddress, src: AdminSources, reuse
       reject(new SiplbBindError('SIPLB_ADMIN', `http:${address.host}:${address.port}`, err.code ?? 'EADDRINUSE', { cause: err }));
     });
     // reusePort is Node 22.12+ (config refuses SIPLB_REUSE_PORT before that); @types/node 20 lacks it
-    server.listen({ port: address.port, host: address.host, ...(reusePort ? { reusePort: true } : {}) } as ListenOptions, () => resolve());
+    server.listen({ port: address.port, host: address.host, ...(opts.reusePort === true ? { reusePort: true } : {}) } as ListenOptions, () => resolve());
   });
   const bound = server.address();
   return {
     port: typeof bound === 'object' && bound !== null ? bound.port : address.port,
+    rpc,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
@@ -63,100 +94,27 @@ export async function startAdmin(address: AdminAddress, src: AdminSources, reuse
   };
 }
 
-/**
- * Algorithm 64's overload reports at run time: dispatcher.oclist [set] as Kamailio answers it, and
- * siplb.oc_set_attrs [set, uri, rate, validity ms, seq], Kamailio's ds_oc_set_attrs (a script
- * function there, an RPC here) for a monitor that reads a media server's load.
- */
-function overloadCall(method: string, params: unknown[], src: AdminSources): { result: unknown } | { error: { code: number; message: string } } {
-  const flat = flatten(buildSets(src.records));
-  const invalid = (message: string) => ({ error: { code: -32602, message } });
-  const setId = params[0];
-  if (typeof setId !== 'number' || !Number.isInteger(setId)) return invalid('params[0] must be a set id (an integer)');
-  if (!flat.some((d) => d.setId === setId)) return invalid(`unknown set ${setId}`);
-  if (method === 'dispatcher.oclist') return { result: { SET: setId, TARGETS: ocList(src.states, flat, setId, Date.now()) } };
-  const [, uri, rate, validityMs, seq] = params;
-  if (typeof uri !== 'string') return invalid('params[1] must be a destination URI');
-  if (typeof rate !== 'number' || rate < 0 || rate > 100) return invalid('params[2] must be a rate from 0 to 100');
-  if (typeof validityMs !== 'number') return invalid('params[3] must be a validity in ms');
-  if (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1) return invalid('params[4] must be a sequence number >= 1');
-  if (!flat.some((d) => d.setId === setId && d.uri.toLowerCase() === uri.toLowerCase())) return invalid(`unknown destination ${uri} in set ${setId}`);
-  return { result: { TAKEN: ocSetAttrs(src.states, flat, setId, uri, { rate, validityMs, seq }, Date.now()) } };
-}
-
-/**
- * dispatcher.reload; dispatcher.add [group, address, flags?, priority?, attrs?] and
- * dispatcher.remove [group, address], Kamailio's parameters. A refused change is error 500 with
- * the reason, as Kamailio answers; the list in service stays.
- */
-async function listCall(method: string, params: unknown[], list: ListService): Promise<{ result: unknown } | { error: { code: number; message: string } }> {
-  const invalid = (message: string) => ({ error: { code: -32602, message } });
-  try {
-    if (method === 'dispatcher.reload') return { result: await list.reload('rpc') };
-    const [group, address, flags, priority, attrs] = params;
-    if (typeof group !== 'number' || !Number.isInteger(group) || group < 0) return invalid('params[0] must be a set id (a non-negative integer)');
-    if (typeof address !== 'string' || address === '') return invalid('params[1] must be a destination URI');
-    if (method === 'dispatcher.remove') return { result: await list.remove(group, address) };
-    if (flags !== undefined && (typeof flags !== 'number' || !Number.isInteger(flags))) return invalid('params[2] (flags) must be an integer');
-    if (priority !== undefined && (typeof priority !== 'number' || !Number.isInteger(priority))) return invalid('params[3] (priority) must be an integer');
-    if (attrs !== undefined && typeof attrs !== 'string') return invalid('params[4] (attrs) must be a string');
-    return {
-      result: await list.add({
-        setId: String(group),
-        destination: address,
-        ...(flags !== undefined ? { flags: String(flags) } : {}),
-        ...(priority !== undefined ? { priority: String(priority) } : {}),
-        ...(attrs !== undefined ? { attrs } : {}),
-      }),
-    };
-  } catch (err) {
-    return { error: { code: 500, message: err instanceof Error ? err.message : String(err) } };
-  }
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-  res.end(text);
-}
-
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-async function handle(req: IncomingMessage, res: ServerResponse, src: AdminSources): Promise<void> {
-  const path = (req.url ?? '/').split('?')[0];
-  const list = (): unknown => dispatcherList(src.records, src.states, src.latency, src.bindings);
-  if (req.method === 'GET' && path === '/api/dispatcher/list') return send(res, 200, list());
+async function handle(req: IncomingMessage, res: ServerResponse, rpc: RpcRegistry, src: AdminSources): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://admin');
+  // /metrics (Prometheus) and /api/latency (JSON, HDR text, reset) answer in their own formats
   if (await handleObservability(req, res, src)) return;
-  if (req.method === 'POST' && path === '/RPC') {
+  if (url.pathname === '/RPC') {
+    if (req.method !== 'POST') return sendJson(res, 405, { error: 'JSON-RPC 2.0: use POST /RPC' }, { allow: 'POST' });
     const body = await readBody(req);
-    if (body === undefined) return send(res, 413, { error: `request body over ${MAX_BODY} bytes` });
-    let call: { jsonrpc?: unknown; method?: unknown; id?: unknown; params?: unknown };
+    if (body === undefined) return refuseTooLarge(res);
+    let parsed: unknown;
     try {
-      call = JSON.parse(body) as typeof call;
+      parsed = JSON.parse(body);
     } catch {
-      return send(res, 200, { jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null });
+      return sendJson(res, 200, { jsonrpc: '2.0', error: { code: PARSE_ERROR, message: 'Parse error: the body is not JSON' }, id: null });
     }
-    const id = typeof call.id === 'string' || typeof call.id === 'number' ? call.id : null;
-    if (call.method === 'dispatcher.list') return send(res, 200, { jsonrpc: '2.0', result: list(), id });
-    if (src.list && (call.method === 'dispatcher.reload' || call.method === 'dispatcher.add' || call.method === 'dispatcher.remove')) {
-      const answer = await listCall(call.method, Array.isArray(call.params) ? (call.params as unknown[]) : [], src.list);
-      return send(res, 200, 'error' in answer ? { jsonrpc: '2.0', error: answer.error, id } : { jsonrpc: '2.0', result: answer.result, id });
+    const answer = await rpc.handle(parsed);
+    if (answer === undefined) {
+      res.writeHead(204, { 'cache-control': 'no-store' }); // only notifications: nothing to say (spec §6)
+      return void res.end();
     }
-    if (call.method === 'siplb.latency' && src.metrics) return send(res, 200, { jsonrpc: '2.0', ...(await latencyCall(call.params, { ...src, metrics: src.metrics })), id });
-    if (call.method === 'dispatcher.oclist' || call.method === 'siplb.oc_set_attrs') {
-      const answer = overloadCall(call.method, Array.isArray(call.params) ? (call.params as unknown[]) : [], src);
-      return send(res, 200, 'error' in answer ? { jsonrpc: '2.0', error: answer.error, id } : { jsonrpc: '2.0', result: answer.result, id });
-    }
-    return send(res, 200, { jsonrpc: '2.0', error: { code: -32601, message: `Method not found: ${String(call.method)}` }, id });
+    return sendJson(res, 200, answer);
   }
-  send(res, 404, { error: `no ${req.method ?? ''} ${path}; try GET /api/dispatcher/list` });
+  if (url.pathname.startsWith(REST_PREFIX)) return handleRest(req, res, url, rpc);
+  sendJson(res, 404, { error: `no ${req.method ?? ''} ${url.pathname}; try POST /RPC or GET /api/dispatcher/list` });
 }

@@ -316,23 +316,41 @@ export const sipUri: Parse<string> = (raw, name) => {
   return raw;
 };
 
-/** SIPLB_ADMIN: a loopback host:port for the control channel, or empty for none. */
+/** SIPLB_ADMIN: a host:port for the control channel, or empty for none. */
 export interface AdminAddress {
   readonly host: string;
   readonly port: number;
 }
 
-export const adminAddress: Parse<AdminAddress | undefined> = (raw, name) => {
+const isLoopback = (host: string): boolean => (host.startsWith('127.') && isIPv4(host)) || host === '::1' || host === 'localhost';
+
+/**
+ * SIPLB_ADMIN. Loopback only unless SIPLB_ADMIN_TOKEN (parsed before it, `done.adminToken`) is
+ * set: the channel changes destination states, so anyone who can reach it without a token must
+ * already be on this host.
+ */
+export const adminAddress = (raw: string, name: string, done: { readonly adminToken?: string | undefined } = {}): AdminAddress | undefined => {
   if (raw === '') return undefined;
   const m = HOST_PORT.exec(raw);
   const p = m?.[2] === undefined ? undefined : port(m[2]);
   const host = m?.[1]?.replace(/^\[(.*)\]$/, '$1');
-  if (host === undefined || p === undefined) fail(name, 'host:port (a loopback address), or empty for none', raw);
-  // Until the admin API has authentication (a token), it answers on loopback only.
-  if (!(host.startsWith('127.') && isIPv4(host)) && host !== '::1' && host !== 'localhost') {
-    throw new SiplbConfigError(name, `the control channel has no authentication yet and listens on loopback only (127.0.0.0/8, ::1), got ${JSON.stringify(raw)}`);
+  if (host === undefined || p === undefined) fail(name, 'host:port, or empty for none', raw);
+  if (!isLoopback(host) && done.adminToken === undefined) {
+    throw new SiplbConfigError(name, `${JSON.stringify(raw)} is not a loopback address (127.0.0.0/8, ::1); set SIPLB_ADMIN_TOKEN to listen there`);
   }
   return Object.freeze({ host, port: p });
+};
+
+/**
+ * SIPLB_ADMIN_TOKEN: the bearer token every admin request must carry, or empty for none. At least
+ * 16 visible ASCII characters (RFC 6750 b64token is narrower; anything a header can carry is
+ * taken). The message never repeats the value: it is a secret.
+ */
+export const adminToken: Parse<string | undefined> = (raw, name) => {
+  if (raw === '') return undefined;
+  if (!/^[\x21-\x7e]+$/.test(raw)) throw new SiplbConfigError(name, 'expected visible ASCII characters without spaces (the value is not shown)');
+  if (raw.length < 16 || raw.length > 1024) throw new SiplbConfigError(name, `expected 16 to 1024 characters, got ${raw.length} (the value is not shown)`);
+  return raw;
 };
 
 const REGISTER_SETS_ACCEPTS = 'comma-separated set=user@host pairs, e.g. 10=media@lb.example.com';

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { SiplbConfigError } from '../errors.js';
 import {
   adminAddress,
+  adminToken,
   advertise,
   bitmask,
   bool,
@@ -278,10 +279,15 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
     description: 'Weight of the old value in the latency estimate, in thousandths (ds_latency_estimator_alpha): estimate = estimate * alpha/1000 + sample * (1 - alpha/1000).',
     parse: intIn(0, 1000),
   },
+  adminToken: {
+    name: 'SIPLB_ADMIN_TOKEN', type: 'text, 16-1024 chars, or empty', default: '',
+    description: 'Bearer token the control channel requires on every request (Authorization: Bearer ...); `siplb ctl` sends it. Required for a non-loopback SIPLB_ADMIN. Empty = none.',
+    parse: adminToken,
+  },
   admin: {
     name: 'SIPLB_ADMIN', type: 'host:port or empty', default: '127.0.0.1:5081',
-    description: 'Loopback address of the local control channel that `siplb ctl` talks to; empty = none.',
-    parse: adminAddress,
+    description: 'Address of the control channel (JSON-RPC, REST) that `siplb ctl` talks to; loopback unless SIPLB_ADMIN_TOKEN is set; empty = none.',
+    parse: (raw, name, done) => adminAddress(raw, name, done),
   },
   registerSets: {
     name: 'SIPLB_REGISTER_SETS', type: 'set=user@host,...', default: '',

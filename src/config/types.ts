@@ -116,7 +116,9 @@ export interface SiplbConfig {
   readonly registerMinExpires: number;
   /** SIPLB_REGISTER_MAX_EXPIRES, s. */
   readonly registerMaxExpires: number;
-  /** SIPLB_ADMIN: the local control channel's address; undefined = none. */
+  /** SIPLB_ADMIN_TOKEN: required as a bearer token on every admin request when set. */
+  readonly adminToken: string | undefined;
+  /** SIPLB_ADMIN: the control channel's address; undefined = none. */
   readonly admin: AdminAddress | undefined;
   /** SIPLB_NO_DEST_CODE: status sent when no destination is left. */
   readonly noDestCode: number;

@@ -36,6 +36,8 @@ export interface ProbeWorkerInit {
   bindings?: SharedArrayBuffer;
   /** The data path is up: ping from the start (a replacement of a dead probe worker). Else wait for 'go'. */
   go?: boolean;
+  /** dispatcher.ping_active as the operator left it (a replacement worker keeps it); absent = on. */
+  active?: boolean;
 }
 
 export type ProbeRequest =
@@ -134,6 +136,7 @@ const prober = new Prober(
   },
   { send: (bytes, address, sendPort, socket) => void rings.send(bytes, address, sendPort, socket) },
 );
+prober.active = init.active !== false;
 
 const registrations =
   bindings === undefined

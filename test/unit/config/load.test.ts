@@ -56,6 +56,7 @@ describe('loadConfig defaults', () => {
       probingMode: 3,
       pingLatencyStats: true,
       latencyEstimatorAlpha: 900,
+      adminToken: undefined,
       admin: { host: '127.0.0.1', port: 5081 },
       registerSets: new Map(),
       registerAllow: { text: '', blocks: [] },

@@ -105,6 +105,8 @@ const good: Array<[string, string, keyof SiplbConfig, unknown]> = [
   ['SIPLB_ADMIN', '127.0.0.2:6000', 'admin', { host: '127.0.0.2', port: 6000 }],
   ['SIPLB_ADMIN', '[::1]:6000', 'admin', { host: '::1', port: 6000 }],
   ['SIPLB_ADMIN', '', 'admin', undefined],
+  ['SIPLB_ADMIN_TOKEN', 'abcdefghijklmnop', 'adminToken', 'abcdefghijklmnop'],
+  ['SIPLB_ADMIN_TOKEN', '', 'adminToken', undefined],
   ['SIPLB_REGISTER_SETS', '10=Media@LB.example.com, 11=sip:conf@lb.example.com', 'registerSets', new Map([['media@lb.example.com', 10], ['conf@lb.example.com', 11]])],
   ['SIPLB_REGISTER_ALLOW', '10.0.0.0/8', 'registerAllow', { text: '10.0.0.0/8', blocks: [{ v6: false, prefix: 8, words: [0, 0, 0, 0x0a000000] }] }],
   ['SIPLB_REGISTER_MAX', '8', 'registerMax', 8],
@@ -136,7 +138,9 @@ const bad: Array<[string, string, string]> = [
   ['SIPLB_DS_PING_REPLY_CODES', 'code=99', 'class=N and code=NNN'],
   ['SIPLB_DS_PING_LATENCY_STATS', 'maybe', 'got "maybe"'],
   ['SIPLB_DS_LATENCY_ESTIMATOR_ALPHA', '1001', 'from 0 to 1000'],
-  ['SIPLB_ADMIN', '0.0.0.0:5081', 'loopback only'],
+  ['SIPLB_ADMIN', '0.0.0.0:5081', 'is not a loopback address (127.0.0.0/8, ::1); set SIPLB_ADMIN_TOKEN to listen there'],
+  ['SIPLB_ADMIN_TOKEN', 'short-token', 'expected 16 to 1024 characters, got 11 (the value is not shown)'],
+  ['SIPLB_ADMIN_TOKEN', 'has a space inside it', 'visible ASCII characters without spaces'],
   ['SIPLB_ADMIN', '127.0.0.1', 'host:port'],
   ['SIPLB_REGISTER_SETS', 'media@lb.example.com', 'set=user@host'],
   ['SIPLB_REGISTER_SETS', '10=a@b,11=A@B', 'listed twice'],
@@ -266,6 +270,12 @@ describe('SIPLB_* values', () => {
     withGood.add('SIPLB_FAILOVER_CODES');
     expect(names.filter((n) => !withGood.has(n))).toEqual([]);
     expect(names.filter((n) => !withBad.has(n))).toEqual([]);
+  });
+
+  it('takes a non-loopback SIPLB_ADMIN with SIPLB_ADMIN_TOKEN, and never repeats the token', () => {
+    expect(loadConfig({ SIPLB_ADMIN: '0.0.0.0:5081', SIPLB_ADMIN_TOKEN: 'x'.repeat(16) }).admin).toEqual({ host: '0.0.0.0', port: 5081 });
+    expect(errorOf({ SIPLB_ADMIN: '192.0.2.1:5081' }).message).toBe('SIPLB_ADMIN: "192.0.2.1:5081" is not a loopback address (127.0.0.0/8, ::1); set SIPLB_ADMIN_TOKEN to listen there');
+    expect(errorOf({ SIPLB_ADMIN_TOKEN: 'secret-secret' }).message).not.toContain('secret');
   });
 
   it('refuses SIPLB_T2 below SIPLB_T1', () => {
