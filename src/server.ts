@@ -18,7 +18,10 @@ import { flatten } from './proxy/targets.js';
 import { Latency, nowMicros } from './proxy/latency.js';
 import { OVERLOAD_WINDOW_MS, SharedDelay } from './proxy/overload.js';
 import { warmUp } from './proxy/warmup.js';
-import type { DispatchWorkerInit, WorkerStats } from './proxy/worker.js';
+import type { DispatchWorkerInit, WorkerRequest, WorkerStats } from './proxy/worker.js';
+import { compileRoutes } from './dispatch/routes.js';
+import type { RoutesConfig } from './config/routes.js';
+import { routesAnswer, sumRouteHits, type RoutesAnswer } from './admin/routes.js';
 import type { ProbeCounters } from './probe/prober.js';
 import type { RegistrationCounters } from './probe/registrations.js';
 import type { ProbeRequest, ProbeStats, ProbeWarning, ProbeWorkerInit } from './probe/worker.js';
@@ -65,6 +68,8 @@ export interface Stats {
   workers: Array<WorkerRingState & { received: number; wakeups: number; egressDrops: number; replied: boolean; send: 'direct' | 'ring' | 'unknown' }>;
   /** Destination events (src/events/): dst-down/dst-up seen, webhook and command outcomes. */
   events: EventStats;
+  /** New requests each routing rule took (SIPLB_ROUTES order, the default rule last), all threads. */
+  routeHits: number[];
 }
 
 export interface Server {
@@ -72,6 +77,13 @@ export interface Server {
   readonly records: readonly DestinationRecord[];
   readonly states: DestTable;
   stats(): Promise<Stats>;
+  /** The routing rules in service (SIPLB_ROUTES), for `siplb.routes`. */
+  readonly routes: RoutesConfig | undefined;
+  /**
+   * Puts routing rules already checked (parseRoutes/compileRoutes, off the data path) in service in
+   * every thread at once: one control message per worker. Hit counts start again from zero.
+   */
+  setRoutes(routes: RoutesConfig | undefined): void;
   /** New INVITEs get 503; resolves when no transaction is pending or after `timeoutMs`. */
   drain(timeoutMs: number): Promise<void>;
   /** Test hook only (src/cli/test-hooks.ts): terminates dispatch worker `index`, which the pool replaces. */
@@ -132,10 +144,20 @@ export function warnIfNoDestination(config: SiplbConfig, records: readonly Desti
   });
 }
 
+/** A rule that routes to a set the list has no destination in: its requests get SIPLB_NO_DEST_CODE. */
+export function warnRoutesWithoutDestination(routes: RoutesConfig | undefined, records: readonly DestinationRecord[], config: SiplbConfig, log: Log): void {
+  routes?.rules.forEach((r, i) => {
+    if (r.reject !== undefined || records.some((d) => d.setId === (r.set ?? config.set))) return;
+    log.warn(`${routes.file}: rule ${i + 1}${r.name ? ` (${r.name})` : ''} routes to set ${r.set ?? config.set}, which has no destination in the list: its requests will be answered ${config.noDestCode} ${config.noDestReason}`);
+  });
+}
+
 export async function startServer(config: SiplbConfig, log: Log): Promise<Server> {
   gcMillis(); // GC time counts from the start
   const records = await loadDestinations(config, log);
   warnIfNoDestination(config, records, log);
+  warnRoutesWithoutDestination(config.routes, records, config, log);
+  let routes = config.routes;
   // Registration-based destinations take the slots after the list's (all vacant at start).
   const registerSlots = config.registerSets.size > 0 ? config.registerMax : 0;
   const bindings = registerSlots > 0 ? new BindingTable(BindingTable.create(registerSlots)) : undefined;
@@ -286,7 +308,8 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       probe.postAll({ type: 'go' } satisfies ProbeRequest);
       probe.init = { ...(probe.init as ProbeWorkerInit), go: true }; // a replacement starts pinging at once
     }
-    if (config.admin !== undefined) admin = await startAdmin(config.admin, { records, states, latency: config.pingLatencyStats, ...(bindings ? { bindings } : {}) }, config.reusePort);
+    const routesNow = async (): Promise<RoutesAnswer> => routesAnswer(routes, config, (await stats()).routeHits);
+    if (config.admin !== undefined) admin = await startAdmin(config.admin, { records, states, latency: config.pingLatencyStats, routes: routesNow, ...(bindings ? { bindings } : {}) }, config.reusePort);
   } catch (err) {
     clearInterval(ticker);
     clearInterval(idleGc);
@@ -359,6 +382,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
         return { ...r, received: w?.rings.received ?? 0, wakeups: w?.rings.wakeups ?? 0, egressDrops: w?.rings.dropped ?? 0, replied: w !== undefined, send: w?.send ?? 'unknown' };
       }),
       events: events.stats(),
+      routeHits: sumRouteHits([...(inline ? [inline.selector.hits] : []), ...ws.map((w) => w.routeHits)], routes?.rules.length ?? 0),
     };
   };
 
@@ -367,6 +391,14 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     records,
     states,
     stats,
+    get routes() {
+      return routes;
+    },
+    setRoutes(next) {
+      routes = next;
+      inline?.setRoutes(next === undefined ? undefined : compileRoutes(next, next.file));
+      pool?.postAll({ type: 'routes', routes: next } satisfies WorkerRequest);
+    },
     terminateWorker: (index) => pool?.terminate(index) ?? false,
     async drain(timeoutMs) {
       inline?.drain();

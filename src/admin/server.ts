@@ -11,6 +11,7 @@ import { SiplbBindError } from '../errors.js';
 import type { DestTable } from '../shared/dest-table.js';
 import type { BindingTable } from '../shared/binding-table.js';
 import { dispatcherList } from './dispatcher-list.js';
+import type { RoutesAnswer } from './routes.js';
 import { buildSets } from '../dispatch/sets.js';
 import { ocList, ocSetAttrs } from '../dispatch/overload-control.js';
 import { flatten } from '../proxy/targets.js';
@@ -20,6 +21,8 @@ export interface AdminSources {
   readonly states: DestTable;
   readonly latency: boolean;
   readonly bindings?: BindingTable;
+  /** `siplb.routes` and GET /api/routes: the routing rules with their hit counts (admin/routes.ts). */
+  readonly routes?: () => Promise<RoutesAnswer>;
 }
 
 /** Requests larger than this are refused (413): the channel takes commands, not uploads. */
@@ -98,6 +101,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, src: AdminSourc
   const path = (req.url ?? '/').split('?')[0];
   const list = (): unknown => dispatcherList(src.records, src.states, src.latency, src.bindings);
   if (req.method === 'GET' && path === '/api/dispatcher/list') return send(res, 200, list());
+  if (req.method === 'GET' && path === '/api/routes' && src.routes) return send(res, 200, await src.routes());
   if (req.method === 'POST' && path === '/RPC') {
     const body = await readBody(req);
     if (body === undefined) return send(res, 413, { error: `request body over ${MAX_BODY} bytes` });
@@ -109,6 +113,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, src: AdminSourc
     }
     const id = typeof call.id === 'string' || typeof call.id === 'number' ? call.id : null;
     if (call.method === 'dispatcher.list') return send(res, 200, { jsonrpc: '2.0', result: list(), id });
+    if (call.method === 'siplb.routes' && src.routes) return send(res, 200, { jsonrpc: '2.0', result: await src.routes(), id });
     if (call.method === 'dispatcher.oclist' || call.method === 'siplb.oc_set_attrs') {
       const answer = overloadCall(call.method, Array.isArray(call.params) ? (call.params as unknown[]) : [], src);
       return send(res, 200, 'error' in answer ? { jsonrpc: '2.0', error: answer.error, id } : { jsonrpc: '2.0', result: answer.result, id });

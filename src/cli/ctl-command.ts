@@ -7,8 +7,9 @@ import { SCHEMA } from '../config/schema.js';
 import { SiplbCtlError, SiplbUsageError } from '../errors.js';
 import type { DispatcherList } from '../admin/dispatcher-list.js';
 import { EXIT_OK, type CliIo } from './io.js';
+import { CTL_ROUTES_HELP, ctlRoutes } from './ctl-routes.js';
 
-export const CTL_USAGE = 'ctl list [--json]';
+export const CTL_USAGE = 'ctl list|routes [--json]';
 
 const CTL_HELP = `Usage: siplb ${CTL_USAGE}
 
@@ -16,6 +17,7 @@ Ask the running siplb on SIPLB_ADMIN (default ${SCHEMA.admin.default}) and print
   list    one line per destination: set, URI, state letters (AP active and probed,
           TP trying, IP inactive, DX disabled...), priority, keepalive round trip
           (average and estimate, ms; timeouts), active calls, attrs
+${CTL_ROUTES_HELP}
 
 Options:
   --json      print the answer as JSON (Kamailio's dispatcher.list shape)
@@ -32,13 +34,18 @@ export async function ctlCommand(args: readonly string[], io: CliIo, env: NodeJS
   const unknown = rest.find((a) => a.startsWith('-'));
   if (unknown !== undefined) throw new SiplbUsageError(`ctl: unknown option '${unknown}'`);
   const [command, ...extra] = rest;
+  if (command === 'routes') return ctlRoutes(extra, json, io, ctlAddress(env), get);
   if (command !== 'list') throw new SiplbUsageError(command === undefined ? `ctl: no command; usage: siplb ${CTL_USAGE}` : `ctl: unknown command '${command}'; usage: siplb ${CTL_USAGE}`);
   if (extra.length > 0) throw new SiplbUsageError(`ctl list takes no arguments: got '${extra[0]}'`);
-  const address = adminAddress(env.SIPLB_ADMIN ?? SCHEMA.admin.default, 'SIPLB_ADMIN');
-  if (address === undefined) throw new SiplbUsageError('ctl: SIPLB_ADMIN is empty, so there is no control channel to ask');
-  const list = (await get(address, '/api/dispatcher/list')) as DispatcherList;
+  const list = (await get(ctlAddress(env), '/api/dispatcher/list')) as DispatcherList;
   io.stdout(json ? `${JSON.stringify(list, null, 2)}\n` : formatList(list));
   return EXIT_OK;
+}
+
+function ctlAddress(env: NodeJS.ProcessEnv): AdminAddress {
+  const address = adminAddress(env.SIPLB_ADMIN ?? SCHEMA.admin.default, 'SIPLB_ADMIN');
+  if (address === undefined) throw new SiplbUsageError('ctl: SIPLB_ADMIN is empty, so there is no control channel to ask');
+  return address;
 }
 
 function get(a: AdminAddress, path: string): Promise<unknown> {

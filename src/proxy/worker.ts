@@ -6,6 +6,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { reviveConfig } from '../config/load.js';
 import type { SiplbConfig } from '../config/types.js';
 import type { DestinationRecord } from '../dispatch/list-file.js';
+import { compileRoutes } from '../dispatch/routes.js';
+import type { RoutesConfig } from '../config/routes.js';
 import { READY, isRingWorkerData } from '../shared/worker-protocol.js';
 import { attachRings, type AttachedRings, type RingStats } from '../transport/worker-side.js';
 import { coreConfig } from './core-config.js';
@@ -40,7 +42,8 @@ export interface RegisterMessage {
   socket: number;
 }
 
-export type WorkerRequest = { type: 'stats'; id: number } | { type: 'drain' };
+/** `routes`: new routing rules, already checked by the main thread (compileRoutes); undefined = none. */
+export type WorkerRequest = { type: 'stats'; id: number } | { type: 'drain' } | { type: 'routes'; routes: RoutesConfig | undefined };
 
 export interface WorkerStats {
   type: 'stats';
@@ -62,6 +65,8 @@ export interface WorkerStats {
   sendErrors: number;
   /** The overload guard now: share refused (0-1) and the last queueing delay sampled (ms). */
   overload: { shed: number; delayMs: number };
+  /** Requests each routing rule took here, the default rule last (TargetSelector.hits). */
+  routeHits: Float64Array;
 }
 
 if (!parentPort || !isRingWorkerData(workerData)) throw new Error('src/proxy/worker.ts runs as a dispatch worker thread');
@@ -118,6 +123,7 @@ collectWhenIdle(() => core.held, () => rings.stats.received);
 
 port.on('message', (msg: WorkerRequest) => {
   if (msg.type === 'drain') core.drain();
+  else if (msg.type === 'routes') core.setRoutes(msg.routes === undefined ? undefined : compileRoutes(msg.routes, msg.routes.file));
   else if (msg.type === 'stats') {
     const reply: WorkerStats = {
       type: 'stats',
@@ -133,6 +139,7 @@ port.on('message', (msg: WorkerRequest) => {
       sent: direct?.sent ?? 0,
       sendErrors: direct?.errors ?? 0,
       overload: { shed: core.overload.shed, delayMs: core.overload.delayMs },
+      routeHits: core.selector.hits,
     };
     port.postMessage(reply);
   }
