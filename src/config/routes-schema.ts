@@ -25,7 +25,6 @@ const HEADER: JsonSchema = {
 
 export const ROUTES_SCHEMA: JsonSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://github.com/siplb/siplb/routes.schema.json',
   title: 'siplb routing rules (SIPLB_ROUTES)',
   description: 'Rules tried in order for each new request; the first whose match holds chooses the set, algorithm and options, or rejects. No match: SIPLB_SET and SIPLB_ALG with their options.',
   type: 'object',

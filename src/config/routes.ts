@@ -96,12 +96,19 @@ export function parseRoutes(input: unknown, file: string, opts: RoutesOptions = 
   const problem = checkSchema(doc, ROUTES_SCHEMA);
   if (problem) {
     const [top, index, ...rest] = problem.path;
-    if (top === 'rules' && typeof index === 'number') fail(ruleLabel(doc, index), `${rest.join('.') || 'the rule'}: ${problem.message}`);
-    fail('', `${problem.path.join('.') || 'the file'}: ${problem.message}`);
+    if (top === 'rules' && typeof index === 'number') fail(ruleLabel(doc, index), `${fieldPath(rest) || 'the rule'}: ${problem.message}`);
+    fail('', `${fieldPath(problem.path) || 'the file'}: ${problem.message}`);
   }
   const raw = (doc as { rules: Record<string, unknown>[] }).rules;
   const rules = raw.map((r, i) => normaliseRule(r, (field, why) => fail(ruleLabel(doc, i), `${field}: ${why}`), opts));
   return { file, rules };
+}
+
+/** `match.method (item 2)`: list items counted from 1, as rules are. */
+function fieldPath(path: readonly (string | number)[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? ` (item ${p + 1})` : `${out === '' ? '' : '.'}${p}`;
+  return out;
 }
 
 function ruleLabel(doc: unknown, index: number): string {
@@ -138,11 +145,11 @@ function normaliseRule(r: Record<string, unknown>, fail: Fail, opts: RoutesOptio
   }
   match.header?.forEach((h, i) => {
     const e = regexError(h.regex);
-    if (e !== undefined) fail(`match.header${m.header === h ? '' : `.${i}`}.regex`, e);
+    if (e !== undefined) fail(m.header === h ? 'match.header.regex' : `match.header (item ${i + 1}).regex`, e);
   });
   match.source?.forEach((s, i) => {
     const parsed = parseCidrList(s);
-    if ('error' in parsed) fail(`match.source${m.source === s ? '' : `.${i}`}`, parsed.error);
+    if ('error' in parsed) fail(`match.source${m.source === s ? '' : ` (item ${i + 1})`}`, parsed.error);
   });
   const rule = { ...r, match } as RouteRuleSpec;
   if (rule.reject !== undefined) {
