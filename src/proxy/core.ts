@@ -93,6 +93,8 @@ export class ProxyCore implements StatefulHost {
    * next request. Calls under way keep the destinations their rule chose.
    */
   setRoutes(routes: CompiledRoutes | undefined): void {
+    const forks = routes?.config.rules.some((r) => r.reject === undefined && (r.alg ?? this.config.alg) === 12);
+    if (forks === true && this.config.mode !== 'stateful') throw new RangeError('dispatcher algorithm 12 (parallel forking) needs SIPLB_MODE=stateful');
     this.selector.setRoutes(routes);
     this.#checkAlgorithms();
   }
