@@ -87,6 +87,11 @@ describe('routing rules files that are accepted', () => {
     expect(r.rules[4]!.match.header).toEqual([{ name: 'X-Tenant', regex: '^b(-|$)' }]);
   });
 
+  it('the README shows this example as it is', () => {
+    const body = readFileSync(join(fixtures, 'example.yaml'), 'utf8').split('\n').slice(2).join('\n');
+    expect(readFileSync(join(root, 'README.md'), 'utf8')).toContain(body);
+  });
+
   it('routes.schema.json at the package root is ROUTES_SCHEMA (regenerate it from dist/src/config/routes-schema.js)', () => {
     expect(JSON.parse(readFileSync(join(root, 'routes.schema.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(ROUTES_SCHEMA)));
   });
