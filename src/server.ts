@@ -18,6 +18,9 @@ import { OVERLOAD_WINDOW_MS, SharedDelay } from './proxy/overload.js';
 import { warmUp } from './proxy/warmup.js';
 import type { DispatchWorkerInit, WorkerRequest, WorkerStats, WorkerStatsMessage } from './proxy/worker.js';
 import { unpackStats } from './shared/stats-codec.js';
+import { compileRoutes } from './dispatch/routes.js';
+import type { RoutesConfig } from './config/routes.js';
+import { routesAnswer, sumRouteHits, type RoutesAnswer } from './admin/routes.js';
 import type { ProbeCounters } from './probe/prober.js';
 import type { RegistrationCounters } from './probe/registrations.js';
 import type { ProbeRequest, ProbeStats, ProbeWarning, ProbeWorkerInit } from './probe/worker.js';
@@ -64,6 +67,8 @@ export interface Stats {
   workers: Array<WorkerRingState & { received: number; wakeups: number; egressDrops: number; replied: boolean; send: 'direct' | 'ring' | 'unknown' }>;
   /** Destination events (src/events/): dst-down/dst-up seen, webhook and command outcomes. */
   events: EventStats;
+  /** New requests each routing rule took (SIPLB_ROUTES order, the default rule last), all threads. */
+  routeHits: number[];
 }
 
 export interface Server {
@@ -78,6 +83,13 @@ export interface Server {
   latency(): Promise<LatencySnapshot>;
   /** Every thread and the probe worker start their latency histograms afresh. */
   resetLatency(): void;
+  /** The routing rules in service (SIPLB_ROUTES), for `siplb.routes`. */
+  readonly routes: RoutesConfig | undefined;
+  /**
+   * Puts routing rules already checked (parseRoutes/compileRoutes, off the data path) in service in
+   * every thread at once: one control message per worker. Hit counts start again from zero.
+   */
+  setRoutes(routes: RoutesConfig | undefined): void;
   /** New INVITEs get 503; resolves when no transaction is pending or after `timeoutMs`. */
   drain(timeoutMs: number): Promise<void>;
   /** Test hook only (src/cli/test-hooks.ts): terminates dispatch worker `index`, which the pool replaces. */
@@ -113,10 +125,20 @@ export function warnIfNoDestination(config: SiplbConfig, records: readonly Desti
   });
 }
 
+/** A rule that routes to a set the list has no destination in: its requests get SIPLB_NO_DEST_CODE. */
+export function warnRoutesWithoutDestination(routes: RoutesConfig | undefined, records: readonly DestinationRecord[], config: SiplbConfig, log: Log): void {
+  routes?.rules.forEach((r, i) => {
+    if (r.reject !== undefined || records.some((d) => d.setId === (r.set ?? config.set))) return;
+    log.warn(`${routes.file}: rule ${i + 1}${r.name ? ` (${r.name})` : ''} routes to set ${r.set ?? config.set}, which has no destination in the list: its requests will be answered ${config.noDestCode} ${config.noDestReason}`);
+  });
+}
+
 export async function startServer(config: SiplbConfig, log: Log): Promise<Server> {
   gcMillis(); // GC time counts from the start
   const loaded = await loadDestinations(config, log);
   warnIfNoDestination(config, loaded, log);
+  warnRoutesWithoutDestination(config.routes, loaded, config, log);
+  let routes = config.routes;
   // The table: the list's entries (SIPLB_MAX_DESTINATIONS, the free ones vacant until a reload
   // takes them), then the registration-based destinations' slots (all vacant at start).
   const registerSlots = config.registerSets.size > 0 ? config.registerMax : 0;
@@ -274,6 +296,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       probe.postAll({ type: 'go' } satisfies ProbeRequest);
       probe.init = { ...(probe.init as ProbeWorkerInit), go: true }; // a replacement starts pinging at once
     }
+    const routesNow = async (): Promise<RoutesAnswer> => routesAnswer(routes, config, (await stats()).routeHits);
     pushList = async (next) => {
       const copy = [...next];
       inline?.reloadList(copy, targetsFrom(copy, config.listen));
@@ -296,6 +319,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
         stats: () => stats(),
         list,
         metrics: { stats: () => stats(), latency: () => latencySnapshot(), resetLatency: () => resetLatency() },
+        methods: new Map([['siplb.routes', { readOnly: true, summary: 'the routing rules (SIPLB_ROUTES) with their hit counts, the default rule last', handler: () => routesNow() }]]),
         pingActive: (set) => {
           const was = pingActive;
           if (set !== undefined) {
@@ -380,6 +404,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
         return { ...r, received: w?.rings.received ?? 0, wakeups: w?.rings.wakeups ?? 0, egressDrops: w?.rings.dropped ?? 0, replied: w !== undefined, send: w?.send ?? 'unknown' };
       }),
       events: events.stats(),
+      routeHits: sumRouteHits([...(inline ? [inline.selector.hits] : []), ...ws.map((w) => w.routeHits)], routes?.rules.length ?? 0),
     };
   };
 
@@ -412,6 +437,14 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     stats,
     latency: latencySnapshot,
     resetLatency,
+    get routes() {
+      return routes;
+    },
+    setRoutes(next) {
+      routes = next;
+      inline?.setRoutes(next === undefined ? undefined : compileRoutes(next, next.file));
+      pool?.postAll({ type: 'routes', routes: next } satisfies WorkerRequest);
+    },
     terminateWorker: (index) => pool?.terminate(index) ?? false,
     async drain(timeoutMs) {
       inline?.drain();

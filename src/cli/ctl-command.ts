@@ -12,6 +12,7 @@ import { pingActiveCommand } from './ctl/ping-active.js';
 import { setStateCommand } from './ctl/set-state.js';
 import { statsCommand } from './ctl/stats.js';
 import { latencyCommand } from './ctl/latency.js';
+import { routesCommand } from './ctl/routes.js';
 import { addCommand, reloadCommand, removeCommand } from './ctl/reload.js';
 import { EXIT_OK, type CliIo } from './io.js';
 
@@ -28,6 +29,7 @@ export const COMMANDS: ReadonlyMap<string, CtlCommand> = new Map([
   ['add', addCommand],
   ['remove', removeCommand],
   ['latency', latencyCommand],
+  ['routes', routesCommand],
 ]);
 
 export const CTL_USAGE = `ctl <${[...COMMANDS.keys()].join('|')}> [--json]`;

@@ -29,6 +29,7 @@ import {
   type ListenAddress,
 } from './parse.js';
 import { defaultListFile, listFile } from './paths.js';
+import { routesFile } from './routes.js';
 import {
   ALGORITHMS,
   DS_FLAG_FAILOVER,
@@ -168,6 +169,11 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
       }
       return mode;
     },
+  },
+  routes: {
+    name: 'SIPLB_ROUTES', type: 'path to .yaml, .yml or .json, or empty', default: '',
+    description: 'Routing rules file: the first rule whose match (method, Request-URI user prefix or regex, domain, source CIDR, header) holds picks the set, algorithm and options, or rejects; no match = SIPLB_SET and SIPLB_ALG. Empty = no rules.',
+    parse: (raw, name, done) => routesFile(raw, name, { ...(done.mode ? { mode: done.mode } : {}), ...(done.alg !== undefined ? { alg: done.alg } : {}) }),
   },
   workers: {
     name: 'SIPLB_WORKERS', type: 'integer 0-64', default: '0',

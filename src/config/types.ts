@@ -2,6 +2,7 @@
 // applied, deep-frozen by loadConfig(). Workers get it at start; nothing reads the environment later.
 import type { AdminAddress, AdvertiseAddress, FailoverCodes, ListenAddress, ReplyCodes } from './parse.js';
 import type { CidrList } from '../shared/cidr.js';
+import type { RoutesConfig } from './routes.js';
 
 export type { AdminAddress, AdvertiseAddress, FailoverCodes, ListenAddress, ReplyCodes } from './parse.js';
 
@@ -64,6 +65,8 @@ export interface SiplbConfig {
   readonly dsHashInitExpire: number;
   /** SIPLB_MODE: transaction-stateful or stateless forwarding. */
   readonly mode: ProxyMode;
+  /** SIPLB_ROUTES: the routing rules, read and checked at load; undefined = none (SIPLB_SET, SIPLB_ALG for all). */
+  readonly routes: RoutesConfig | undefined;
   /** SIPLB_WORKERS: dispatch worker threads; 0 = dispatch inline on the main thread. */
   readonly workers: number;
   /** SIPLB_WORKER_SEND: how dispatch workers send. */

@@ -8,6 +8,7 @@ import type { DestinationRecord } from '../dispatch/list-file.js';
 import type { CidrList } from '../shared/cidr.js';
 import { parseStateArg } from '../shared/dest-state.js';
 import { targetsFrom } from './targets.js';
+import { compileRoutes, type CompiledRoutes } from '../dispatch/routes.js';
 import type { RouteTarget } from './types.js';
 
 export interface CoreConfig {
@@ -20,6 +21,8 @@ export interface CoreConfig {
   readonly useDefault: boolean;
   readonly hashMode: 'rehash' | 'kamailio';
   readonly hashTemplate: string;
+  /** SIPLB_ROUTES compiled in this thread (regexes cannot cross threads); undefined = no rules. */
+  readonly routes: CompiledRoutes | undefined;
   /** SIPLB_DS_HASH_EXPIRE and SIPLB_DS_HASH_INITEXPIRE, in ms (algorithm 10's call tracking). */
   readonly dsHashExpire: number;
   readonly dsHashInitExpire: number;
@@ -81,6 +84,7 @@ export function coreConfig(c: SiplbConfig, records: readonly DestinationRecord[]
     useDefault: c.useDefault,
     hashMode: c.hashMode,
     hashTemplate: c.hashTemplate,
+    routes: c.routes === undefined ? undefined : compileRoutes(c.routes, c.routes.file),
     dsHashExpire: c.dsHashExpire * 1000,
     dsHashInitExpire: c.dsHashInitExpire * 1000,
     recordRoute: c.recordRoute,

@@ -23,6 +23,7 @@ import { aorOf } from '../sip/aor.js';
 import { C, Counters } from './counters.js';
 import type { DestTable } from '../shared/dest-table.js';
 import { TargetSelector } from './targets.js';
+import type { CompiledRoutes } from '../dispatch/routes.js';
 import { OverloadGuard, ShedMemory, type DelaySample } from './overload.js';
 import { RouteCache } from './route-cache.js';
 import { analyseRoutes, nextHop, type HostPort, type RouteInfo } from './routing.js';
@@ -39,8 +40,8 @@ export class ProxyCore implements StatefulHost {
   readonly parser: SipParser = createParser();
   readonly timers: TimerWheel;
   readonly selector: TargetSelector;
-  /** Algorithm 10's call tracking (call-load.ts); undefined under the other algorithms. */
-  readonly callLoad: CallLoad | undefined;
+  /** Algorithm 10's call tracking (call-load.ts); undefined while no rule and not SIPLB_ALG uses 10. */
+  callLoad: CallLoad | undefined;
   /** The MAC keys of what we sign into messages (token, stateless branch, local To tag). */
   readonly keys: ProxyKeys;
   readonly #stateful: StatefulEngine | undefined;
@@ -57,6 +58,7 @@ export class ProxyCore implements StatefulHost {
   readonly #overloadHeaders: string[] | undefined;
   readonly #shed: ShedMemory;
   #draining = false;
+  readonly #states: DestTable;
   /** Arrival time of the datagram being handled (0 inside timers): tags the sends it causes. */
   #origin = 0;
 
@@ -84,17 +86,37 @@ export class ProxyCore implements StatefulHost {
     this.#overloadHeaders = config.overloadRetryAfter > 0 ? [`Retry-After: ${config.overloadRetryAfter}`] : undefined;
     this.#shed = new ShedMemory(64 * config.t1);
     this.#routes = new RouteCache(64 * config.t1, config.maxTransactions);
-    this.selector = new TargetSelector(config, states, now, bindings);
-    this.callLoad = config.alg === 10 ? new CallLoad(states, config.dsHashExpire, config.dsHashInitExpire, now(), () => this.counters.inc(C.call_load_expired)) : undefined;
+    this.#states = states;
+    this.selector = new TargetSelector(config, states, now, bindings, config.routes);
+    this.#checkAlgorithms();
     this.keys = deriveKeys(config.rrSecret);
     this.#isOurs = routeMatcher(config.ours);
     this.#allowed = config.allow.blocks.length > 0 ? cidrMatcher(config.allow) : undefined;
     this.#registerAllowed = config.registerAors.size > 0 ? cidrMatcher(config.registerAllow) : undefined;
     this.#scanners = config.scannerUserAgents;
+    if (config.mode === 'stateful') this.#stateful = new StatefulEngine(this);
+  }
+
+  /**
+   * New routing rules (a reload, checked off the data path by compileRoutes): in service from the
+   * next request. Calls under way keep the destinations their rule chose.
+   */
+  setRoutes(routes: CompiledRoutes | undefined): void {
+    const forks = routes?.config.rules.some((r) => r.reject === undefined && (r.alg ?? this.config.alg) === 12);
+    if (forks === true && this.config.mode !== 'stateful') throw new RangeError('dispatcher algorithm 12 (parallel forking) needs SIPLB_MODE=stateful');
+    this.selector.setRoutes(routes);
+    this.#checkAlgorithms();
+  }
+
+  #checkAlgorithms(): void {
+    const algs = this.selector.algorithms;
     // forking needs a client transaction per branch (RFC 3261 16.7); loadConfig refuses the pair,
     // and a core built by hand must not quietly send a forked request to one destination
-    if (config.alg === 12 && config.mode !== 'stateful') throw new RangeError('dispatcher algorithm 12 (parallel forking) needs SIPLB_MODE=stateful');
-    if (config.mode === 'stateful') this.#stateful = new StatefulEngine(this);
+    if (algs.includes(12) && this.config.mode !== 'stateful') throw new RangeError('dispatcher algorithm 12 (parallel forking) needs SIPLB_MODE=stateful');
+    if (algs.includes(10) && this.callLoad === undefined) {
+      const cfg = this.config;
+      this.callLoad = new CallLoad(this.#states, cfg.dsHashExpire, cfg.dsHashInitExpire, this.now(), () => this.counters.inc(C.call_load_expired));
+    }
   }
 
   /** One datagram from `src`. Never throws on bad input: it answers, forwards or counts a drop. */
@@ -237,6 +259,7 @@ export class ProxyCore implements StatefulHost {
 
   #forwardNew(bytes: Uint8Array, m: SipMessage, src: Peer): void {
     let targets: RouteTarget[];
+    let alg = this.config.alg;
     const cached = this.#stateful ? undefined : this.#routes.get(m.callId, m.cseqNumber, this.now());
     if (cached) targets = [cached]; // a retransmission (or CANCEL) of a request already forwarded
     else if (m.methodId !== P.METHOD_CANCEL && this.#refuse(m)) {
@@ -247,12 +270,17 @@ export class ProxyCore implements StatefulHost {
       // SIPLB_MAX_TRANSACTIONS: new work waits; what is in flight keeps its state
       this.counters.inc(C.tx_limit_rejected);
       return this.reply(bytes, m, src, 503);
-    } else targets = this.selector.select(m, src);
+    } else {
+      targets = this.selector.select(m, src);
+      alg = this.selector.alg;
+      const reject = this.selector.reject;
+      if (reject !== 0) return this.reply(bytes, m, src, reject, undefined, this.selector.rejectReason || undefined); // a rule closes this
+    }
     let first = 0;
     if (!this.#stateful && this.callLoad !== undefined) {
       if (cached !== undefined) {
         if (m.methodId === P.METHOD_CANCEL) this.#releaseLoad(m.callId); // ds_load_update on CANCEL
-      } else if (m.methodId === P.METHOD_INVITE) {
+      } else if (m.methodId === P.METHOD_INVITE && alg === 10) {
         // stateless, algorithm 10: the first destination of the list still below its maxload
         // takes the call (another worker may have filled the pick since it was chosen)
         while (first < targets.length && !this.callLoad.take(m.callId, m.cseqNumber, targets[first]!.index, targets[first]!.maxload, this.now())) first++;
@@ -263,7 +291,7 @@ export class ProxyCore implements StatefulHost {
       return this.reply(bytes, m, src, this.config.noDestCode, undefined, this.config.noDestReason);
     }
     this.counters.inc(C.fwd_new);
-    if (this.#stateful) return this.#stateful.startNew(bytes, m, src, targets);
+    if (this.#stateful) return this.#stateful.startNew(bytes, m, src, targets, alg);
     const target = targets[first]!;
     this.#routes.set(m.callId, m.cseqNumber, target, this.now());
     const fwd = this.buildForward(bytes, m, this.parser.table, src, target, targets[first + 1], this.#statelessBranch(m, src));

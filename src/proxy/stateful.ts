@@ -38,12 +38,7 @@ export class StatefulEngine {
   readonly #addresses = new Map<string, string>();
   /** Parses stored requests (failover, CANCEL, ACK) without disturbing the datagram in hand. */
   readonly #reparser: SipParser = createParser();
-  /** SIPLB_ALG=12: a new request goes to its whole list at once, and nothing is tried after it. */
-  readonly #parallel: boolean;
-
-  constructor(private readonly core: StatefulHost) {
-    this.#parallel = core.config.alg === 12;
-  }
+  constructor(private readonly core: StatefulHost) {}
 
   /** Transactions still waiting for a final response. */
   get pending(): number {
@@ -89,16 +84,19 @@ export class StatefulEngine {
     return true;
   }
 
-  /** A new request routed by the dispatcher: first destination now, the others on failure (algorithm 12: all now). */
-  startNew(bytes: Uint8Array, m: SipMessage, src: Peer, targets: RouteTarget[]): void {
-    const tx = this.#createServer(bytes, m, src, targets);
-    if (this.#parallel) this.#fork(tx, m);
+  /**
+   * A new request routed by the dispatcher with algorithm `alg` (its rule's, or SIPLB_ALG): first
+   * destination now, the others on failure; algorithm 12 forks to all now, and nothing comes after.
+   */
+  startNew(bytes: Uint8Array, m: SipMessage, src: Peer, targets: RouteTarget[], alg: number): void {
+    const tx = this.#createServer(bytes, m, src, targets, alg);
+    if (alg === 12) this.#fork(tx, m);
     else this.#attempt(tx, m);
   }
 
   /** An in-dialog request: one next hop, transaction kept for retransmissions and timeouts. */
   startInDialog(bytes: Uint8Array, m: SipMessage, src: Peer, fwd: Forward): void {
-    const tx = this.#createServer(bytes, m, src, NO_TARGETS);
+    const tx = this.#createServer(bytes, m, src, NO_TARGETS, 0);
     this.#send(tx, fwd, undefined);
   }
 
@@ -168,7 +166,7 @@ export class StatefulEngine {
 
   // ---- server side ----
 
-  #createServer(bytes: Uint8Array, m: SipMessage, src: Peer, targets: readonly RouteTarget[]): ServerTx {
+  #createServer(bytes: Uint8Array, m: SipMessage, src: Peer, targets: readonly RouteTarget[], alg: number): ServerTx {
     // plain fields, never `src` itself: a worker reuses it for the next datagram (its ring metadata)
     const to = this.core.responseTarget(m, src);
     const tx: ServerTx = {
@@ -193,6 +191,7 @@ export class StatefulEngine {
       retransmit: undefined,
       retransmitInterval: this.core.config.t1,
       load: undefined,
+      alg,
     };
     this.#servers.add(tx, m);
     if (tx.isInvite) {
@@ -332,7 +331,7 @@ export class StatefulEngine {
     if (request === undefined) return;
     const view = m ?? this.#reparse(request);
     let target = tx.targets[tx.next++];
-    const load = tx.isInvite ? this.core.callLoad : undefined;
+    const load = tx.isInvite && tx.alg === 10 ? this.core.callLoad : undefined;
     if (load !== undefined) {
       // algorithm 10: the call's load goes with it; a destination that reached its maxload since
       // the list was made (another worker's calls) is passed over
@@ -443,7 +442,7 @@ export class StatefulEngine {
     if (tx.canceled || tx.targets.length === 0 || !cfg.failover) return false;
     if (status !== 0 && !cfg.isFailoverCode(status)) return false;
     if (c.target && cfg.markFailed !== undefined && !this.core.selector.markFailed(c.target, cfg.markFailed)) this.core.counters.inc(C.mark_kept_last);
-    if (this.#parallel) return false; // algorithm 12: the fork was the whole list, nothing comes after it
+    if (tx.alg === 12) return false; // algorithm 12: the fork was the whole list, nothing comes after it
     if (tx.next >= tx.targets.length) {
       this.core.counters.inc(C.failover_exhausted);
       return false;

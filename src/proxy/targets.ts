@@ -4,9 +4,10 @@
 // DestReader reads (load, latency, overload reports, generations).
 import type { SipMessage } from '../parser/index.js';
 import { METHOD_INVITE } from '../parser/constants.generated.js';
-import { select, createSetRuntime, type DestReader, type SelectOptions } from '../dispatch/algorithms.js';
-import { compileTemplate, hashKey, type CompiledTemplate } from '../dispatch/keys.js';
-import { buildSets, flatten, type Destination, type DestinationSet } from '../dispatch/sets.js';
+import { select, type SetRuntime } from '../dispatch/algorithms.js';
+import { hashKey } from '../dispatch/keys.js';
+import { matchRoute, type CompiledRoutes } from '../dispatch/routes.js';
+import { buildSets, flatten, type DestinationSet } from '../dispatch/sets.js';
 
 export { flatten };
 import type { DestinationRecord } from '../dispatch/list-file.js';
@@ -21,6 +22,7 @@ import { parseDestinationUri } from '../dispatch/dest-uri.js';
 import { canonicalHost } from '../sip/responses.js';
 import type { CoreConfig } from './core-config.js';
 import type { Peer, RouteTarget } from './types.js';
+import { buildChoices, type Choice, type SetView } from './route-choices.js';
 
 /** A binding as a list record: what buildSets makes a destination of (flagged probing, as pinged). */
 function bindingRecord(b: Binding): DestinationRecord | undefined {
@@ -28,7 +30,6 @@ function bindingRecord(b: Binding): DestinationRecord | undefined {
   if (!u.ok) return undefined;
   return { ...u.value, address: b.address, port: b.port, setId: b.setId, flags: DS_PROBING, priority: b.priority, attrs: EMPTY_ATTRS, line: 0 };
 }
-
 
 /**
  * Route targets in the shared state table's order; `records` must hold resolved addresses, and
@@ -57,18 +58,24 @@ function socketOf(d: DestinationRecord, listen: readonly ListenAddress[]): numbe
 export class TargetSelector {
   #sets: Map<number, DestinationSet>;
   readonly #targetOf = new Map<string, RouteTarget>();
-  readonly #template: CompiledTemplate | undefined;
   /** `address|port` of every destination of every set: who may route in-dialog requests towards a caller. */
   #destinations: ReadonlySet<string>;
   /** `address|port` -> table slot, for the per-destination counters (the first slot when two share an address). */
   #slotOf = new Map<string, number>();
-  /** SIPLB_SET, and this thread's round-robin, weight and algorithm 11/64 state for it. */
-  #set: DestinationSet | undefined;
-  /** Table index of each destination of #set, by its position in the set (no lookup by id per selection). */
-  #at = new Int32Array(0);
-  readonly #runtime = createSetRuntime();
-  readonly #usable: (d: Destination) => boolean;
-  readonly #opts: SelectOptions;
+  /** Every set a choice selects from, as this thread sees it (rebuilt with the sets). */
+  readonly #views = new Map<number, SetView>();
+  /** This thread's round-robin, weight and algorithm 11/64 state per (set, algorithm) pair. */
+  readonly #runtimes = new Map<string, SetRuntime>();
+  #routes: CompiledRoutes | undefined;
+  /** One per rule (SIPLB_ROUTES), then the default rule (SIPLB_SET, SIPLB_ALG). */
+  #choices: Choice[] = [];
+  /** Requests each choice took, in #choices' order: this thread's share of `siplb ctl routes`. */
+  hits = new Float64Array(1);
+  /** The choice of the last select(): its algorithm, and the status to answer when it rejects (0 = none). */
+  alg = 0;
+  reject = 0;
+  rejectReason = '';
+  readonly #now: () => number;
   /** The binding table generation the sets were built from; -1 when there are no registration sets. */
   #bindingGen = -1;
 
@@ -79,21 +86,60 @@ export class TargetSelector {
     now: () => number = Date.now,
     /** Registration-based destinations (SIPLB_REGISTER_SETS): their sets follow this table. */
     private readonly bindings?: BindingTable,
+    /** Routing rules; undefined = every new request takes the default rule. */
+    routes?: CompiledRoutes,
   ) {
+    this.#now = now;
     this.#sets = buildSets(config.records);
     this.#destinations = new Set();
-    this.#template = config.alg === 7 ? compileTemplate(config.hashTemplate) : undefined;
-    this.#usable = (d) => states.usable(this.#at[d.index]!);
-    const reader: DestReader = {
-      load: (d) => states.load(this.#at[d.index]!),
-      latency: (d, out) => states.readLatency(this.#at[d.index]!, out),
-      overload: (d, out) => states.readOverload(this.#at[d.index]!, out),
-      now,
-      usableGeneration: () => states.usableGeneration,
-      latencyGeneration: () => states.latencyGeneration,
-    };
-    this.#opts = { limit: config.limit, hashMode: config.hashMode, useDefault: config.useDefault, failover: config.failover, reader };
     this.#build([]);
+    this.setRoutes(routes);
+  }
+
+  /**
+   * Puts new rules in service at once (the next request is matched against them); their hit counts
+   * start from zero. A (set, algorithm) pair still in use keeps its round-robin position.
+   */
+  setRoutes(routes: CompiledRoutes | undefined): void {
+    this.#routes = routes;
+    this.#choices = buildChoices(this.config, routes, (id) => this.#viewOf(id), this.#runtimes);
+    this.hits = new Float64Array(this.#choices.length);
+  }
+
+  get routes(): CompiledRoutes | undefined {
+    return this.#routes;
+  }
+
+  /** The algorithms in service, the default's first. */
+  get algorithms(): number[] {
+    return [...new Set(this.#choices.filter((c) => c.reject === 0).map((c) => c.alg).reverse())];
+  }
+
+  #viewOf(setId: number): SetView {
+    const known = this.#views.get(setId);
+    if (known) return known;
+    const states = this.states;
+    const view: SetView = {
+      set: undefined,
+      at: new Int32Array(0),
+      usable: (d) => states.usable(view.at[d.index]!),
+      reader: {
+        load: (d) => states.load(view.at[d.index]!),
+        latency: (d, out) => states.readLatency(view.at[d.index]!, out),
+        overload: (d, out) => states.readOverload(view.at[d.index]!, out),
+        now: this.#now,
+        usableGeneration: () => states.usableGeneration,
+        latencyGeneration: () => states.latencyGeneration,
+      },
+    };
+    this.#fill(view, setId);
+    this.#views.set(setId, view);
+    return view;
+  }
+
+  #fill(view: SetView, setId: number): void {
+    view.set = this.#sets.get(setId);
+    view.at = Int32Array.from(view.set?.destinations ?? [], (d) => this.#targetOf.get(d.id)?.index ?? -1);
   }
 
   /**
@@ -133,20 +179,21 @@ export class TargetSelector {
       const key = `${canonicalHost(t.address)}|${t.port}`;
       if (!this.#slotOf.has(key)) this.#slotOf.set(key, t.index);
     }
-    this.#set = this.#sets.get(cfg.set);
-    this.#at = Int32Array.from(this.#set?.destinations ?? [], (d) => this.#targetOf.get(d.id)?.index ?? -1);
+    for (const [id, view] of this.#views) this.#fill(view, id);
   }
 
   /**
-   * A reloaded list (server.ts reload): `config` is the same but for its records and targets. The
-   * sets are rebuilt; this thread's round-robin and weight positions stay, and what was derived
-   * from the old sets (algorithm 11's table, 64's skip patterns) is derived again at next use.
+   * A reloaded list (src/list/service.ts): `config` is the same but for its records and targets.
+   * The sets are rebuilt; this thread's round-robin and weight positions stay, and what was
+   * derived from the old sets (algorithm 11's tables, 64's skip patterns) is derived again.
    */
   reload(config: CoreConfig): void {
     this.config = config;
     this.#sets = buildSets(config.records);
-    this.#runtime.rwTable = undefined;
-    this.#runtime.oc = [];
+    for (const r of this.#runtimes.values()) {
+      r.rwTable = undefined;
+      r.oc = [];
+    }
     this.#build(this.bindings?.all() ?? []);
   }
 
@@ -172,19 +219,32 @@ export class TargetSelector {
     return this.#slotOf.get(`${address}|${port}`) ?? -1;
   }
 
-  /** The ordered destinations for a new request (first = chosen), empty when none is usable. */
+  /**
+   * The ordered destinations for a new request (first = chosen), empty when none is usable or the
+   * rule that matched rejects (then `reject` is its status). Sets `alg` to the algorithm used.
+   */
   select(m: SipMessage, src: Peer): RouteTarget[] {
     this.#refresh();
-    const cfg = this.config;
-    const set = this.#set;
+    const choices = this.#choices;
+    const rules = this.#routes?.rules;
+    const i = rules === undefined ? -1 : matchRoute(rules, m, src.address);
+    const c = choices[i < 0 ? choices.length - 1 : i]!;
+    this.hits[i < 0 ? choices.length - 1 : i]!++;
+    this.alg = c.alg;
+    this.reject = c.reject;
+    if (c.reject !== 0) {
+      this.rejectReason = c.reason;
+      return [];
+    }
+    const set = c.view.set;
     if (!set) return [];
-    const key = hashKey(cfg.alg, m, {
-      userOnly: cfg.userOnly,
-      ...(this.#template ? { template: this.#template } : {}),
+    const key = hashKey(c.alg, m, {
+      userOnly: c.userOnly,
+      ...(c.template ? { template: c.template } : {}),
       sourceIp: src.address,
       sourcePort: src.port,
     });
-    const picked = select(set, cfg.alg, { key, invite: m.methodId === METHOD_INVITE }, this.#usable, this.#opts, this.#runtime);
+    const picked = select(set, c.alg, { key, invite: m.methodId === METHOD_INVITE }, c.view.usable, c.opts, c.runtime);
     return picked.map((d) => this.#targetOf.get(d.id)!);
   }
 

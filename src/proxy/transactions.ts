@@ -70,6 +70,8 @@ export interface ServerTx {
   retransmitInterval: number;
   /** Algorithm 10: the call's load, taken when the INVITE went to a destination (call-load.ts). */
   load: CallEntry | undefined;
+  /** The algorithm that made `targets` (a routing rule's or SIPLB_ALG): 12 forks, 10 takes load; 0 in-dialog. */
+  alg: number;
 }
 
 export interface ClientTx {

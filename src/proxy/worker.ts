@@ -6,6 +6,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { reviveConfig } from '../config/load.js';
 import type { SiplbConfig } from '../config/types.js';
 import type { DestinationRecord } from '../dispatch/list-file.js';
+import { compileRoutes } from '../dispatch/routes.js';
+import type { RoutesConfig } from '../config/routes.js';
 import { READY, isRingWorkerData } from '../shared/worker-protocol.js';
 import { attachRings, type AttachedRings, type RingStats } from '../transport/worker-side.js';
 import { coreConfig } from './core-config.js';
@@ -46,6 +48,8 @@ export type WorkerRequest =
   | { type: 'stats'; id: number }
   | { type: 'drain' }
   | { type: 'latency-reset' }
+  /** New routing rules, already checked by the main thread (compileRoutes); undefined = none. */
+  | { type: 'routes'; routes: RoutesConfig | undefined }
   /** A reloaded list (records with their slots); answered with WorkerReloaded once it selects from it. */
   | { type: 'reload'; id: number; records: DestinationRecord[] };
 
@@ -82,6 +86,8 @@ export interface WorkerStats {
   sendErrors: number;
   /** The overload guard now: share refused (0-1) and the last queueing delay sampled (ms). */
   overload: { shed: number; delayMs: number };
+  /** Requests each routing rule took here, the default rule last (TargetSelector.hits). */
+  routeHits: number[];
 }
 
 if (!parentPort || !isRingWorkerData(workerData)) throw new Error('src/proxy/worker.ts runs as a dispatch worker thread');
@@ -143,6 +149,7 @@ port.on('message', (msg: WorkerRequest) => {
     port.postMessage({ type: 'reloaded', id: msg.id, index: data.index } satisfies WorkerReloaded);
   }
   else if (msg.type === 'latency-reset') latency?.reset();
+  else if (msg.type === 'routes') core.setRoutes(msg.routes === undefined ? undefined : compileRoutes(msg.routes, msg.routes.file));
   else if (msg.type === 'stats') {
     const reply: WorkerStats = {
       type: 'stats',
@@ -158,6 +165,7 @@ port.on('message', (msg: WorkerRequest) => {
       sent: direct?.sent ?? 0,
       sendErrors: direct?.errors ?? 0,
       overload: { shed: core.overload.shed, delayMs: core.overload.delayMs },
+      routeHits: Array.from(core.selector.hits), // a plain array: msgpackr gives a typed array back as bytes
     };
     port.postMessage({ type: 'stats', id: msg.id, packed: packStats(reply) } satisfies WorkerStatsMessage);
   }

@@ -38,6 +38,7 @@ describe('loadConfig defaults', () => {
       dsHashExpire: 7200,
       dsHashInitExpire: 7200,
       mode: 'stateful',
+      routes: undefined,
       workers: 0,
       workerSend: 'direct',
       recordRoute: true,

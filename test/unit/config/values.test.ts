@@ -9,6 +9,7 @@ import { CONFIG_VARS, type SiplbConfig } from '../../../src/config/schema.js';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const shipped = join(root, 'dispatcher.list');
+const routesDir = join(root, 'test', 'fixtures', 'routes');
 
 // [variable, raw value, field, expected value]
 const good: Array<[string, string, keyof SiplbConfig, unknown]> = [
@@ -42,6 +43,8 @@ const good: Array<[string, string, keyof SiplbConfig, unknown]> = [
   ['SIPLB_DS_HASH_EXPIRE', '3600', 'dsHashExpire', 3600],
   ['SIPLB_DS_HASH_INITEXPIRE', '60', 'dsHashInitExpire', 60],
   ['SIPLB_MODE', 'stateless', 'mode', 'stateless'],
+  ['SIPLB_ROUTES', '', 'routes', undefined],
+  ['SIPLB_ROUTES', join(routesDir, 'min.json'), 'routes', { file: join(routesDir, 'min.json'), rules: [{ match: { prefix: ['*97'] }, set: 2 }] }],
   ['SIPLB_WORKERS', '64', 'workers', 64],
   ['SIPLB_WORKERS', '2', 'workers', 2],
   ['SIPLB_FR_TIMER', '100', 'frTimer', 100],
@@ -179,6 +182,8 @@ const bad: Array<[string, string, string]> = [
   ['SIPLB_HASH_TEMPLATE', '$fU @$ci', 'without spaces'],
   ['SIPLB_HASH_TEMPLATE', '', 'got ""'],
   ['SIPLB_MODE', 'stateful-ish', 'expected one of stateful, stateless'],
+  ['SIPLB_ROUTES', join(routesDir, 'none.yaml'), 'no such file'],
+  ['SIPLB_ROUTES', join(routesDir, 'unknown-field.yaml'), 'unknown-field.yaml: rule 1: colour: unknown field'],
   ['SIPLB_WORKERS', '65', 'expected an integer from 0 to 64, got "65"'],
   ['SIPLB_WORKERS', 'auto', 'got "auto"'],
   ['SIPLB_FR_TIMER', '99', 'expected an integer from 100 to 600000 (ms), got "99"'],
