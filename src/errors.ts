@@ -9,7 +9,8 @@ export type SiplbErrorCode =
   | 'SIPLB_ERR_BIND'
   | 'SIPLB_ERR_WASM'
   | 'SIPLB_ERR_STALE_MESSAGE'
-  | 'SIPLB_ERR_CTL';
+  | 'SIPLB_ERR_CTL'
+  | 'SIPLB_ERR_DB';
 
 export interface ErrorCodeInfo {
   readonly code: SiplbErrorCode;
@@ -29,6 +30,10 @@ const CODES: ErrorCodeInfo[] = [
     description: 'A parsed message was read after its parser parsed the next datagram; call message.detach() to keep one.',
   },
   { code: 'SIPLB_ERR_CTL', description: '`siplb ctl` found no siplb on SIPLB_ADMIN, or got an answer it could not read; the message names the address.' },
+  {
+    code: 'SIPLB_ERR_DB',
+    description: 'The database of SIPLB_DB_URL cannot be reached or read: connection refused or timed out, login refused, no such table or column; the message names the variable, host, port and the server\'s error code.',
+  },
 ];
 
 /** Every code with a one-line description, in the order the README lists them. */
@@ -112,5 +117,22 @@ export class SiplbStaleMessageError extends SiplbError {
 export class SiplbCtlError extends SiplbError {
   constructor(message: string, options?: ErrorOptions) {
     super('SIPLB_ERR_CTL', message, options);
+  }
+}
+
+/**
+ * The destination database (SIPLB_DB_URL) could not be reached or read. `variable` names the
+ * setting to look at (SIPLB_DB_URL, SIPLB_DB_TABLE, SIPLB_DB_COLUMNS); `reason` is the driver's or
+ * the server's error code (ECONNREFUSED, 28P01, ER_NO_SUCH_TABLE, ...). The message never holds
+ * the password.
+ */
+export class SiplbDbError extends SiplbError {
+  readonly variable: string;
+  readonly reason: string;
+
+  constructor(variable: string, message: string, reason: string, options?: ErrorOptions) {
+    super('SIPLB_ERR_DB', `${variable}: ${message}`, options);
+    this.variable = variable;
+    this.reason = reason;
   }
 }

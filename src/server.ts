@@ -1,13 +1,13 @@
 // The running proxy, main thread: loads the destination list, binds the sockets, and runs the
 // proxy core inline (SIPLB_WORKERS=0) or in dispatch workers fed by Call-ID shard. Owns the shared
 // destination state table, the latency histogram of what it sends, stats merging and the drain.
-import { readFileSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { SiplbConfig } from './config/types.js';
 import { SiplbBindError, SiplbConfigError } from './errors.js';
 import { recordSockets } from './dispatch/sockets.js';
-import { parseDispatcherList, type DestinationRecord } from './dispatch/list-file.js';
+import { type DestinationRecord } from './dispatch/list-file.js';
+import { readDestinationSource } from './sources/index.js';
 import { buildSets } from './dispatch/sets.js';
 import { startEvents, type EventStats } from './events/hub.js';
 import { coreConfig } from './proxy/core-config.js';
@@ -84,24 +84,23 @@ export interface Server {
   close(): Promise<void>;
 }
 
-/** Reads and checks the list file; host names are resolved once, here (the hot path sends to addresses). */
+/** Reads and checks the list file or table; host names are resolved once, here (the hot path sends to addresses). */
 export async function loadDestinations(config: SiplbConfig, log: Log): Promise<DestinationRecord[]> {
-  const text = readFileSync(config.listFile, 'utf8');
-  const parsed = parseDispatcherList(text, { file: config.listFile, loadMode: config.dsLoadMode });
-  for (const w of parsed.warnings) log.warn(w);
+  const { destinations, warnings, origin } = await readDestinationSource(config);
+  for (const w of warnings) log.warn(w);
   const out: DestinationRecord[] = [];
   const socketErrors: string[] = [];
-  const usable = parsed.destinations.filter((r) => {
+  const usable = destinations.filter((r) => {
     const s = recordSockets(r, config.listen);
     if (typeof s !== 'string') return true;
-    const where = `${config.listFile}:${r.line}: ${s}`;
+    const where = `${origin.where(r.line)}: ${s}`;
     if (config.dsLoadMode === 1) socketErrors.push(where);
-    else log.warn(`${where} (line skipped)`);
+    else log.warn(`${where} (${origin.unit} skipped)`);
     return false;
   });
   if (socketErrors.length > 0) {
     const n = socketErrors.length;
-    throw new SiplbConfigError('SIPLB_LIST_FILE', `${n} bad line${n === 1 ? '' : 's'} in ${config.listFile}, list not loaded:\n  ${socketErrors.join('\n  ')}`);
+    throw new SiplbConfigError(origin.variable, `${n} bad ${origin.unit}${n === 1 ? '' : 's'} in ${origin.name}, list not loaded:\n  ${socketErrors.join('\n  ')}`);
   }
   for (const r of usable) {
     if (isIP(r.address)) {
@@ -112,7 +111,7 @@ export async function loadDestinations(config: SiplbConfig, log: Log): Promise<D
       const a = await lookup(r.address);
       out.push({ ...r, address: a.address });
     } catch (err) {
-      log.warn(`${config.listFile}:${r.line}: cannot resolve ${r.host}; the destination is kept inactive`, { err: String(err) });
+      log.warn(`${origin.where(r.line)}: cannot resolve ${r.host}; the destination is kept inactive`, { err: String(err) });
       out.push({ ...r, address: '0.0.0.0', flags: r.flags | 1 });
     }
   }

@@ -8,6 +8,7 @@ import { SiplbCtlError, SiplbUsageError } from '../errors.js';
 import type { DispatcherList } from '../admin/dispatcher-list.js';
 import { EXIT_OK, type CliIo } from './io.js';
 import { ctlLatency } from './ctl-latency.js';
+import { ctlDbCommand } from './ctl-db.js';
 
 export const CTL_USAGE = 'ctl list [--json] | ctl latency [--reset] [--json]';
 
@@ -19,6 +20,7 @@ Ask the running siplb on SIPLB_ADMIN (default ${SCHEMA.admin.default}) and print
           (average and estimate, ms; timeouts), active calls, attrs
   latency latency percentiles: receive to send, per thread, keepalive round
           trip per destination (siplb ctl latency --help)
+  db      edit the dispatcher table of SIPLB_DB_URL: siplb ctl db --help
 
 Options:
   --json      print the answer as JSON (Kamailio's dispatcher.list shape)
@@ -27,6 +29,7 @@ Options:
 
 export async function ctlCommand(args: readonly string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   if (args[0] === 'latency') return ctlLatency(args.slice(1), io, env);
+  if (args[0] === 'db') return ctlDbCommand(args.slice(1), io, env); // the database, not the proxy: src/cli/ctl-db.ts
   const json = args.includes('--json');
   const rest = args.filter((a) => a !== '--json');
   if (rest.includes('--help') || rest.includes('-h')) {

@@ -27,6 +27,7 @@ import {
   webhookUrl,
   type ListenAddress,
 } from './parse.js';
+import { dbColumns, dbTable, dbUrl } from './db.js';
 import { defaultListFile, listFile } from './paths.js';
 import {
   ALGORITHMS,
@@ -94,6 +95,21 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
     name: 'SIPLB_DS_LOAD_MODE', type: '0, 1', default: '1',
     description: 'Kamailio ds_load_mode: 1 = a bad line aborts the load (the old list stays in service), 0 = skip the line with a warning.',
     parse: intOneOf([0, 1] as const),
+  },
+  dbUrl: {
+    name: 'SIPLB_DB_URL', type: 'postgres://..., mysql://..., empty', default: '',
+    description: "Read the destinations from Kamailio's dispatcher table in this PostgreSQL (postgres://user:password@host:port/db) or MySQL/MariaDB (mysql://...) database instead of SIPLB_LIST_FILE; empty = the list file.",
+    parse: dbUrl,
+  },
+  dbTable: {
+    name: 'SIPLB_DB_TABLE', type: 'name or schema.name', default: 'dispatcher',
+    description: 'The destination table in SIPLB_DB_URL (Kamailio table_name).',
+    parse: dbTable,
+  },
+  dbColumns: {
+    name: 'SIPLB_DB_COLUMNS', type: 'key=column,...', default: '',
+    description: "Column names that differ from Kamailio's (setid_col, destination_col, ...): keys id, setid, destination, flags, priority, attrs, description, e.g. setid=grp,destination=uri; empty = Kamailio's names.",
+    parse: dbColumns,
   },
   set: {
     name: 'SIPLB_SET', type: 'integer >= 0', default: '1',

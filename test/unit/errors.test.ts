@@ -6,6 +6,7 @@ import {
   SiplbBindError,
   SiplbConfigError,
   SiplbCtlError,
+  SiplbDbError,
   SiplbError,
   SiplbStaleMessageError,
   SiplbUsageError,
@@ -47,6 +48,7 @@ describe('error codes', () => {
       new SiplbWasmError('could not instantiate', { cause: new Error('boom') }),
       new SiplbStaleMessageError(),
       new SiplbCtlError('no siplb control channel on 127.0.0.1:5081 (SIPLB_ADMIN): ECONNREFUSED'),
+      new SiplbDbError('SIPLB_DB_URL', 'cannot connect to postgres at 127.0.0.1:5432: connection refused (ECONNREFUSED)', 'ECONNREFUSED'),
     ];
     const codes = errors.map((e) => e.code);
     expect(new Set(codes).size).toBe(errors.length);
