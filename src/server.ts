@@ -127,10 +127,10 @@ export function warnIfNoDestination(config: SiplbConfig, records: readonly Desti
   const sets = [...new Set(records.map((r) => r.setId))].join(', ');
   const [why, fix] =
     records.length === 0
-      ? ['the list has no destination', 'add destinations to SIPLB_LIST_FILE']
+      ? ['the list has no destination', `add destinations to ${config.dbUrl === '' ? 'SIPLB_LIST_FILE' : `table ${config.dbTable} (SIPLB_DB_URL)`}`]
       : [`the list has no destination in set ${config.set} (SIPLB_SET)`, `set SIPLB_SET to a set the list has (${sets}) or add destinations to set ${config.set}`];
   log.warn(`${why}: every new call will be answered ${config.noDestCode} ${config.noDestReason} (SIPLB_NO_DEST_CODE, SIPLB_NO_DEST_REASON); ${fix}`, {
-    listFile: config.listFile,
+    ...(config.dbUrl === '' ? { listFile: config.listFile } : { table: config.dbTable }),
     set: config.set,
     destinations: records.length,
   });

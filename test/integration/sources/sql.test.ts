@@ -135,6 +135,17 @@ describe.each<[DbKind, string]>([
     expect(noColumn).toMatch(/^siplb: SIPLB_DB_COLUMNS: a column of table dispatcher is missing .*no_such_column.*\((42703|ER_BAD_FIELD_ERROR)\) \(SIPLB_ERR_DB\)$/);
   });
 
+  it('an empty table starts and says once where to add destinations', async ({ skip }) => {
+    if (db === undefined) return skip();
+    const table = t('ds_empty');
+    await sqlExec(url(), [createTableSql(kind, table)]);
+    const proxy = await startProxy({ SIPLB_WARMUP_CALLS: '0', SIPLB_DB_URL: url(), SIPLB_DB_TABLE: table });
+    open.push(proxy);
+    const warns = proxy.stderr().split('\n').filter((l) => l.includes('"level":40'));
+    expect(warns, proxy.stderr()).toHaveLength(1);
+    expect(warns[0]).toContain(`the list has no destination: every new call will be answered 503 Service Unavailable (SIPLB_NO_DEST_CODE, SIPLB_NO_DEST_REASON); add destinations to table ${table} (SIPLB_DB_URL)`);
+  });
+
   it('siplb ctl db add, show, rm: the kamctl dispatcher round trip', async ({ skip }) => {
     if (db === undefined) return skip();
     const table = t('ds_ctl');
