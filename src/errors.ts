@@ -10,7 +10,8 @@ export type SiplbErrorCode =
   | 'SIPLB_ERR_WASM'
   | 'SIPLB_ERR_STALE_MESSAGE'
   | 'SIPLB_ERR_CTL'
-  | 'SIPLB_ERR_RELOAD';
+  | 'SIPLB_ERR_RELOAD'
+  | 'SIPLB_ERR_DB';
 
 export interface ErrorCodeInfo {
   readonly code: SiplbErrorCode;
@@ -31,6 +32,10 @@ const CODES: ErrorCodeInfo[] = [
   },
   { code: 'SIPLB_ERR_RELOAD', description: 'A reload, dispatcher.add or dispatcher.remove was refused (bad list, unreadable source, too soon, no room); the list in service stays, and the message says why.' },
   { code: 'SIPLB_ERR_CTL', description: '`siplb ctl` found no siplb on SIPLB_ADMIN, was refused (401: SIPLB_ADMIN_TOKEN), got an answer it could not read, or the method answered an error; the message says which.' },
+  {
+    code: 'SIPLB_ERR_DB',
+    description: 'The database of SIPLB_DB_URL cannot be reached or read: connection refused or timed out, login refused, no such table or column; the message names the variable, host, port and the server\'s error code.',
+  },
 ];
 
 /** Every code with a one-line description, in the order the README lists them. */
@@ -121,5 +126,22 @@ export class SiplbCtlError extends SiplbError {
 export class SiplbReloadError extends SiplbError {
   constructor(message: string, options?: ErrorOptions) {
     super('SIPLB_ERR_RELOAD', message, options);
+  }
+}
+
+/**
+ * The destination database (SIPLB_DB_URL) could not be reached or read. `variable` names the
+ * setting to look at (SIPLB_DB_URL, SIPLB_DB_TABLE, SIPLB_DB_COLUMNS); `reason` is the driver's or
+ * the server's error code (ECONNREFUSED, 28P01, ER_NO_SUCH_TABLE, ...). The message never holds
+ * the password.
+ */
+export class SiplbDbError extends SiplbError {
+  readonly variable: string;
+  readonly reason: string;
+
+  constructor(variable: string, message: string, reason: string, options?: ErrorOptions) {
+    super('SIPLB_ERR_DB', `${variable}: ${message}`, options);
+    this.variable = variable;
+    this.reason = reason;
   }
 }

@@ -1,12 +1,13 @@
 // The running proxy, main thread: loads the destination list, binds the sockets, and runs the
 // proxy core inline (SIPLB_WORKERS=0) or in dispatch workers fed by Call-ID shard. Owns the shared
 // destination state table, the latency histogram of what it sends, stats merging and the drain.
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { SiplbConfig } from './config/types.js';
 import { SiplbBindError, SiplbConfigError } from './errors.js';
 import type { DestinationRecord } from './dispatch/list-file.js';
-import { checkList, resolveHosts } from './list/check.js';
+import { checkSockets, resolveHosts } from './list/check.js';
 import { ListService } from './list/service.js';
+import { readDestinationSource } from './sources/index.js';
 import { startEvents, type EventStats } from './events/hub.js';
 import { coreConfig } from './proxy/core-config.js';
 import { ProxyCore } from './proxy/core.js';
@@ -19,7 +20,7 @@ import { warmUp } from './proxy/warmup.js';
 import type { DispatchWorkerInit, WorkerRequest, WorkerStats, WorkerStatsMessage } from './proxy/worker.js';
 import { unpackStats } from './shared/stats-codec.js';
 import { compileRoutes } from './dispatch/routes.js';
-import type { RoutesConfig } from './config/routes.js';
+import { parseRoutes, type RoutesConfig } from './config/routes.js';
 import { routesAnswer, sumRouteHits, type RoutesAnswer } from './admin/routes.js';
 import type { ProbeCounters } from './probe/prober.js';
 import type { RegistrationCounters } from './probe/registrations.js';
@@ -97,14 +98,15 @@ export interface Server {
   close(): Promise<void>;
 }
 
-/** Reads and checks the list file; host names are resolved once, here (the hot path sends to addresses). */
+/** Reads and checks the list file or table; host names are resolved once, here (the hot path sends to addresses). */
 export async function loadDestinations(config: SiplbConfig, log: Log): Promise<DestinationRecord[]> {
-  const parsed = checkList(readFileSync(config.listFile, 'utf8'), config);
-  for (const w of parsed.warnings) log.warn(w);
-  if (parsed.destinations.length > config.maxDestinations) {
-    throw new SiplbConfigError('SIPLB_MAX_DESTINATIONS', `${config.listFile} has ${parsed.destinations.length} destinations, more than the table's ${config.maxDestinations}: raise SIPLB_MAX_DESTINATIONS`);
+  const source = await readDestinationSource(config);
+  const checked = checkSockets(source, config, source.origin);
+  for (const w of checked.warnings) log.warn(w);
+  if (checked.destinations.length > config.maxDestinations) {
+    throw new SiplbConfigError('SIPLB_MAX_DESTINATIONS', `${source.origin.name} has ${checked.destinations.length} destinations, more than the table's ${config.maxDestinations}: raise SIPLB_MAX_DESTINATIONS`);
   }
-  return resolveHosts(parsed.destinations, config.listFile, log);
+  return resolveHosts(checked.destinations, source.origin, log);
 }
 
 /**
@@ -116,10 +118,10 @@ export function warnIfNoDestination(config: SiplbConfig, records: readonly Desti
   const sets = [...new Set(records.map((r) => r.setId))].join(', ');
   const [why, fix] =
     records.length === 0
-      ? ['the list has no destination', 'add destinations to SIPLB_LIST_FILE']
+      ? ['the list has no destination', `add destinations to ${config.dbUrl === '' ? 'SIPLB_LIST_FILE' : `table ${config.dbTable} (SIPLB_DB_URL)`}`]
       : [`the list has no destination in set ${config.set} (SIPLB_SET)`, `set SIPLB_SET to a set the list has (${sets}) or add destinations to set ${config.set}`];
   log.warn(`${why}: every new call will be answered ${config.noDestCode} ${config.noDestReason} (SIPLB_NO_DEST_CODE, SIPLB_NO_DEST_REASON); ${fix}`, {
-    listFile: config.listFile,
+    ...(config.dbUrl === '' ? { listFile: config.listFile } : { table: config.dbTable }),
     set: config.set,
     destinations: records.length,
   });
@@ -151,7 +153,19 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
   // Pushes a reloaded list to whoever is up when it comes (set once the threads exist).
   let pushList: (records: readonly DestinationRecord[]) => Promise<void> = () => Promise.resolve();
   let localList: (records: readonly DestinationRecord[]) => void = () => undefined;
-  const list = new ListService(config, states, { threads: (r) => pushList(r), local: (r) => localList(r) }, log, config.maxDestinations);
+  const ref: { server?: Server } = {}; // the server object, for the reload hook below
+  const list = new ListService(
+    config,
+    states,
+    {
+      threads: (r) => pushList(r),
+      local: (r) => localList(r),
+      // the routing rules file is read again with the list, and checked as at start
+      ...(config.routes ? { prepare: () => rereadRoutes(config.routes!.file, config, (next) => ref.server?.setRoutes(next)) } : {}),
+    },
+    log,
+    config.maxDestinations,
+  );
   const records = list.start(loaded);
   for (const r of records) states.occupy(r.slot!, r.flags);
   /** A REGISTER for the registrar (probe worker), from the inline core or a dispatch worker. */
@@ -427,7 +441,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     probe?.postAll({ type: 'latency-reset' } satisfies ProbeRequest);
   };
 
-  return {
+  const server: Server = {
     sockets,
     get records() {
       return list.records;
@@ -468,6 +482,25 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       await udp.close();
     },
   };
+  ref.server = server;
+  return server;
+}
+
+/**
+ * SIPLB_ROUTES read again for a reload: checked (compiled) here, so a bad file refuses the reload
+ * before anything changed; the function returned puts the rules in service.
+ */
+async function rereadRoutes(file: string, config: SiplbConfig, put: (r: RoutesConfig) => void): Promise<() => void> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new SiplbConfigError('SIPLB_ROUTES', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+  }
+  const opts = { mode: config.mode, alg: config.alg };
+  const next = parseRoutes(text, file, opts);
+  compileRoutes(next, file, opts);
+  return () => put(next);
 }
 
 /**

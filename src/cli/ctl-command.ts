@@ -15,6 +15,7 @@ import { latencyCommand } from './ctl/latency.js';
 import { routesCommand } from './ctl/routes.js';
 import { addCommand, reloadCommand, removeCommand } from './ctl/reload.js';
 import { EXIT_OK, type CliIo } from './io.js';
+import { ctlDbCommand } from './ctl-db.js';
 
 export { formatList } from './ctl/list.js';
 
@@ -43,6 +44,9 @@ function help(): string {
 Ask the running siplb on SIPLB_ADMIN (default ${SCHEMA.admin.default}), sending SIPLB_ADMIN_TOKEN
 as a bearer token when it is set. Commands:
 ${commands}
+  db ...
+      edit the dispatcher table of SIPLB_DB_URL directly, as kamctl dispatcher does:
+      siplb ctl db --help
 
 Options:
   --json      print the method's answer as JSON (Kamailio's shapes), for scripts
@@ -53,6 +57,7 @@ Exit 0 when done, 1 when siplb is not there or refused, 2 on a usage error.
 }
 
 export async function ctlCommand(args: readonly string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  if (args[0] === 'db') return ctlDbCommand(args.slice(1), io, env); // the database, not the proxy: src/cli/ctl-db.ts
   const json = args.includes('--json');
   const rest = args.filter((a) => a !== '--json');
   if (rest.includes('--help') || rest.includes('-h')) {

@@ -28,6 +28,7 @@ import {
   webhookUrl,
   type ListenAddress,
 } from './parse.js';
+import { dbColumns, dbTable, dbUrl } from './db.js';
 import { defaultListFile, listFile } from './paths.js';
 import { routesFile } from './routes.js';
 import {
@@ -111,6 +112,21 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
     name: 'SIPLB_WATCH_LIST', type: 'boolean', default: 'false',
     description: 'Reload SIPLB_LIST_FILE by itself when the file changes (an editor\'s save or a mv over it).',
     parse: bool,
+  },
+  dbUrl: {
+    name: 'SIPLB_DB_URL', type: 'postgres://..., mysql://..., empty', default: '',
+    description: "Read the destinations from Kamailio's dispatcher table in this PostgreSQL (postgres://user:password@host:port/db) or MySQL/MariaDB (mysql://...) database instead of SIPLB_LIST_FILE; empty = the list file.",
+    parse: dbUrl,
+  },
+  dbTable: {
+    name: 'SIPLB_DB_TABLE', type: 'name or schema.name', default: 'dispatcher',
+    description: 'The destination table in SIPLB_DB_URL (Kamailio table_name).',
+    parse: dbTable,
+  },
+  dbColumns: {
+    name: 'SIPLB_DB_COLUMNS', type: 'key=column,...', default: '',
+    description: "Column names that differ from Kamailio's (setid_col, destination_col, ...): keys id, setid, destination, flags, priority, attrs, description, e.g. setid=grp,destination=uri; empty = Kamailio's names.",
+    parse: dbColumns,
   },
   set: {
     name: 'SIPLB_SET', type: 'integer >= 0', default: '1',

@@ -3,6 +3,7 @@
 import type { AdminAddress, AdvertiseAddress, FailoverCodes, ListenAddress, ReplyCodes } from './parse.js';
 import type { CidrList } from '../shared/cidr.js';
 import type { RoutesConfig } from './routes.js';
+import type { DbColumns } from './db.js';
 
 export type { AdminAddress, AdvertiseAddress, FailoverCodes, ListenAddress, ReplyCodes } from './parse.js';
 
@@ -45,6 +46,12 @@ export interface SiplbConfig {
   readonly listFile: string;
   /** SIPLB_DS_LOAD_MODE: 1 = a bad line aborts the (re)load, 0 = skip it with a warning. */
   readonly dsLoadMode: 0 | 1;
+  /** SIPLB_DB_URL: PostgreSQL or MySQL/MariaDB URL of the destination table; '' = read listFile. */
+  readonly dbUrl: string;
+  /** SIPLB_DB_TABLE: the destination table's name (or schema.name). */
+  readonly dbTable: string;
+  /** SIPLB_DB_COLUMNS: its column names, Kamailio's where not configured. */
+  readonly dbColumns: DbColumns;
   /** SIPLB_SET: destination set new requests go to. */
   readonly set: number;
   /** SIPLB_ALG: Kamailio algorithm number used with `set`. */

@@ -18,7 +18,7 @@ export interface DestinationRecord extends DestinationUri {
   /** Kamailio priority: higher comes first for algorithm 8. */
   readonly priority: number;
   readonly attrs: DestinationAttrs;
-  /** Line in the list file (1-based); 0 when the record came from elsewhere (RPC, database). */
+  /** Line in the list file (1-based), or the row's id in a database table; 0 when from elsewhere (RPC). */
   readonly line: number;
   /**
    * Its entry in the shared destination table, given by the main thread when the list is loaded

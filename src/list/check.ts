@@ -7,6 +7,7 @@ import type { SiplbConfig } from '../config/types.js';
 import { SiplbConfigError } from '../errors.js';
 import { parseDispatcherList, type DestinationRecord, type ParsedList } from '../dispatch/list-file.js';
 import { recordSockets } from '../dispatch/sockets.js';
+import { fileOrigin, type SourceOrigin } from '../sources/origin.js';
 
 export type ListCheckConfig = Pick<SiplbConfig, 'listFile' | 'dsLoadMode' | 'listen'>;
 
@@ -19,26 +20,26 @@ export interface ListLog {
  * throws a SiplbConfigError naming every one (the caller keeps the list it has); mode 0: bad
  * lines become warnings and are left out.
  */
-export function checkList(text: string, config: ListCheckConfig, origin = config.listFile): ParsedList {
-  const parsed = parseDispatcherList(text, { file: origin, loadMode: config.dsLoadMode });
-  return checkSockets(parsed, config, origin);
+export function checkList(text: string, config: ListCheckConfig): ParsedList {
+  const parsed = parseDispatcherList(text, { file: config.listFile, loadMode: config.dsLoadMode });
+  return checkSockets(parsed, config, fileOrigin(config.listFile));
 }
 
 /** The socket, sockname and ping_socket attrs of parsed records against SIPLB_LISTEN. */
-export function checkSockets(parsed: ParsedList, config: ListCheckConfig, origin: string): ParsedList {
+export function checkSockets(parsed: ParsedList, config: ListCheckConfig, origin: SourceOrigin): ParsedList {
   const warnings = [...parsed.warnings];
   const errors: string[] = [];
   const destinations = parsed.destinations.filter((r) => {
     const s = recordSockets(r, config.listen);
     if (typeof s !== 'string') return true;
-    const where = `${origin}:${r.line}: ${s}`;
+    const where = `${origin.where(r.line)}: ${s}`;
     if (config.dsLoadMode === 1) errors.push(where);
-    else warnings.push(`${where} (line skipped)`);
+    else warnings.push(`${where} (${origin.unit} skipped)`);
     return false;
   });
   if (errors.length > 0) {
     const n = errors.length;
-    throw new SiplbConfigError('SIPLB_LIST_FILE', `${n} bad line${n === 1 ? '' : 's'} in ${origin}, list not loaded:\n  ${errors.join('\n  ')}`);
+    throw new SiplbConfigError(origin.variable, `${n} bad ${origin.unit}${n === 1 ? '' : 's'} in ${origin.name}, list not loaded:\n  ${errors.join('\n  ')}`);
   }
   return { destinations, warnings };
 }
@@ -47,7 +48,7 @@ export function checkSockets(parsed: ParsedList, config: ListCheckConfig, origin
  * Host names resolved once, here: the hot path sends to addresses. A name that does not resolve
  * keeps its destination, inactive (flag 1) at 0.0.0.0, and is said once.
  */
-export async function resolveHosts(records: readonly DestinationRecord[], origin: string, log: ListLog): Promise<DestinationRecord[]> {
+export async function resolveHosts(records: readonly DestinationRecord[], origin: Pick<SourceOrigin, 'where'>, log: ListLog): Promise<DestinationRecord[]> {
   const out: DestinationRecord[] = [];
   for (const r of records) {
     if (isIP(r.address)) {
@@ -58,7 +59,7 @@ export async function resolveHosts(records: readonly DestinationRecord[], origin
       const a = await lookup(r.address);
       out.push({ ...r, address: a.address });
     } catch (err) {
-      log.warn(`${origin}:${r.line}: cannot resolve ${r.host}; the destination is kept inactive`, { err: String(err) });
+      log.warn(`${origin.where(r.line)}: cannot resolve ${r.host}; the destination is kept inactive`, { err: String(err) });
       out.push({ ...r, address: '0.0.0.0', flags: r.flags | 1 });
     }
   }

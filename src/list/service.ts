@@ -17,6 +17,9 @@ import { Roster, type RosterPlan } from '../dispatch/roster.js';
 import type { DestTable } from '../shared/dest-table.js';
 import { VACANT_SLOT } from '../shared/dest-state.js';
 import { checkSockets, resolveHosts, type ListCheckConfig } from './check.js';
+import { commandOrigin, fileOrigin, type SourceOrigin } from '../sources/origin.js';
+import { readSqlDestinations } from '../sources/sql.js';
+import { sourceOrigin } from '../sources/index.js';
 import type { ParseAnswer, ParseTask } from './parse-task.js';
 
 export interface ListLog {
@@ -31,6 +34,11 @@ export interface ListSinks {
   threads(records: readonly DestinationRecord[]): Promise<void>;
   /** Main-thread users (events watcher, flood exemptions): before freed entries are vacated. */
   local(records: readonly DestinationRecord[]): void;
+  /**
+   * The other files a reload reads (the routing rules): read and checked before the list changes
+   * (a throw refuses the whole reload), then put in service by the function returned.
+   */
+  prepare?(): Promise<() => void>;
 }
 
 export interface ReloadOutcome {
@@ -98,10 +106,14 @@ export class ListService {
       this.#lastReload = performance.now();
       const started = performance.now();
       try {
-        const parsed = await this.#readSource();
+        const { parsed, origin } = await this.#readSource();
         for (const w of parsed.warnings) this.log.warn(w);
-        const records = await resolveHosts(parsed.destinations, this.config.listFile, this.log);
-        return await this.#apply(records, trigger, started);
+        const records = await resolveHosts(parsed.destinations, origin, this.log);
+        // the other files a reload reads (SIPLB_ROUTES), checked before anything changes
+        const extra = await this.sinks.prepare?.();
+        const outcome = await this.#apply(records, trigger, started);
+        extra?.();
+        return outcome;
       } catch (err) {
         this.counters.failed++;
         const message = err instanceof Error ? err.message : String(err);
@@ -133,11 +145,11 @@ export class ListService {
       if (!r.ok) throw new SiplbReloadError(`dispatcher.add: ${r.reason}`);
       let checked: ParsedList;
       try {
-        checked = checkSockets({ destinations: [r.value], warnings: [] }, { ...this.#checkConfig(), dsLoadMode: 1 }, 'dispatcher.add');
+        checked = checkSockets({ destinations: [r.value], warnings: [] }, { ...this.#checkConfig(), dsLoadMode: 1 }, commandOrigin('dispatcher.add'));
       } catch (err) {
         throw new SiplbReloadError((err as Error).message.replace(/^SIPLB_LIST_FILE: /, ''), { cause: err });
       }
-      const [added] = await resolveHosts(checked.destinations, 'dispatcher.add', this.log);
+      const [added] = await resolveHosts(checked.destinations, commandOrigin('dispatcher.add'), this.log);
       return this.#apply([...this.#roster.records, added!], 'add', started);
     });
   }
@@ -186,8 +198,17 @@ export class ListService {
     return { listFile: this.config.listFile, dsLoadMode: this.config.dsLoadMode, listen: this.config.listen };
   }
 
-  /** The list file read and checked in the parse pool (one thread, started at the first reload). */
-  async #readSource(): Promise<ParsedList> {
+  /**
+   * The source read and checked: the dispatcher table (SIPLB_DB_URL; its rows are checked as they
+   * are read, a few per millisecond), or the list file, whose text is parsed in the parse pool
+   * (one thread, started at the first reload).
+   */
+  async #readSource(): Promise<{ parsed: ParsedList; origin: SourceOrigin }> {
+    if (this.config.dbUrl !== '') {
+      const origin = sourceOrigin(this.config);
+      const rows = await readSqlDestinations(this.config);
+      return { parsed: checkSockets(rows, this.#checkConfig(), origin), origin };
+    }
     let text: string;
     try {
       text = await readFile(this.config.listFile, 'utf8');
@@ -197,7 +218,7 @@ export class ListService {
     this.#pool ??= new Piscina({ filename: new URL('./parse-task.js', import.meta.url).href, minThreads: 0, maxThreads: 1, idleTimeout: 30_000 });
     const answer = (await this.#pool.run({ text, config: this.#checkConfig() } satisfies ParseTask)) as ParseAnswer;
     if (!answer.ok) throw new SiplbReloadError(answer.message);
-    return answer.list;
+    return { parsed: answer.list, origin: fileOrigin(this.config.listFile) };
   }
 
   #plan(records: readonly DestinationRecord[]): RosterPlan {

@@ -7,6 +7,7 @@ import {
   SiplbConfigError,
   SiplbCtlError,
   SiplbReloadError,
+  SiplbDbError,
   SiplbError,
   SiplbStaleMessageError,
   SiplbUsageError,
@@ -49,6 +50,7 @@ describe('error codes', () => {
       new SiplbStaleMessageError(),
       new SiplbCtlError('no siplb control channel on 127.0.0.1:5081 (SIPLB_ADMIN): ECONNREFUSED'),
       new SiplbReloadError('reload refused: the last one was 1.0 s ago and SIPLB_RELOAD_DELTA is 5 s; try again in 4 s'),
+      new SiplbDbError('SIPLB_DB_URL', 'cannot connect to postgres at 127.0.0.1:5432: connection refused (ECONNREFUSED)', 'ECONNREFUSED'),
     ];
     const codes = errors.map((e) => e.code);
     expect(new Set(codes).size).toBe(errors.length);
