@@ -7,6 +7,7 @@ import { SiplbBindError, SiplbConfigError } from './errors.js';
 import type { DestinationRecord } from './dispatch/list-file.js';
 import { checkSockets, resolveHosts } from './list/check.js';
 import { ListService } from './list/service.js';
+import { restoreState, saveState } from './list/state-file.js';
 import { readDestinationSource } from './sources/index.js';
 import { startEvents, type EventStats } from './events/hub.js';
 import { coreConfig } from './proxy/core-config.js';
@@ -168,6 +169,9 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
   );
   const records = list.start(loaded);
   for (const r of records) states.occupy(r.slot!, r.flags);
+  // before any thread reads the table: a restart does not forget what the last run knew
+  if (config.stateFile !== '') await restoreState(config.stateFile, records, states, log);
+  const keeper = config.stateFile === '' ? undefined : keepState(config.stateFile, config.stateInterval, () => list.records, states, log);
   /** A REGISTER for the registrar (probe worker), from the inline core or a dispatch worker. */
   const toRegistrar = (bytes: Uint8Array, address: string, port: number, socket: number): void => {
     const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
@@ -471,6 +475,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     },
     async close() {
       await list.close();
+      await keeper?.stop(); // after the last reload, before the threads stop writing the table
       events.stop();
       if (ticker) clearInterval(ticker);
       clearInterval(idleGc);
@@ -484,6 +489,32 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
   };
   ref.server = server;
   return server;
+}
+
+/**
+ * Writes SIPLB_STATE_FILE every `intervalS` and once more at stop. A failure is said once (and
+ * again when it works again), not at every interval.
+ */
+function keepState(path: string, intervalS: number, records: () => readonly DestinationRecord[], states: DestTable, log: Log): { stop(): Promise<void> } {
+  let failing = false;
+  const save = async (): Promise<void> => {
+    try {
+      await saveState(path, records(), states);
+      if (failing) log.info('SIPLB_STATE_FILE is written again', { file: path });
+      failing = false;
+    } catch (err) {
+      if (!failing) log.warn(`SIPLB_STATE_FILE: cannot write ${path}; destination states will not survive a restart`, { error: (err as NodeJS.ErrnoException).code ?? String(err) });
+      failing = true;
+    }
+  };
+  const timer = setInterval(() => void save(), intervalS * 1000);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await save();
+    },
+  };
 }
 
 /**

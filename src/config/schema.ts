@@ -108,6 +108,16 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
     description: 'Kamailio ds_reload_delta: least time between two reloads. A dispatcher.reload sooner is refused; SIGHUP or a list file change sooner waits for it.',
     parse: intIn(0, 3600, 's'),
   },
+  stateFile: {
+    name: 'SIPLB_STATE_FILE', type: 'path or empty', default: '',
+    description: 'Destination states and keepalive latency are saved here (every SIPLB_STATE_INTERVAL and on shutdown) and restored at start for destinations still in the list with the same flags; empty = not kept.',
+    parse: text(0, 4096),
+  },
+  stateInterval: {
+    name: 'SIPLB_STATE_INTERVAL', type: 's, 1-86400', default: '30',
+    description: 'How often SIPLB_STATE_FILE is written while running.',
+    parse: intIn(1, 86_400, 's'),
+  },
   watchList: {
     name: 'SIPLB_WATCH_LIST', type: 'boolean', default: 'false',
     description: 'Reload SIPLB_LIST_FILE by itself when the file changes (an editor\'s save or a mv over it).',

@@ -182,6 +182,10 @@ export interface SiplbConfig {
   readonly maxDestinations: number;
   /** SIPLB_RELOAD_DELTA, s: least time between two reloads (ds_reload_delta). */
   readonly reloadDelta: number;
+  /** SIPLB_STATE_FILE: where destination states are kept across restarts; '' = not kept. */
+  readonly stateFile: string;
+  /** SIPLB_STATE_INTERVAL, s: how often the state file is written. */
+  readonly stateInterval: number;
   /** SIPLB_WATCH_LIST: reload the list file when it changes. */
   readonly watchList: boolean;
 }

@@ -34,7 +34,7 @@ describe.skipIf(!haveSipp)(haveSipp ? 'reload under SIPp load' : `reload under S
   it(`${RATE} calls/s for ${SECONDS} s through three reloads: no call fails, added backends take calls at once`, async () => {
     const [b1, b2, b3, uacPort] = await freeUdpPorts(4);
     for (const port of [b1!, b2!, b3!]) live.push(await startSipp({ scenario: 'uas', role: 'uas', localPort: port, calls: 1_000_000, timeoutMs: 120_000 }));
-    const [u1, u2, u3] = [b1, b2, b3].map((p) => `sip:127.0.0.1:${p}`);
+    const [u1, u2, u3] = [`sip:127.0.0.1:${b1}`, `sip:127.0.0.1:${b2}`, `sip:127.0.0.1:${b3}`] as const;
     const port = await freeTcpPort();
     const admin = `http://127.0.0.1:${port}`;
     const file = writeList(`1 ${u1} 8\n1 ${u2} 8\n`);

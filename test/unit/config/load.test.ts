@@ -92,6 +92,8 @@ describe('loadConfig defaults', () => {
       maxDestinations: 1024,
       reloadDelta: 5,
       watchList: false,
+      stateFile: '',
+      stateInterval: 30,
     });
     expect([...failoverCodes.codes]).toEqual([408]);
     expect([...failoverCodes.classes]).toEqual([5]);

@@ -82,6 +82,8 @@ const good: Array<[string, string, keyof SiplbConfig, unknown]> = [
   ['SIPLB_MAX_DESTINATIONS', '65536', 'maxDestinations', 65_536],
   ['SIPLB_RELOAD_DELTA', '0', 'reloadDelta', 0],
   ['SIPLB_WATCH_LIST', '1', 'watchList', true],
+  ['SIPLB_STATE_FILE', '/var/lib/siplb/state.msgpack', 'stateFile', '/var/lib/siplb/state.msgpack'],
+  ['SIPLB_STATE_INTERVAL', '86400', 'stateInterval', 86_400],
   ['SIPLB_REUSE_PORT', '0', 'reusePort', false],
   ['SIPLB_LOG_LEVEL', 'debug', 'logLevel', 'debug'],
   ['SIPLB_LOG_LEVEL', 'silent', 'logLevel', 'silent'],
@@ -253,6 +255,8 @@ const bad: Array<[string, string, string]> = [
   ['SIPLB_MAX_DESTINATIONS', '0', 'from 1 to 65536'],
   ['SIPLB_RELOAD_DELTA', '-1', 'from 0 to 3600'],
   ['SIPLB_WATCH_LIST', 'often', 'expected a boolean'],
+  ['SIPLB_STATE_FILE', 'x'.repeat(4097), 'at most 4096'],
+  ['SIPLB_STATE_INTERVAL', '0', 'from 1 to 86400'],
 ];
 
 function errorOf(env: Record<string, string>): SiplbConfigError {
