@@ -5,10 +5,10 @@ import { readFile } from 'node:fs/promises';
 import type { SiplbConfig } from './config/types.js';
 import { SiplbBindError, SiplbConfigError } from './errors.js';
 import type { DestinationRecord } from './dispatch/list-file.js';
-import { checkSockets, resolveHosts } from './list/check.js';
+import { checkSockets } from './list/check.js';
 import { ListService } from './list/service.js';
 import { restoreState, saveState } from './list/state-file.js';
-import { readDestinationSource } from './sources/index.js';
+import { readDestinationSource, type DestinationSource } from './sources/index.js';
 import { startEvents, type EventStats } from './events/hub.js';
 import { coreConfig } from './proxy/core-config.js';
 import { ProxyCore } from './proxy/core.js';
@@ -99,15 +99,15 @@ export interface Server {
   close(): Promise<void>;
 }
 
-/** Reads and checks the list file or table; host names are resolved once, here (the hot path sends to addresses). */
-export async function loadDestinations(config: SiplbConfig, log: Log): Promise<DestinationRecord[]> {
+/** Reads and checks the list file or table; ListService.start resolves its names (the hot path sends to addresses). */
+export async function loadDestinations(config: SiplbConfig, log: Log): Promise<DestinationSource> {
   const source = await readDestinationSource(config);
   const checked = checkSockets(source, config, source.origin);
   for (const w of checked.warnings) log.warn(w);
   if (checked.destinations.length > config.maxDestinations) {
     throw new SiplbConfigError('SIPLB_MAX_DESTINATIONS', `${source.origin.name} has ${checked.destinations.length} destinations, more than the table's ${config.maxDestinations}: raise SIPLB_MAX_DESTINATIONS`);
   }
-  return resolveHosts(checked.destinations, source.origin, log);
+  return { ...checked, origin: source.origin };
 }
 
 /**
@@ -139,8 +139,8 @@ export function warnRoutesWithoutDestination(routes: RoutesConfig | undefined, r
 export async function startServer(config: SiplbConfig, log: Log): Promise<Server> {
   gcMillis(); // GC time counts from the start
   const loaded = await loadDestinations(config, log);
-  warnIfNoDestination(config, loaded, log);
-  warnRoutesWithoutDestination(config.routes, loaded, config, log);
+  warnIfNoDestination(config, loaded.destinations, log);
+  warnRoutesWithoutDestination(config.routes, loaded.destinations, config, log);
   let routes = config.routes;
   // The table: the list's entries (SIPLB_MAX_DESTINATIONS, the free ones vacant until a reload
   // takes them), then the registration-based destinations' slots (all vacant at start).
@@ -167,7 +167,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     log,
     config.maxDestinations,
   );
-  const records = list.start(loaded);
+  const records = await list.start(loaded.destinations, loaded.origin);
   for (const r of records) states.occupy(r.slot!, r.flags);
   // before any thread reads the table: a restart does not forget what the last run knew
   if (config.stateFile !== '') await restoreState(config.stateFile, records, states, log);
@@ -328,6 +328,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       flood?.setDestinations(next.map((r) => r.address));
     };
     if (config.watchList) list.watch();
+    list.refreshDnsEvery(config.dsDnsInterval);
     if (config.admin !== undefined) {
       const sources: AdminSources = {
         records: () => list.records,

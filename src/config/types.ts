@@ -52,6 +52,10 @@ export interface SiplbConfig {
   readonly dbTable: string;
   /** SIPLB_DB_COLUMNS: its column names, Kamailio's where not configured. */
   readonly dbColumns: DbColumns;
+  /** SIPLB_DS_DNS_INTERVAL, s: the list's names are looked up again this often; 0 = at load only. */
+  readonly dsDnsInterval: number;
+  /** SIPLB_DNS_SERVERS: `ip`, `ip:port` or `[ipv6]:port` each; empty = the system resolver. */
+  readonly dnsServers: readonly string[];
   /** SIPLB_SET: destination set new requests go to. */
   readonly set: number;
   /** SIPLB_ALG: Kamailio algorithm number used with `set`. */

@@ -29,6 +29,8 @@ describe('loadConfig defaults', () => {
       listFile: join(root, 'dispatcher.list'),
       dsLoadMode: 1,
       dbUrl: '',
+      dsDnsInterval: 600,
+      dnsServers: [],
       dbTable: 'dispatcher',
       dbColumns: { id: 'id', setid: 'setid', destination: 'destination', flags: 'flags', priority: 'priority', attrs: 'attrs', description: 'description' },
       set: 1,
