@@ -17,15 +17,16 @@ export interface DispatcherDest {
     URI: string;
     FLAGS: string;
     PRIORITY: number;
-    ATTRS: {
+    /** Absent when the destination has no attrs, and null for an attr not given, as Kamailio prints them. */
+    ATTRS?: {
       BODY: string;
-      DUID: string;
+      DUID: string | null;
       MAXLOAD: number;
       WEIGHT: number;
       RWEIGHT: number;
-      SOCKET: string;
-      SOCKNAME: string;
-      OBPROXY: string;
+      SOCKET: string | null;
+      SOCKNAME: string | null;
+      OBPROXY: string | null;
     };
     LATENCY?: { AVG: number; STD: number; EST: number; MAX: number; TIMEOUT: number };
     LOAD: number;
@@ -58,19 +59,22 @@ export function dispatcherList(records: readonly DestinationRecord[], table: Des
         URI: d.uri,
         FLAGS: stateLetters(table.flags(i)),
         PRIORITY: d.priority,
-        ATTRS: {
-          BODY: a.raw,
-          DUID: a.duid ?? '',
-          MAXLOAD: a.maxload,
-          WEIGHT: a.weight,
-          RWEIGHT: a.rweight,
-          SOCKET: a.socket ?? '',
-          SOCKNAME: a.sockname ?? '',
-          OBPROXY: a.obproxy ?? '',
-        },
         LOAD: table.load(i),
       },
     };
+    // Kamailio prints ATTRS only for a destination with attrs; an SRV target's derived weight counts
+    if (a.raw !== '' || a.weight !== 0 || a.rweight !== 0) {
+      dest.DEST.ATTRS = {
+        BODY: a.raw,
+        DUID: a.duid ?? null,
+        MAXLOAD: a.maxload,
+        WEIGHT: a.weight,
+        RWEIGHT: a.rweight,
+        SOCKET: a.socket ?? null,
+        SOCKNAME: a.sockname ?? null,
+        OBPROXY: a.obproxy ?? null,
+      };
+    }
     if ('target' in d && d.target !== undefined) dest.DEST.TARGET = d.target;
     if (latency) {
       const l = table.latency(i);

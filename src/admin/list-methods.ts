@@ -1,7 +1,10 @@
 // dispatcher.reload, dispatcher.add and dispatcher.remove: the list in service changed through
 // the list service (src/list/service.ts), which checks everything before any thread sees it. A
 // refused change answers error 500 with the reason, as Kamailio's RPC does, and the list in
-// service stays.
+// service stays. The dispatcher.* methods answer Kamailio's exact strings (a script may compare
+// them; Kamailio 5.6's answers were read off a running one); siplb.reload, siplb.add and
+// siplb.remove do the same and answer what changed, which `siplb ctl` prints. Like Kamailio,
+// dispatcher.remove of a destination that is not there answers Ok; siplb.remove says so.
 import type { ListService } from '../list/service.js';
 import { RpcError, args, intParam, invalidParams, stringParam, type RpcMethod } from './rpc.js';
 
@@ -20,17 +23,45 @@ function optionalInt(v: unknown, what: string): string | undefined {
   return String(intParam(v, what));
 }
 
+const KAMAILIO_ANSWER: Readonly<Record<string, string>> = {
+  reload: 'Ok. Dispatcher successfully reloaded.',
+  add: 'Ok. Dispatcher destination added.',
+  remove: 'Ok. Dispatcher destination removed.',
+};
+
 export function listMethods(list: ListService): Map<string, RpcMethod> {
+  const ours = siplbListMethods(list);
+  const kamailio = [...ours].map(([name, m]): [string, RpcMethod] => {
+    const op = name.slice('siplb.'.length);
+    return [
+      `dispatcher.${op}`,
+      {
+        ...m,
+        handler: async (params) => {
+          try {
+            await m.handler(params);
+          } catch (err) {
+            if (!(op === 'remove' && err instanceof RpcError && /^dispatcher\.remove: no destination/.test(err.message))) throw err;
+          }
+          return KAMAILIO_ANSWER[op];
+        },
+      },
+    ];
+  });
+  return new Map([...kamailio, ...ours]);
+}
+
+function siplbListMethods(list: ListService): Map<string, RpcMethod> {
   return new Map<string, RpcMethod>([
     [
-      'dispatcher.reload',
+      'siplb.reload',
       {
         summary: 'read the list file again; destinations in both lists keep their state (refused sooner than SIPLB_RELOAD_DELTA)',
         handler: () => guard(() => list.reload('rpc')),
       },
     ],
     [
-      'dispatcher.add',
+      'siplb.add',
       {
         params: ['group', 'address', 'flags', 'priority', 'attrs'],
         summary: 'add a destination to the list in service (a reload from the file replaces it, as in Kamailio)',
@@ -55,7 +86,7 @@ export function listMethods(list: ListService): Map<string, RpcMethod> {
       },
     ],
     [
-      'dispatcher.remove',
+      'siplb.remove',
       {
         params: ['group', 'address'],
         summary: 'remove every record of a URI from a set of the list in service',

@@ -46,7 +46,7 @@ describe.skipIf(!haveSipp)(haveSipp ? 'reload under SIPp load' : `reload under S
 
     const reload = async (text: string): Promise<unknown> => {
       writeFileSync(file, text);
-      const res = await fetch(`${admin}/RPC`, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', method: 'dispatcher.reload', id: 1 }) });
+      const res = await fetch(`${admin}/RPC`, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', method: 'siplb.reload', id: 1 }) });
       const answer = (await res.json()) as { result?: unknown; error?: { message: string } };
       expect(answer.error).toBeUndefined();
       return answer.result;

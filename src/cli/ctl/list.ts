@@ -21,7 +21,7 @@ export function formatList(list: DispatcherList): string {
     for (const { DEST: d } of SET.TARGETS) {
       const l = d.LATENCY;
       const latency = l === undefined ? '-' : `${l.AVG.toFixed(1)}/${l.EST.toFixed(1)}/${l.TIMEOUT}`;
-      rows.push([String(SET.ID), d.URI, d.FLAGS, String(d.PRIORITY), latency, String(d.LOAD), d.ATTRS.BODY]);
+      rows.push([String(SET.ID), d.URI, d.FLAGS, String(d.PRIORITY), latency, String(d.LOAD), d.ATTRS?.BODY ?? '']);
     }
   }
   const n = rows.length - 1;

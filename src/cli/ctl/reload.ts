@@ -1,5 +1,5 @@
 // `siplb ctl reload`, `ctl add SET URI [FLAGS [PRIORITY [ATTRS]]]`, `ctl remove SET URI`:
-// dispatcher.reload, dispatcher.add and dispatcher.remove. Each prints what the list in service
+// siplb.reload, siplb.add and siplb.remove (dispatcher.* with an answer that says what changed). Each prints what the list in service
 // became; a refused change is siplb's reason, and the list in service stays.
 import type { ReloadOutcome } from '../../list/service.js';
 import { SiplbUsageError } from '../../errors.js';
@@ -18,7 +18,7 @@ export const reloadCommand: CtlCommand = {
   async run(args, ctx) {
     noOptions('reload', args);
     if (args.length > 0) throw new SiplbUsageError(`ctl reload takes no arguments: got '${args[0]}'`);
-    const o = (await ctx.client.call('dispatcher.reload')) as ReloadOutcome;
+    const o = (await ctx.client.call('siplb.reload')) as ReloadOutcome;
     return ctx.json ? asJson(o) : outcome(o);
   },
 };
@@ -36,7 +36,7 @@ export const addCommand: CtlCommand = {
       if (v !== undefined && !/^-?[0-9]{1,10}$/.test(v)) throw new SiplbUsageError(`ctl add: ${what} must be an integer, got '${v}'`);
     }
     const params = [setId, uri, ...(flags === undefined ? [] : [Number(flags)]), ...(priority === undefined ? [] : [Number(priority)]), ...(attrs === undefined ? [] : [attrs])];
-    const o = (await ctx.client.call('dispatcher.add', params)) as ReloadOutcome;
+    const o = (await ctx.client.call('siplb.add', params)) as ReloadOutcome;
     return ctx.json ? asJson(o) : outcome(o);
   },
 };
@@ -50,7 +50,7 @@ export const removeCommand: CtlCommand = {
     const setId = setArg('remove', set);
     if (uri === undefined) throw new SiplbUsageError('ctl remove: no URI');
     if (extra.length > 0) throw new SiplbUsageError(`ctl remove: unexpected argument '${extra[0]}'`);
-    const o = (await ctx.client.call('dispatcher.remove', [setId, uri])) as ReloadOutcome;
+    const o = (await ctx.client.call('siplb.remove', [setId, uri])) as ReloadOutcome;
     return ctx.json ? asJson(o) : outcome(o);
   },
 };

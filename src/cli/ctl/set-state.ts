@@ -32,7 +32,7 @@ export const setStateCommand: CtlCommand = {
     const [result, list] = (await ctx.client.batch([{ method, params }, { method: 'dispatcher.list' }])) as [string, DispatcherList];
     const want = target.toLowerCase();
     const targets = (list.RECORDS.find((r) => r.SET.ID === group)?.SET.TARGETS ?? []).filter(
-      ({ DEST: d }) => target === 'all' || (duid === undefined ? d.URI.toLowerCase() === want : d.ATTRS.DUID.toLowerCase() === want),
+      ({ DEST: d }) => target === 'all' || (duid === undefined ? d.URI.toLowerCase() === want : d.ATTRS?.DUID?.toLowerCase() === want),
     );
     if (ctx.json) return asJson({ result, set: group, targets });
     return table([['SET', 'URI', 'STATE'], ...targets.map(({ DEST: d }) => [String(group), d.URI, d.FLAGS])]);

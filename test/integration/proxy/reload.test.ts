@@ -91,7 +91,7 @@ describe.each(['0', '2'])('reload, SIPLB_WORKERS=%s', (workers) => {
     await new Promise((r) => setTimeout(r, 2000)); // SIPLB_RELOAD_DELTA counts from the start
 
     writeFileSync(file, `1 ${a.uri} 8\n1 ${b.uri}\n1 ${c.uri}\n`);
-    const reloaded = await rpc(admin, 'dispatcher.reload');
+    const reloaded = await rpc(admin, 'siplb.reload');
     expect(reloaded.result).toMatchObject({ destinations: 3, kept: 2, added: 1, removed: 0, reflagged: 0 });
     const after = await dests(admin);
     expect(after.get(b.uri)!.FLAGS).toBe('DX'); // Kamailio would have it active again
@@ -128,7 +128,9 @@ describe.each(['0', '2'])('reload, SIPLB_WORKERS=%s', (workers) => {
     // removed: a gets nothing more; b stays disabled
     await new Promise((r) => setTimeout(r, 2000));
     writeFileSync(file, `1 ${b.uri}\n1 ${c.uri}\n`);
-    expect((await rpc(admin, 'dispatcher.reload')).result).toMatchObject({ destinations: 2, kept: 2, added: 0, removed: 1 });
+    // Kamailio's method answers Kamailio's words
+    expect(await rpc(admin, 'dispatcher.reload')).toMatchObject({ result: 'Ok. Dispatcher successfully reloaded.' });
+    expect(proxy.stderr()).toMatch(/"trigger":"rpc","destinations":2,"kept":2,"reflagged":0,"added":0,"removed":1/);
     await invites(uac, proxy.port, 4);
     expect(a.invites()).toBe(aBefore);
     expect(c.invites()).toBe(14 - aBefore);
