@@ -233,7 +233,7 @@ export const APP_JS = String.raw`'use strict';
       var down = e.event === 'dst-down';
       li.appendChild(el('span', down ? 'down' : 'up', down ? '▼ down' : '▲ up'));
       li.appendChild(el('span', 'what', 'set ' + e.set + ' ' + e.uri));
-      li.appendChild(el('span', 'why', e.oldState + ' → ' + e.newState + ' (' + e.reason + ')'));
+      li.appendChild(el('span', 'why', e.oldState + ' → ' + e.newState + (down ? ', ' : ', was ') + e.reason));
       return li;
     }));
   }
