@@ -1,11 +1,10 @@
-// The live page's latency chart (appended to /ui/app.js by page-app.ts): the receive-to-send
+// The live page's latency chart (part of /ui/app.js, see page-app.ts): the receive-to-send
 // distribution of GET /api/overview as bars over 1-2-5 buckets, counts on a log scale (a proxy's
 // distribution is a tall head and a long tail: on a linear scale the tail, the part worth seeing at
 // 3 a.m., would be invisible), with p50/p90/p99/p99.9 as marked lines. Inline SVG drawn by hand;
 // every bar has a <title> with its exact count, the whole chart an accessible label.
 // (Kept free of backticks and dollar-brace: it lives inside a template literal.)
 export const CHART_JS = String.raw`
-(function () {
   var NS = 'http://www.w3.org/2000/svg';
   var W = 760, H = 240, L = 48, R = 12, T = 56, B = 30;
   var MARKS = [['p50', 'm50'], ['p90', 'm90'], ['p99', 'm99'], ['p99.9', 'm999']];
@@ -26,7 +25,7 @@ export const CHART_JS = String.raw`
     if (v >= 1e3) return (v / 1e3).toFixed(2) + ' ms';
     return Math.round(v) + ' µs';
   }
-  window.siplbChart = function (l) {
+  function drawChart(l) {
     var box = document.getElementById('chart');
     var b = l.buckets;
     var n = b.length;
@@ -70,6 +69,5 @@ export const CHART_JS = String.raw`
       });
     }
     box.replaceChildren(s);
-  };
-})();
+  }
 `;

@@ -123,6 +123,10 @@ describe.skipIf(!haveChromium || !haveSipp)(
       await expect.poll(() => page.locator('#message').textContent(), { timeout: 5_000 }).toMatch(/^reload refused: .*SIPLB_RELOAD_DELTA is 1 s/);
       expect(await page.locator('#message.error').count()).toBe(1);
       expect(errors).toEqual([]);
+
+      // siplb gone: the page says so at once instead of showing old numbers as if they were current
+      await proxy.stop();
+      await expect.poll(() => page.locator('#status.stale').textContent(), { timeout: 5_000 }).toMatch(/^no answer from siplb \(.+\); retrying$/);
     }, 60_000);
   },
 );

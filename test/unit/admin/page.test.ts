@@ -15,7 +15,8 @@ describe('the page files', () => {
     const js = text('/ui/app.js');
     expect(() => new Script(js, { filename: 'app.js' })).not.toThrow();
     expect(js).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/);
-    expect(js).toContain('window.siplbChart = function');
+    expect(js).toContain('function drawChart(l)');
+    expect(js).not.toContain('window.'); // one closure: nothing leaks into the page's globals
   });
 
   it('index.html loads only its own files, every id the script asks for exists', () => {
