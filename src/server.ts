@@ -5,9 +5,10 @@ import { readFile } from 'node:fs/promises';
 import type { SiplbConfig } from './config/types.js';
 import { SiplbBindError, SiplbConfigError } from './errors.js';
 import type { DestinationRecord } from './dispatch/list-file.js';
-import { checkSockets, resolveHosts } from './list/check.js';
+import { checkSockets } from './list/check.js';
 import { ListService } from './list/service.js';
-import { readDestinationSource } from './sources/index.js';
+import { restoreState, saveState } from './list/state-file.js';
+import { readDestinationSource, type DestinationSource } from './sources/index.js';
 import { startEvents, type EventStats } from './events/hub.js';
 import { coreConfig } from './proxy/core-config.js';
 import { ProxyCore } from './proxy/core.js';
@@ -98,15 +99,15 @@ export interface Server {
   close(): Promise<void>;
 }
 
-/** Reads and checks the list file or table; host names are resolved once, here (the hot path sends to addresses). */
-export async function loadDestinations(config: SiplbConfig, log: Log): Promise<DestinationRecord[]> {
+/** Reads and checks the list file or table; ListService.start resolves its names (the hot path sends to addresses). */
+export async function loadDestinations(config: SiplbConfig, log: Log): Promise<DestinationSource> {
   const source = await readDestinationSource(config);
   const checked = checkSockets(source, config, source.origin);
   for (const w of checked.warnings) log.warn(w);
   if (checked.destinations.length > config.maxDestinations) {
     throw new SiplbConfigError('SIPLB_MAX_DESTINATIONS', `${source.origin.name} has ${checked.destinations.length} destinations, more than the table's ${config.maxDestinations}: raise SIPLB_MAX_DESTINATIONS`);
   }
-  return resolveHosts(checked.destinations, source.origin, log);
+  return { ...checked, origin: source.origin };
 }
 
 /**
@@ -138,8 +139,8 @@ export function warnRoutesWithoutDestination(routes: RoutesConfig | undefined, r
 export async function startServer(config: SiplbConfig, log: Log): Promise<Server> {
   gcMillis(); // GC time counts from the start
   const loaded = await loadDestinations(config, log);
-  warnIfNoDestination(config, loaded, log);
-  warnRoutesWithoutDestination(config.routes, loaded, config, log);
+  warnIfNoDestination(config, loaded.destinations, log);
+  warnRoutesWithoutDestination(config.routes, loaded.destinations, config, log);
   let routes = config.routes;
   // The table: the list's entries (SIPLB_MAX_DESTINATIONS, the free ones vacant until a reload
   // takes them), then the registration-based destinations' slots (all vacant at start).
@@ -166,8 +167,11 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     log,
     config.maxDestinations,
   );
-  const records = list.start(loaded);
+  const records = await list.start(loaded.destinations, loaded.origin);
   for (const r of records) states.occupy(r.slot!, r.flags);
+  // before any thread reads the table: a restart does not forget what the last run knew
+  if (config.stateFile !== '') await restoreState(config.stateFile, records, states, log);
+  const keeper = config.stateFile === '' ? undefined : keepState(config.stateFile, config.stateInterval, () => list.records, states, log);
   /** A REGISTER for the registrar (probe worker), from the inline core or a dispatch worker. */
   const toRegistrar = (bytes: Uint8Array, address: string, port: number, socket: number): void => {
     const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
@@ -324,6 +328,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       flood?.setDestinations(next.map((r) => r.address));
     };
     if (config.watchList) list.watch();
+    list.refreshDnsEvery(config.dsDnsInterval);
     if (config.admin !== undefined) {
       const sources: AdminSources = {
         records: () => list.records,
@@ -472,6 +477,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
     },
     async close() {
       await list.close();
+      await keeper?.stop(); // after the last reload, before the threads stop writing the table
       events.stop();
       if (ticker) clearInterval(ticker);
       clearInterval(idleGc);
@@ -485,6 +491,32 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
   };
   ref.server = server;
   return server;
+}
+
+/**
+ * Writes SIPLB_STATE_FILE every `intervalS` and once more at stop. A failure is said once (and
+ * again when it works again), not at every interval.
+ */
+function keepState(path: string, intervalS: number, records: () => readonly DestinationRecord[], states: DestTable, log: Log): { stop(): Promise<void> } {
+  let failing = false;
+  const save = async (): Promise<void> => {
+    try {
+      await saveState(path, records(), states);
+      if (failing) log.info('SIPLB_STATE_FILE is written again', { file: path });
+      failing = false;
+    } catch (err) {
+      if (!failing) log.warn(`SIPLB_STATE_FILE: cannot write ${path}; destination states will not survive a restart`, { error: (err as NodeJS.ErrnoException).code ?? String(err) });
+      failing = true;
+    }
+  };
+  const timer = setInterval(() => void save(), intervalS * 1000);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await save();
+    },
+  };
 }
 
 /**

@@ -1,7 +1,8 @@
 // dispatcher.list as Kamailio's RPC returns it (dispatcher module, ds_rpc_print_set), built from
 // the list's records and the shared destination table at the moment of the call, so scripts
 // written for kamcmd/jsonrpcs read it unchanged. siplb adds LOAD (active calls, every worker) to
-// each DEST; JSON readers that do not know it skip it.
+// each DEST, and TARGET (`name:port`) to each target of an SRV name; JSON readers that do not
+// know them skip them.
 import type { DestinationRecord } from '../dispatch/list-file.js';
 import { buildSets } from '../dispatch/sets.js';
 import type { DestTable } from '../shared/dest-table.js';
@@ -28,6 +29,8 @@ export interface DispatcherDest {
     };
     LATENCY?: { AVG: number; STD: number; EST: number; MAX: number; TIMEOUT: number };
     LOAD: number;
+    /** The SRV target (`name:port`) a destination of an SRV name stands for. */
+    TARGET?: string;
   };
 }
 
@@ -68,6 +71,7 @@ export function dispatcherList(records: readonly DestinationRecord[], table: Des
         LOAD: table.load(i),
       },
     };
+    if ('target' in d && d.target !== undefined) dest.DEST.TARGET = d.target;
     if (latency) {
       const l = table.latency(i);
       dest.DEST.LATENCY = { AVG: round(l.AVERAGE), STD: round(l.STDEV), EST: round(l.ESTIMATE), MAX: l.MAX, TIMEOUT: l.TIMEOUTS };

@@ -1,6 +1,7 @@
-// Parsers of the destination-database variables (SIPLB_DB_URL, SIPLB_DB_TABLE, SIPLB_DB_COLUMNS).
-// Pure like parse.ts: the URL is only checked for its form here; whether the server answers is
+// Parsers of the destination source variables (SIPLB_DB_URL, SIPLB_DB_TABLE, SIPLB_DB_COLUMNS, and
+// SIPLB_DNS_SERVERS for the list's names). Pure like parse.ts: the URL is only checked for its form here; whether the server answers is
 // found out when the table is read (src/sources/sql.ts).
+import { isIP, isIPv4 } from 'node:net';
 import { fail } from './parse.js';
 
 /** The columns of Kamailio's dispatcher table (schema version 4) that siplb reads or writes. */
@@ -70,5 +71,25 @@ export function dbColumns(raw: string, name: string): DbColumns {
     seen.add(key);
     out[key] = m[2]!;
   }
+  return Object.freeze(out);
+}
+
+/**
+ * SIPLB_DNS_SERVERS: comma-separated `ip`, `ip:port` or `[ipv6]:port` (the forms Node's
+ * Resolver.setServers takes); empty = the system resolver.
+ */
+export function dnsServers(raw: string, name: string): readonly string[] {
+  if (raw.trim() === '') return Object.freeze([]);
+  const accepts = 'comma-separated DNS server addresses: ip, ip:port or [ipv6]:port';
+  const out = raw.split(',').map((part) => {
+    const s = part.trim();
+    const m = /^\[([^\]]+)\](?::([0-9]{1,5}))?$/.exec(s) ?? /^([0-9.]+)(?::([0-9]{1,5}))?$/.exec(s);
+    const plain = m === null && isIP(s) === 6 ? s : undefined;
+    const host = plain ?? m?.[1];
+    const port = m?.[2] === undefined ? 53 : Number(m[2]);
+    const ok = host !== undefined && (m?.[0].startsWith('[') || plain !== undefined ? isIP(host) === 6 : isIPv4(host)) && port >= 1 && port <= 65535;
+    if (!ok) fail(name, accepts, s);
+    return s;
+  });
   return Object.freeze(out);
 }

@@ -28,7 +28,7 @@ import {
   webhookUrl,
   type ListenAddress,
 } from './parse.js';
-import { dbColumns, dbTable, dbUrl } from './db.js';
+import { dbColumns, dbTable, dbUrl, dnsServers } from './db.js';
 import { defaultListFile, listFile } from './paths.js';
 import { routesFile } from './routes.js';
 import {
@@ -108,6 +108,16 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
     description: 'Kamailio ds_reload_delta: least time between two reloads. A dispatcher.reload sooner is refused; SIGHUP or a list file change sooner waits for it.',
     parse: intIn(0, 3600, 's'),
   },
+  stateFile: {
+    name: 'SIPLB_STATE_FILE', type: 'path or empty', default: '',
+    description: 'Destination states and keepalive latency are saved here (every SIPLB_STATE_INTERVAL and on shutdown) and restored at start for destinations still in the list with the same flags; empty = not kept.',
+    parse: text(0, 4096),
+  },
+  stateInterval: {
+    name: 'SIPLB_STATE_INTERVAL', type: 's, 1-86400', default: '30',
+    description: 'How often SIPLB_STATE_FILE is written while running.',
+    parse: intIn(1, 86_400, 's'),
+  },
   watchList: {
     name: 'SIPLB_WATCH_LIST', type: 'boolean', default: 'false',
     description: 'Reload SIPLB_LIST_FILE by itself when the file changes (an editor\'s save or a mv over it).',
@@ -127,6 +137,16 @@ export const SCHEMA: { readonly [K in keyof SiplbConfig]: VarSpec<SiplbConfig[K]
     name: 'SIPLB_DB_COLUMNS', type: 'key=column,...', default: '',
     description: "Column names that differ from Kamailio's (setid_col, destination_col, ...): keys id, setid, destination, flags, priority, attrs, description, e.g. setid=grp,destination=uri; empty = Kamailio's names.",
     parse: dbColumns,
+  },
+  dsDnsInterval: {
+    name: 'SIPLB_DS_DNS_INTERVAL', type: 's, 0-86400', default: '600',
+    description: "Kamailio ds_dns_interval: host names and SRV names of the list are looked up again this often, off the data path; a changed address or SRV set is put in service keeping each destination's state. 0 = only at load and reload.",
+    parse: intIn(0, 86_400, 's'),
+  },
+  dnsServers: {
+    name: 'SIPLB_DNS_SERVERS', type: 'ip[:port],...', default: '',
+    description: 'DNS servers for the list\'s host and SRV names (A, AAAA, SRV queries), e.g. 10.0.0.53,[2001:db8::53]:5353; empty = the system resolver (/etc/hosts and /etc/resolv.conf).',
+    parse: dnsServers,
   },
   set: {
     name: 'SIPLB_SET', type: 'integer >= 0', default: '1',

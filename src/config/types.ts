@@ -52,6 +52,10 @@ export interface SiplbConfig {
   readonly dbTable: string;
   /** SIPLB_DB_COLUMNS: its column names, Kamailio's where not configured. */
   readonly dbColumns: DbColumns;
+  /** SIPLB_DS_DNS_INTERVAL, s: the list's names are looked up again this often; 0 = at load only. */
+  readonly dsDnsInterval: number;
+  /** SIPLB_DNS_SERVERS: `ip`, `ip:port` or `[ipv6]:port` each; empty = the system resolver. */
+  readonly dnsServers: readonly string[];
   /** SIPLB_SET: destination set new requests go to. */
   readonly set: number;
   /** SIPLB_ALG: Kamailio algorithm number used with `set`. */
@@ -182,6 +186,10 @@ export interface SiplbConfig {
   readonly maxDestinations: number;
   /** SIPLB_RELOAD_DELTA, s: least time between two reloads (ds_reload_delta). */
   readonly reloadDelta: number;
+  /** SIPLB_STATE_FILE: where destination states are kept across restarts; '' = not kept. */
+  readonly stateFile: string;
+  /** SIPLB_STATE_INTERVAL, s: how often the state file is written. */
+  readonly stateInterval: number;
   /** SIPLB_WATCH_LIST: reload the list file when it changes. */
   readonly watchList: boolean;
 }

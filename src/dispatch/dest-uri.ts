@@ -54,6 +54,15 @@ function parseHostPort(hostport: string): { host: string; address: string; port:
   return { host, address, port: rest === '' ? undefined : rest.slice(1) };
 }
 
+/** Whether a destination URI (as parsed: "sip:" or "sips:" in front) names a port: RFC 3263 looks up SRV only when it does not. */
+export function uriHasPort(uri: string): boolean {
+  let rest = uri.slice(uri.indexOf(':') + 1);
+  rest = rest.slice(rest.indexOf('@') + 1);
+  const end = rest.search(/[;?]/);
+  const hostport = end < 0 ? rest : rest.slice(0, end);
+  return hostport.startsWith('[') ? hostport.includes(']:') : hostport.includes(':');
+}
+
 /** Parses one destination URI; the reason of a failure reads after "bad destination URI: ". */
 export function parseDestinationUri(text: string): UriResult {
   let uri = text;

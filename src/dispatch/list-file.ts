@@ -21,6 +21,11 @@ export interface DestinationRecord extends DestinationUri {
   /** Line in the list file (1-based), or the row's id in a database table; 0 when from elsewhere (RPC). */
   readonly line: number;
   /**
+   * `name:port` of the SRV target this record stands for, when its line named an SRV set
+   * (src/list/resolve.ts): part of the destination's id, so each target keeps its own entry.
+   */
+  readonly target?: string;
+  /**
    * Its entry in the shared destination table, given by the main thread when the list is loaded
    * (src/dispatch/roster.ts): kept across reloads by a destination present before and after.
    * Absent on records not loaded yet; flatten() then numbers them in table order.

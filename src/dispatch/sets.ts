@@ -13,7 +13,8 @@ import type { DestinationRecord } from './list-file.js';
 export interface Destination extends DestinationRecord {
   /**
    * Stable across reloads and unique across sets: `${setId}:${uri}`, with `#2`, `#3`... for
-   * further records of the same URI in a set (they keep separate states, DISPATCHER.md).
+   * further records of the same URI in a set (they keep separate states, as in Kamailio), and
+   * `${setId}:${uri}@${target}` for each target of an SRV name (src/list/resolve.ts).
    */
   readonly id: string;
   /** Position in its set (Kamailio's index, see the order above). */
@@ -93,9 +94,11 @@ export function buildRelativeWeightTable(weights: readonly number[], rng: Rng): 
 function setIds(inFile: readonly DestinationRecord[]): string[] {
   const seen = new Map<string, number>();
   return inFile.map((r) => {
-    const n = (seen.get(r.uri) ?? 0) + 1;
-    seen.set(r.uri, n);
-    return n === 1 ? `${r.setId}:${r.uri}` : `${r.setId}:${r.uri}#${n}`;
+    // an SRV target: `set:uri@name:port`, one destination per target of the line's SRV set
+    const key = r.target === undefined ? r.uri : `${r.uri}@${r.target}`;
+    const n = (seen.get(key) ?? 0) + 1;
+    seen.set(key, n);
+    return n === 1 ? `${r.setId}:${key}` : `${r.setId}:${key}#${n}`;
   });
 }
 

@@ -1,19 +1,14 @@
 // A destination list from text to records ready for the proxy, in two steps: checkList (pure,
 // CPU only: parse, every line's socket attrs against SIPLB_LISTEN), which a reload runs in the
-// parse pool off the data path (parse-task.ts), and resolveHosts (DNS, async on the main thread).
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+// parse pool off the data path (parse-task.ts), and HostResolver (resolve.ts: DNS, async on the
+// main thread).
 import type { SiplbConfig } from '../config/types.js';
 import { SiplbConfigError } from '../errors.js';
-import { parseDispatcherList, type DestinationRecord, type ParsedList } from '../dispatch/list-file.js';
+import { parseDispatcherList, type ParsedList } from '../dispatch/list-file.js';
 import { recordSockets } from '../dispatch/sockets.js';
 import { fileOrigin, type SourceOrigin } from '../sources/origin.js';
 
 export type ListCheckConfig = Pick<SiplbConfig, 'listFile' | 'dsLoadMode' | 'listen'>;
-
-export interface ListLog {
-  warn(msg: string, fields?: Record<string, unknown>): void;
-}
 
 /**
  * Parses a list file's text and checks each record's socket attrs. Load mode 1: any bad line
@@ -42,26 +37,4 @@ export function checkSockets(parsed: ParsedList, config: ListCheckConfig, origin
     throw new SiplbConfigError(origin.variable, `${n} bad ${origin.unit}${n === 1 ? '' : 's'} in ${origin.name}, list not loaded:\n  ${errors.join('\n  ')}`);
   }
   return { destinations, warnings };
-}
-
-/**
- * Host names resolved once, here: the hot path sends to addresses. A name that does not resolve
- * keeps its destination, inactive (flag 1) at 0.0.0.0, and is said once.
- */
-export async function resolveHosts(records: readonly DestinationRecord[], origin: Pick<SourceOrigin, 'where'>, log: ListLog): Promise<DestinationRecord[]> {
-  const out: DestinationRecord[] = [];
-  for (const r of records) {
-    if (isIP(r.address)) {
-      out.push(r);
-      continue;
-    }
-    try {
-      const a = await lookup(r.address);
-      out.push({ ...r, address: a.address });
-    } catch (err) {
-      log.warn(`${origin.where(r.line)}: cannot resolve ${r.host}; the destination is kept inactive`, { err: String(err) });
-      out.push({ ...r, address: '0.0.0.0', flags: r.flags | 1 });
-    }
-  }
-  return out;
 }

@@ -5,18 +5,23 @@
 // thread. Anything refused leaves the old list in service and says why. Reloads come from
 // dispatcher.reload, SIGHUP and, with SIPLB_WATCH_LIST, a change of the file; dispatcher.add and
 // dispatcher.remove change the list in service the same way (and, as in Kamailio, the next
-// reload from the file replaces what they did).
+// reload from the file replaces what they did). Host and SRV names are looked up again every
+// SIPLB_DS_DNS_INTERVAL: a changed answer goes through the same path (refreshDns), not counted as
+// a reload, so a destination whose address moved keeps its entry.
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { basename, dirname } from 'node:path';
 import { Piscina } from 'piscina';
 import type { SiplbConfig } from '../config/types.js';
 import { SiplbReloadError } from '../errors.js';
 import { makeDestinationRecord, type DestinationRecord, type ParsedList } from '../dispatch/list-file.js';
 import { Roster, type RosterPlan } from '../dispatch/roster.js';
+import { recordIds } from '../dispatch/sets.js';
 import type { DestTable } from '../shared/dest-table.js';
 import { VACANT_SLOT } from '../shared/dest-state.js';
-import { checkSockets, resolveHosts, type ListCheckConfig } from './check.js';
+import { checkSockets, type ListCheckConfig } from './check.js';
+import { HostResolver } from './resolve.js';
 import { commandOrigin, fileOrigin, type SourceOrigin } from '../sources/origin.js';
 import { readSqlDestinations } from '../sources/sql.js';
 import { sourceOrigin } from '../sources/index.js';
@@ -51,7 +56,7 @@ export interface ReloadOutcome {
   ms: number;
 }
 
-export type ReloadTrigger = 'rpc' | 'sighup' | 'watch' | 'add' | 'remove';
+export type ReloadTrigger = 'rpc' | 'sighup' | 'watch' | 'add' | 'remove' | 'dns';
 
 /** A file save often comes as several events (truncate, write, rename): one reload for them all. */
 const WATCH_SETTLE_MS = 200;
@@ -65,7 +70,13 @@ export class ListService {
   #lastReload = -Infinity;
   #deferred: NodeJS.Timeout | undefined;
   #watcher: FSWatcher | undefined;
-  readonly counters = { reloads: 0, failed: 0 };
+  readonly #resolver: HostResolver;
+  /** The list in service as read (names not resolved, SRV names not expanded): what refreshDns looks up again. */
+  #source: readonly DestinationRecord[] = [];
+  /** Counts changes of #source: a DNS answer for an older list is not put in service. */
+  #sourceGen = 0;
+  #dnsTimer: NodeJS.Timeout | undefined;
+  readonly counters = { reloads: 0, failed: 0, dnsUpdates: 0 };
 
   constructor(
     private readonly config: SiplbConfig,
@@ -76,6 +87,7 @@ export class ListService {
     listSlots: number,
   ) {
     this.#roster = new Roster(listSlots);
+    this.#resolver = new HostResolver(config.dnsServers, log);
   }
 
   /** The list in service, every record with its table entry. */
@@ -83,9 +95,14 @@ export class ListService {
     return this.#roster.records;
   }
 
-  /** The first list, at start (read and checked by the caller, before any thread exists): entries in table order. */
-  start(records: readonly DestinationRecord[]): readonly DestinationRecord[] {
+  /**
+   * The first list, at start (read and checked by the caller, before any thread exists): names
+   * resolved, then entries in table order.
+   */
+  async start(source: readonly DestinationRecord[], origin: Pick<SourceOrigin, 'where'>): Promise<readonly DestinationRecord[]> {
+    const records = await this.#resolve(source, origin);
     const plan = this.#plan(records);
+    this.#setSource(source);
     this.#roster.commit(plan);
     this.#lastReload = performance.now();
     return plan.records;
@@ -108,10 +125,11 @@ export class ListService {
       try {
         const { parsed, origin } = await this.#readSource();
         for (const w of parsed.warnings) this.log.warn(w);
-        const records = await resolveHosts(parsed.destinations, origin, this.log);
+        const records = await this.#resolve(parsed.destinations, origin);
         // the other files a reload reads (SIPLB_ROUTES), checked before anything changes
         const extra = await this.sinks.prepare?.();
         const outcome = await this.#apply(records, trigger, started);
+        this.#setSource(parsed.destinations);
         extra?.();
         return outcome;
       } catch (err) {
@@ -149,8 +167,10 @@ export class ListService {
       } catch (err) {
         throw new SiplbReloadError((err as Error).message.replace(/^SIPLB_LIST_FILE: /, ''), { cause: err });
       }
-      const [added] = await resolveHosts(checked.destinations, commandOrigin('dispatcher.add'), this.log);
-      return this.#apply([...this.#roster.records, added!], 'add', started);
+      const added = await this.#resolve(checked.destinations, commandOrigin('dispatcher.add'));
+      const outcome = await this.#apply([...this.#roster.records, ...added], 'add', started);
+      this.#setSource([...this.#source, ...checked.destinations]);
+      return outcome;
     });
   }
 
@@ -164,12 +184,46 @@ export class ListService {
       const want = uri.toLowerCase();
       const gone = (r: DestinationRecord): boolean => r.setId === setId && r.uri.toLowerCase() === want;
       if (!this.#roster.records.some(gone)) throw new SiplbReloadError(`dispatcher.remove: no destination ${uri} in set ${setId}`);
-      return this.#apply(
+      const outcome = await this.#apply(
         this.#roster.records.filter((r) => !gone(r)),
         'remove',
         started,
       );
+      this.#setSource(this.#source.filter((r) => !gone(r)));
+      return outcome;
     });
+  }
+
+  /**
+   * The list's names looked up again; a changed answer (an address, an SRV set's targets) is put
+   * in service as a list change (destinations that stay keep their entries), serialized with the
+   * others but not a reload: SIPLB_RELOAD_DELTA does not count it. Resolves to undefined when
+   * nothing changed, or when the list itself changed during the lookups (its own answers are newer).
+   */
+  async refreshDns(): Promise<ReloadOutcome | undefined> {
+    const gen = this.#sourceGen;
+    const source = this.#source;
+    if (source.every((r) => isIP(r.address) !== 0)) return undefined;
+    const started = performance.now();
+    const records = await this.#resolve(source, sourceOrigin(this.config));
+    return this.#serial(async () => {
+      if (gen !== this.#sourceGen || sameAnswers(records, this.#roster.records)) return undefined;
+      return this.#apply(records, 'dns', started);
+    });
+  }
+
+  /** SIPLB_DS_DNS_INTERVAL > 0: refreshDns that often, the next one timed from the end of the last. */
+  refreshDnsEvery(seconds: number): void {
+    if (seconds <= 0) return;
+    const tick = (): void => {
+      this.#dnsTimer = setTimeout(() => {
+        this.refreshDns()
+          .catch((err: unknown) => this.log.warn('DNS refresh failed; the list in service stays', { reason: err instanceof Error ? err.message : String(err) }))
+          .finally(tick);
+      }, seconds * 1000);
+      this.#dnsTimer.unref();
+    };
+    tick();
   }
 
   /** Watches the list file (SIPLB_WATCH_LIST): its directory, so a file replaced by a rename is seen too. */
@@ -183,6 +237,8 @@ export class ListService {
 
   async close(): Promise<void> {
     clearTimeout(this.#deferred);
+    clearTimeout(this.#dnsTimer);
+    this.#dnsTimer = undefined;
     this.#watcher?.close();
     await this.#queue.catch(() => undefined);
     await this.#pool?.destroy();
@@ -192,6 +248,15 @@ export class ListService {
     const next = this.#queue.then(op, op);
     this.#queue = next.catch(() => undefined);
     return next;
+  }
+
+  #resolve(records: readonly DestinationRecord[], origin: Pick<SourceOrigin, 'where'>): Promise<DestinationRecord[]> {
+    return this.#resolver.resolve(records, (r) => (r.line > 0 ? origin.where(r.line) : r.uri));
+  }
+
+  #setSource(records: readonly DestinationRecord[]): void {
+    this.#source = records;
+    this.#sourceGen++;
   }
 
   #checkConfig(): ListCheckConfig {
@@ -241,7 +306,8 @@ export class ListService {
     await this.sinks.threads(plan.records);
     for (const slot of plan.removed) this.states.reset(slot, VACANT_SLOT);
     this.#roster.commit(plan);
-    this.counters.reloads++;
+    if (trigger === 'dns') this.counters.dnsUpdates++;
+    else this.counters.reloads++;
     const outcome: ReloadOutcome = {
       destinations: plan.records.length,
       kept: plan.kept.length,
@@ -250,7 +316,19 @@ export class ListService {
       removed: plan.removed.length,
       ms: Math.round((performance.now() - started) * 10) / 10,
     };
-    this.log.info('list reloaded', { trigger, ...outcome });
+    this.log.info(trigger === 'dns' ? 'list names resolved to new addresses' : 'list reloaded', { trigger, ...outcome });
     return outcome;
   }
+}
+
+/** Same destinations with the same addresses, ports, flags, priorities and weights: nothing to put in service. */
+function sameAnswers(a: readonly DestinationRecord[], b: readonly DestinationRecord[]): boolean {
+  if (a.length !== b.length) return false;
+  const key = (rs: readonly DestinationRecord[]): string[] => {
+    const ids = recordIds(rs);
+    return rs.map((r, i) => `${ids[i]}|${r.address}|${r.port}|${r.flags}|${r.priority}|${r.attrs.weight}|${r.attrs.rweight}`);
+  };
+  const ka = key(a);
+  const kb = key(b);
+  return ka.every((k, i) => k === kb[i]);
 }

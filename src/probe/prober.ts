@@ -108,7 +108,12 @@ export class Prober {
   ) {
     this.#targets = [...targets];
     this.#pendingOf = new Int32Array(targets.length);
-    this.#latency = targets.map(initialLatency);
+    // a record already in the table (restored from SIPLB_STATE_FILE, or written by the probe worker
+    // this one replaces) goes on from where it was
+    this.#latency = targets.map((t) => {
+      const held = table.latency(t.index);
+      return held.COUNT > 0 || held.TIMEOUTS > 0 ? held : initialLatency(t);
+    });
     if (opts.latencyStats) this.#latency.forEach((s, i) => table.writeLatency(i, s));
   }
 

@@ -164,7 +164,9 @@ export class TargetSelector {
     this.#targetOf.clear();
     const fromList = new Map(flatten(buildSets(cfg.records)).map((d, i) => [d.id, cfg.targets[i]!]));
     for (const d of flatten(this.#sets)) {
-      const listed = d.line > 0 ? fromList.get(d.id) : undefined;
+      // the list's records come first in each set, so their ids are the list's own (a binding of
+      // a listed URI gets the next #n); line numbers cannot tell (dispatcher.add and rows have none)
+      const listed = fromList.get(d.id);
       if (listed) {
         this.#targetOf.set(d.id, listed);
         continue;

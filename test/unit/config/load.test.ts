@@ -29,6 +29,8 @@ describe('loadConfig defaults', () => {
       listFile: join(root, 'dispatcher.list'),
       dsLoadMode: 1,
       dbUrl: '',
+      dsDnsInterval: 600,
+      dnsServers: [],
       dbTable: 'dispatcher',
       dbColumns: { id: 'id', setid: 'setid', destination: 'destination', flags: 'flags', priority: 'priority', attrs: 'attrs', description: 'description' },
       set: 1,
@@ -92,6 +94,8 @@ describe('loadConfig defaults', () => {
       maxDestinations: 1024,
       reloadDelta: 5,
       watchList: false,
+      stateFile: '',
+      stateInterval: 30,
     });
     expect([...failoverCodes.codes]).toEqual([408]);
     expect([...failoverCodes.classes]).toEqual([5]);

@@ -81,7 +81,14 @@ const good: Array<[string, string, keyof SiplbConfig, unknown]> = [
   ['SIPLB_EVENT_RETRIES', '0', 'eventRetries', 0],
   ['SIPLB_MAX_DESTINATIONS', '65536', 'maxDestinations', 65_536],
   ['SIPLB_RELOAD_DELTA', '0', 'reloadDelta', 0],
+  ['SIPLB_DS_DNS_INTERVAL', '0', 'dsDnsInterval', 0],
+  ['SIPLB_DS_DNS_INTERVAL', '86400', 'dsDnsInterval', 86_400],
+  ['SIPLB_DNS_SERVERS', '127.0.0.1:5353', 'dnsServers', ['127.0.0.1:5353']],
+  ['SIPLB_DNS_SERVERS', '10.0.0.53, [2001:db8::53]:5353,::1', 'dnsServers', ['10.0.0.53', '[2001:db8::53]:5353', '::1']],
+  ['SIPLB_DNS_SERVERS', '', 'dnsServers', []],
   ['SIPLB_WATCH_LIST', '1', 'watchList', true],
+  ['SIPLB_STATE_FILE', '/var/lib/siplb/state.msgpack', 'stateFile', '/var/lib/siplb/state.msgpack'],
+  ['SIPLB_STATE_INTERVAL', '86400', 'stateInterval', 86_400],
   ['SIPLB_REUSE_PORT', '0', 'reusePort', false],
   ['SIPLB_LOG_LEVEL', 'debug', 'logLevel', 'debug'],
   ['SIPLB_LOG_LEVEL', 'silent', 'logLevel', 'silent'],
@@ -252,7 +259,13 @@ const bad: Array<[string, string, string]> = [
   ['SIPLB_EVENT_RETRIES', '101', 'from 0 to 100'],
   ['SIPLB_MAX_DESTINATIONS', '0', 'from 1 to 65536'],
   ['SIPLB_RELOAD_DELTA', '-1', 'from 0 to 3600'],
+  ['SIPLB_DS_DNS_INTERVAL', '86401', 'from 0 to 86400'],
+  ['SIPLB_DNS_SERVERS', 'dns.example.com', 'got "dns.example.com"'],
+  ['SIPLB_DNS_SERVERS', '127.0.0.1:70000', 'ip:port or [ipv6]:port'],
+  ['SIPLB_DNS_SERVERS', '2001:db8::53:5353x', 'got "2001:db8::53:5353x"'],
   ['SIPLB_WATCH_LIST', 'often', 'expected a boolean'],
+  ['SIPLB_STATE_FILE', 'x'.repeat(4097), 'at most 4096'],
+  ['SIPLB_STATE_INTERVAL', '0', 'from 1 to 86400'],
 ];
 
 function errorOf(env: Record<string, string>): SiplbConfigError {
