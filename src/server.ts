@@ -338,6 +338,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
         stats: () => stats(),
         list,
         metrics: { stats: () => stats(), latency: () => latencySnapshot(), resetLatency: () => resetLatency() },
+        events: () => events.recent(),
         methods: new Map([['siplb.routes', { readOnly: true, summary: 'the routing rules (SIPLB_ROUTES) with their hit counts, the default rule last', handler: () => routesNow() }]]),
         pingActive: (set) => {
           const was = pingActive;

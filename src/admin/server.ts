@@ -1,8 +1,9 @@
 // The control channel (SIPLB_ADMIN): HTTP on the main thread, off the data path. JSON-RPC 2.0 at
 // POST /RPC with Kamailio's method names (rpc.ts, dispatcher-methods.ts), the same methods as REST
 // under /api/ (rest.ts), what `siplb ctl` talks to. With SIPLB_ADMIN_TOKEN set, every request on
-// every path must carry it as a bearer token (http.ts); without one the address is loopback only
-// (config/parse.ts adminAddress).
+// every path must carry it as a bearer token (http.ts), except the live page's static files (GET /
+// and /ui/*, page.ts: they hold no data and a browser cannot send a token when it navigates);
+// without a token the address is loopback only (config/parse.ts adminAddress).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { ListenOptions } from 'node:net';
 import type { AdminAddress } from '../config/types.js';
@@ -18,6 +19,9 @@ import type { ListService } from '../list/service.js';
 import { listMethods } from './list-methods.js';
 import { handleObservability, type MetricsSource } from './metrics.js';
 import { latencyMethods } from './latency-api.js';
+import type { DestEvent } from '../events/event.js';
+import { overviewMethods } from './overview.js';
+import { servePage } from './page.js';
 
 /**
  * What the control channel serves, read at each request. The fields other modules fill:
@@ -40,6 +44,8 @@ export interface AdminSources {
   readonly list?: ListService;
   /** Stats and latency of the running proxy: /metrics, /api/latency, siplb.latency (metrics.ts). */
   readonly metrics?: MetricsSource;
+  /** The last dst-down/dst-up events (events/hub.ts recent()): siplb.events, siplb.overview. */
+  readonly events?: () => readonly DestEvent[];
 }
 
 export interface AdminOptions {
@@ -64,9 +70,11 @@ export async function startAdmin(address: AdminAddress, src: AdminSources, opts:
   const rpc = new RpcRegistry().add(dispatcherMethods(src)).add(src.methods ?? []);
   if (src.list) rpc.add(listMethods(src.list));
   const metrics = src.metrics;
-  if (metrics) rpc.add(latencyMethods({ ...src, metrics }));
+  if (metrics) rpc.add(latencyMethods({ ...src, metrics })).add(overviewMethods({ ...src, metrics }));
   const authorized = bearerCheck(opts.token);
   const server = createServer((req, res) => {
+    // before the token check on purpose: fixed files, no data (page.ts says why)
+    if (servePage(req, res)) return;
     if (authorized !== undefined && !authorized(req)) return refuseUnauthorized(res);
     handle(req, res, rpc, src).catch((err: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { error: `internal error: ${String(err)}` });
