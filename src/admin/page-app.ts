@@ -1,6 +1,6 @@
 // The live page's script (served as /ui/app.js by page.ts): plain browser JavaScript, no framework,
 // no build. It reads GET /api/overview every REFRESH_MS and draws it; its buttons call
-// dispatcher.set_state and dispatcher.reload through POST /RPC, as `siplb ctl` does. The admin
+// dispatcher.set_state and siplb.reload (dispatcher.reload with an answer that says what changed) through POST /RPC, as `siplb ctl` does. The admin
 // token, when the proxy has one, is typed into the page, kept in sessionStorage (gone with the
 // tab) and sent as `Authorization: Bearer` on every request. Data is put into the page with
 // textContent only, never as HTML: URIs and event fields come from list files and the network.
@@ -152,7 +152,7 @@ export const APP_JS = String.raw`'use strict';
       var b = $('reload');
       b.disabled = true;
       try {
-        var r = await rpc('dispatcher.reload', []);
+        var r = await rpc('siplb.reload', []);
         say('List reloaded: ' + r.destinations + ' destinations (' + r.kept + ' kept, ' + r.added + ' added, ' + r.removed + ' removed) in ' + r.ms + ' ms.', false);
       } catch (e) {
         failed(e);

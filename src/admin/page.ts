@@ -26,7 +26,7 @@ const INDEX_HTML = `<!doctype html>
   <h1>siplb</h1>
   <p id="status" role="status" aria-live="polite">loading…</p>
   <div class="actions">
-    <button type="button" id="reload" title="dispatcher.reload: read the destination list again">Reload list</button>
+    <button type="button" id="reload" title="siplb.reload (dispatcher.reload): read the destination list again">Reload list</button>
     <button type="button" id="token-toggle" aria-controls="token-form">Token</button>
   </div>
 </header>
