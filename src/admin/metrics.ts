@@ -64,6 +64,9 @@ export class SiplbMetrics {
 
   constructor(private readonly src: AdminMetricsSources) {
     collectDefaultMetrics({ register: this.registry, prefix: 'siplb_' });
+    // prom-client names these gauges `_total`, which Prometheus keeps for counters (promtool check
+    // metrics says so): left out rather than served under a misleading name
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(`siplb_${name}`);
     const v = (s: Scrape, name: string): number => s.stats.counters.values[name] ?? 0;
     const keyed = (rec: Record<string, number>, label: string): Rows => Object.entries(rec).map(([k, n]) => [{ [label]: k }, n]);
     this.#counter('siplb_requests_received_total', 'SIP requests received, by method (OTHER: any other method or garbage).', ['method'], (s) => keyed(s.stats.counters.requestsIn, 'method'));
