@@ -23,6 +23,7 @@ import { aorOf } from '../sip/aor.js';
 import { C, Counters } from './counters.js';
 import type { DestTable } from '../shared/dest-table.js';
 import { TargetSelector } from './targets.js';
+import type { DestinationSet } from '../dispatch/sets.js';
 import type { CompiledRoutes } from '../dispatch/routes.js';
 import { OverloadGuard, ShedMemory, type DelaySample } from './overload.js';
 import { RouteCache } from './route-cache.js';
@@ -162,9 +163,9 @@ export class ProxyCore implements StatefulHost {
    * A reloaded list: new requests select from `records` at once. Transactions and cached routes in
    * flight keep the destinations they were given (a removed one finishes its call).
    */
-  reloadList(records: CoreConfig['records'], targets: CoreConfig['targets']): void {
+  reloadList(records: CoreConfig['records'], targets: CoreConfig['targets'], sets?: Map<number, DestinationSet>): void {
     this.#config = { ...this.#config, records, targets };
-    this.selector.reload(this.#config);
+    this.selector.reload(this.#config, sets);
   }
 
   tick(): void {

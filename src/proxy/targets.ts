@@ -35,8 +35,8 @@ function bindingRecord(b: Binding): DestinationRecord | undefined {
  * Route targets in the shared state table's order; `records` must hold resolved addresses, and
  * their socket attrs were checked against `listen` at load (server.ts loadDestinations).
  */
-export function targetsFrom(records: readonly DestinationRecord[], listen: readonly ListenAddress[]): RouteTarget[] {
-  return flatten(buildSets(records)).map((d) => ({
+export function targetsFrom(records: readonly DestinationRecord[], listen: readonly ListenAddress[], sets: ReadonlyMap<number, DestinationSet> = buildSets(records)): RouteTarget[] {
+  return flatten(sets).map((d) => ({
     index: d.slot,
     id: d.id,
     setId: d.setId,
@@ -162,7 +162,7 @@ export class TargetSelector {
     }
     this.#sets = extra.length === 0 && this.#bindingGen < 0 ? this.#sets : buildSets([...cfg.records, ...extra]);
     this.#targetOf.clear();
-    const fromList = new Map(flatten(buildSets(cfg.records)).map((d, i) => [d.id, cfg.targets[i]!]));
+    const fromList = new Map(cfg.targets.map((t) => [t.id, t]));
     for (const d of flatten(this.#sets)) {
       // the list's records come first in each set, so their ids are the list's own (a binding of
       // a listed URI gets the next #n); line numbers cannot tell (dispatcher.add and rows have none)
@@ -189,9 +189,9 @@ export class TargetSelector {
    * The sets are rebuilt; this thread's round-robin and weight positions stay, and what was
    * derived from the old sets (algorithm 11's tables, 64's skip patterns) is derived again.
    */
-  reload(config: CoreConfig): void {
+  reload(config: CoreConfig, sets: Map<number, DestinationSet> = buildSets(config.records)): void {
     this.config = config;
-    this.#sets = buildSets(config.records);
+    this.#sets = sets;
     for (const r of this.#runtimes.values()) {
       r.rwTable = undefined;
       r.oc = [];
