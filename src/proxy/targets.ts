@@ -60,8 +60,11 @@ export class TargetSelector {
   readonly #targetOf = new Map<string, RouteTarget>();
   /** `address|port` of every destination of every set: who may route in-dialog requests towards a caller. */
   #destinations: ReadonlySet<string>;
-  /** `address|port` -> table slot, for the per-destination counters (the first slot when two share an address). */
-  #slotOf = new Map<string, number>();
+  /**
+   * port -> address -> table slot, for the per-destination counters (the first slot when two share
+   * an address): looked up per datagram, so by two keys as they come, with no string built.
+   */
+  #slotOf = new Map<number, Map<string, number>>();
   /** Every set a choice selects from, as this thread sees it (rebuilt with the sets). */
   readonly #views = new Map<number, SetView>();
   /** This thread's round-robin, weight and algorithm 11/64 state per (set, algorithm) pair. */
@@ -178,8 +181,10 @@ export class TargetSelector {
     this.#destinations = new Set([...this.#targetOf.values()].map((t) => `${canonicalHost(t.address)}|${t.port}`));
     this.#slotOf = new Map();
     for (const t of [...this.#targetOf.values()].sort((a, b) => a.index - b.index)) {
-      const key = `${canonicalHost(t.address)}|${t.port}`;
-      if (!this.#slotOf.has(key)) this.#slotOf.set(key, t.index);
+      let byAddress = this.#slotOf.get(t.port);
+      if (byAddress === undefined) this.#slotOf.set(t.port, (byAddress = new Map()));
+      const host = canonicalHost(t.address);
+      if (!byAddress.has(host)) byAddress.set(host, t.index);
     }
     for (const [id, view] of this.#views) this.#fill(view, id);
   }
@@ -218,7 +223,7 @@ export class TargetSelector {
   /** The table slot of the destination at `address` and `port` (as isDestination), -1 if none. */
   slotOf(address: string, port: number): number {
     this.#refresh();
-    return this.#slotOf.get(`${address}|${port}`) ?? -1;
+    return this.#slotOf.get(port)?.get(address) ?? -1;
   }
 
   /**

@@ -107,6 +107,33 @@ describe.each<[DbKind, string]>([
     expect(got).toBe(a);
   });
 
+  it('a reload reads the table again: a new row takes calls, the others keep their state; a table that cannot be read keeps the list', async ({ skip }) => {
+    if (db === undefined) return skip();
+    const [a, b] = [await Peer.open(), await Peer.open()];
+    open.push(a, b);
+    const table = t('reloaded');
+    const row = (p: Peer, prio: number): string => `(1, 'sip:127.0.0.1:${p.port}', 0, ${prio}, '', 'r')`;
+    await sqlExec(url(), [createTableSql(kind, table), `INSERT INTO ${table} (setid, destination, flags, priority, attrs, description) VALUES ${row(a, 1)}`]);
+    const port = await freeTcpPort();
+    const admin = `http://127.0.0.1:${port}`;
+    await routesTo({ SIPLB_DB_URL: url(), SIPLB_DB_TABLE: table, SIPLB_ADMIN: `127.0.0.1:${port}`, SIPLB_RELOAD_DELTA: '0' }, [a], `${kind}-reload-1`);
+    const rpc = async (method: string, params: unknown[] = []): Promise<{ result?: unknown; error?: { message: string } }> =>
+      (await (await fetch(`${admin}/RPC`, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 }) })).json()) as { result?: unknown; error?: { message: string } };
+    const flags = async (): Promise<string[]> => {
+      const list = (await rpc('dispatcher.list')).result as { RECORDS: Array<{ SET: { TARGETS: Array<{ DEST: { URI: string; FLAGS: string } }> } }> };
+      return list.RECORDS.flatMap((r) => r.SET.TARGETS.map((d) => `${d.DEST.URI} ${d.DEST.FLAGS}`)).sort();
+    };
+    await rpc('dispatcher.set_state', ['d', 1, `sip:127.0.0.1:${a.port}`]);
+    await sqlExec(url(), [`INSERT INTO ${table} (setid, destination, flags, priority, attrs, description) VALUES ${row(b, 9)}`]);
+    expect((await rpc('siplb.reload')).result).toMatchObject({ destinations: 2, kept: 1, added: 1, removed: 0 });
+    expect(await flags()).toEqual([`sip:127.0.0.1:${a.port} DX`, `sip:127.0.0.1:${b.port} AX`].sort());
+    // the table gone: the reload is refused with the database's reason, and the list stays
+    await sqlExec(url(), [`DROP TABLE ${table}`]);
+    const refused = await rpc('siplb.reload');
+    expect(refused.error?.message).toMatch(/SIPLB_DB/);
+    expect(await flags()).toEqual([`sip:127.0.0.1:${a.port} DX`, `sip:127.0.0.1:${b.port} AX`].sort());
+  });
+
   it('a bad row: load mode 0 skips it with a warning naming table and id; load mode 1 refuses to start', async ({ skip }) => {
     if (db === undefined) return skip();
     const a = await Peer.open();
