@@ -7,6 +7,7 @@ import { SiplbBindError, SiplbConfigError } from './errors.js';
 import type { DestinationRecord } from './dispatch/list-file.js';
 import { checkSockets } from './list/check.js';
 import { ListService } from './list/service.js';
+import { closeControlPool } from './pool/control-pool.js';
 import { restoreState, saveState } from './list/state-file.js';
 import { readDestinationSource, type DestinationSource } from './sources/index.js';
 import { startEvents, type EventStats } from './events/hub.js';
@@ -487,6 +488,7 @@ export async function startServer(config: SiplbConfig, log: Log): Promise<Server
       await pool?.close();
       await probe?.close();
       await udp.close();
+      await closeControlPool();
     },
   };
   ref.server = server;

@@ -1,15 +1,18 @@
-// GET /metrics: Prometheus text exposition, every family `siplb_...`, in a Registry of its own
+// GET /metrics: Prometheus text exposition, every family `siplb_...`, in registries of their own
 // (prom-client's global one belongs to whoever embeds us). Nothing here runs per datagram: each
 // scrape asks every thread for one stats snapshot (server.ts stats(), msgpackr-packed from the
-// workers), reads the shared destination table, and the families' collect() callbacks read that.
+// workers); the main thread sends it to the control pool (src/pool/), where the families'
+// collect() callbacks read it and the shared destination table and the text is built, and adds
+// prom-client's process metrics, which describe the main thread and so are collected there.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as hdr from 'hdr-histogram-js';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { DestTable } from '../shared/dest-table.js';
+import { runTask } from '../pool/control-pool.js';
 import type { DestinationRecord } from '../dispatch/list-file.js';
 import type { LatencySnapshot } from '../proxy/latency.js';
 import type { BindingTable } from '../shared/binding-table.js';
 import { stateLetters } from '../shared/dest-state.js';
-import type { DestTable } from '../shared/dest-table.js';
 import type { Stats } from '../server.js';
 import { destLabels, type DestLabel } from './dest-labels.js';
 import { CLASSES } from '../proxy/message-kind.js';
@@ -35,7 +38,7 @@ export interface AdminMetricsSources {
 
 type Labels = Record<string, string | number>;
 type Rows = Array<[Labels, number]>;
-interface Scrape {
+export interface Scrape {
   stats: Stats;
   dests: DestLabel[];
 }
@@ -57,16 +60,17 @@ const REFUSED: Record<string, string> = {
 
 const ms = (v: number): number => v / 1000;
 
+/** The sources the families read: the shared table (its SharedArrayBuffer in the pool) and whether it holds latency. */
+interface FamilySources {
+  readonly states: () => DestTable;
+  readonly latency: boolean;
+}
+
 export class SiplbMetrics {
   readonly registry = new Registry();
   #scrape: Scrape | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly src: AdminMetricsSources) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'siplb_' });
-    // prom-client names these gauges `_total`, which Prometheus keeps for counters (promtool check
-    // metrics says so): left out rather than served under a misleading name
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(`siplb_${name}`);
+  constructor(private readonly src: FamilySources) {
     const v = (s: Scrape, name: string): number => s.stats.counters.values[name] ?? 0;
     const keyed = (rec: Record<string, number>, label: string): Rows => Object.entries(rec).map(([k, n]) => [{ [label]: k }, n]);
     this.#counter('siplb_requests_received_total', 'SIP requests received, by method (OTHER: any other method or garbage).', ['method'], (s) => keyed(s.stats.counters.requestsIn, 'method'));
@@ -183,19 +187,43 @@ export class SiplbMetrics {
     });
   }
 
-  /** The exposition text; scrapes run one at a time (each reads the snapshot its collect()s see). */
-  render(): Promise<string> {
-    const next = this.#queue.then(async () => {
-      this.#scrape = { stats: await this.src.metrics.stats(), dests: destLabels(this.src.records(), this.src.states().count, this.src.bindings) };
-      try {
-        return await this.registry.metrics();
-      } finally {
-        this.#scrape = undefined;
-      }
-    });
-    this.#queue = next.catch(() => undefined);
-    return next;
+  /** The exposition text of `scrape`; the caller runs one at a time (each reads the snapshot its collect()s see). */
+  async render(scrape: Scrape): Promise<string> {
+    this.#scrape = scrape;
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.#scrape = undefined;
+    }
   }
+}
+
+/** What the main thread sends the pool for one scrape. */
+export interface MetricsTaskInput {
+  scrape: Scrape;
+  table: SharedArrayBuffer;
+  latency: boolean;
+}
+
+/** The control pool's task (src/pool/tasks.ts): the siplb families of one scrape. */
+const inPool = new WeakMap<SharedArrayBuffer, SiplbMetrics>();
+export function renderMetricsTask({ scrape, table, latency }: MetricsTaskInput): Promise<string> {
+  let m = inPool.get(table);
+  if (m === undefined) {
+    const states = new DestTable(table);
+    inPool.set(table, (m = new SiplbMetrics({ states: () => states, latency })));
+  }
+  return m.render(scrape);
+}
+
+/** prom-client's process metrics of the main thread (heap, event loop lag, GC, CPU, handles). */
+function processRegistry(): Registry {
+  const r = new Registry();
+  collectDefaultMetrics({ register: r, prefix: 'siplb_' });
+  // prom-client names these gauges `_total`, which Prometheus keeps for counters (promtool check
+  // metrics says so): left out rather than served under a misleading name
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) r.removeSingleMetric(`siplb_${name}`);
+  return r;
 }
 
 /**
@@ -209,15 +237,22 @@ export async function handleObservability(req: IncomingMessage, res: ServerRespo
   return (await handleMetrics(req, res, full)) || (await handleLatency(req, res, full));
 }
 
-const instances = new WeakMap<AdminMetricsSources['metrics'], SiplbMetrics>();
+const scrapers = new WeakMap<AdminMetricsSources['metrics'], { process: Registry; queue: Promise<unknown> }>();
 
-/** Answers GET /metrics; false when `req` is for another path. */
+/** Answers GET /metrics; false when `req` is for another path. Scrapes run one at a time. */
 export async function handleMetrics(req: IncomingMessage, res: ServerResponse, src: AdminMetricsSources): Promise<boolean> {
   if ((req.url ?? '/').split('?')[0] !== '/metrics') return false;
-  let m = instances.get(src.metrics);
-  if (m === undefined) instances.set(src.metrics, (m = new SiplbMetrics(src)));
-  const text = await m.render();
-  res.writeHead(200, { 'content-type': m.registry.contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  let s = scrapers.get(src.metrics);
+  if (s === undefined) scrapers.set(src.metrics, (s = { process: processRegistry(), queue: Promise.resolve() }));
+  const one = s;
+  const next = one.queue.then(async () => {
+    const scrape: Scrape = { stats: await src.metrics.stats(), dests: destLabels(src.records(), src.states().count, src.bindings) };
+    const ours = await runTask('renderMetrics', { scrape, table: src.states().buffer, latency: src.latency });
+    return `${await one.process.metrics()}${ours}`;
+  });
+  one.queue = next.catch(() => undefined);
+  const text = await next;
+  res.writeHead(200, { 'content-type': one.process.contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   res.end(text);
   return true;
 }

@@ -1,5 +1,5 @@
 // The list in service, on the main thread, and the one way it changes: a new list is read and
-// checked completely (the file's text parsed in the parse pool, off the data path), given table
+// checked completely (the file's text parsed in the control pool, off the data path), given table
 // entries by the roster (a destination present before and after keeps its entry, so its state,
 // probing count, active calls, latency and overload report), and only then handed to every
 // thread. Anything refused leaves the old list in service and says why. Reloads come from
@@ -12,7 +12,6 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { basename, dirname } from 'node:path';
-import { Piscina } from 'piscina';
 import type { SiplbConfig } from '../config/types.js';
 import { SiplbReloadError } from '../errors.js';
 import { makeDestinationRecord, type DestinationRecord, type ParsedList } from '../dispatch/list-file.js';
@@ -25,7 +24,7 @@ import { HostResolver } from './resolve.js';
 import { commandOrigin, fileOrigin, type SourceOrigin } from '../sources/origin.js';
 import { readSqlDestinations } from '../sources/sql.js';
 import { sourceOrigin } from '../sources/index.js';
-import type { ParseAnswer, ParseTask } from './parse-task.js';
+import { runTask } from '../pool/control-pool.js';
 
 export interface ListLog {
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -63,7 +62,6 @@ const WATCH_SETTLE_MS = 200;
 
 export class ListService {
   readonly #roster: Roster;
-  #pool: Piscina | undefined;
   /** Operations one at a time: two reloads must not interleave their plans. */
   #queue: Promise<unknown> = Promise.resolve();
   /** performance.now() of the last reload from the source (SIPLB_RELOAD_DELTA counts from it). */
@@ -241,7 +239,6 @@ export class ListService {
     this.#dnsTimer = undefined;
     this.#watcher?.close();
     await this.#queue.catch(() => undefined);
-    await this.#pool?.destroy();
   }
 
   #serial<T>(op: () => Promise<T>): Promise<T> {
@@ -265,8 +262,8 @@ export class ListService {
 
   /**
    * The source read and checked: the dispatcher table (SIPLB_DB_URL; its rows are checked as they
-   * are read, a few per millisecond), or the list file, whose text is parsed in the parse pool
-   * (one thread, started at the first reload).
+   * are read, a few per millisecond), or the list file, whose text is parsed in the control pool
+   * (src/pool/), off the main thread.
    */
   async #readSource(): Promise<{ parsed: ParsedList; origin: SourceOrigin }> {
     if (this.config.dbUrl !== '') {
@@ -280,8 +277,7 @@ export class ListService {
     } catch (err) {
       throw new SiplbReloadError(`cannot read SIPLB_LIST_FILE ${this.config.listFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
     }
-    this.#pool ??= new Piscina({ filename: new URL('./parse-task.js', import.meta.url).href, minThreads: 0, maxThreads: 1, idleTimeout: 30_000 });
-    const answer = (await this.#pool.run({ text, config: this.#checkConfig() } satisfies ParseTask)) as ParseAnswer;
+    const answer = await runTask('parseList', { text, config: this.#checkConfig() });
     if (!answer.ok) throw new SiplbReloadError(answer.message);
     return { parsed: answer.list, origin: fileOrigin(this.config.listFile) };
   }

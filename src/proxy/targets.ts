@@ -182,7 +182,7 @@ export class TargetSelector {
     this.#slotOf = new Map();
     for (const t of [...this.#targetOf.values()].sort((a, b) => a.index - b.index)) {
       let byAddress = this.#slotOf.get(t.port);
-      if (byAddress === undefined) this.#slotOf.set(t.port, (byAddress = new Map()));
+      if (byAddress === undefined) this.#slotOf.set(t.port, (byAddress = new Map<string, number>()));
       const host = canonicalHost(t.address);
       if (!byAddress.has(host)) byAddress.set(host, t.index);
     }

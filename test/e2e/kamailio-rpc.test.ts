@@ -63,7 +63,7 @@ async function call(url: string, method: string, params?: unknown[]): Promise<un
   for (let attempt = 0; ; attempt++) {
     try {
       const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
-      return (await res.json()) as unknown;
+      return (await res.json());
     } catch (err) {
       if (attempt > 40) throw err;
       await sleep(100); // Kamailio's HTTP listener is still coming up
@@ -113,7 +113,7 @@ describe.skipIf(bin === undefined)(bin === undefined ? `Kamailio's jsonrpcs and 
     writeFileSync(cfg, kamailioConfig(kSip!, kHttp, list));
     const kam = spawn(bin!, ['-f', cfg, '-DD', '-E', '-Y', dir, '-w', dir, '-m', '64', '-M', '8'], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
     let kamLog = '';
-    kam.stderr!.on('data', (c: Buffer) => (kamLog += c.toString()));
+    kam.stderr.on('data', (c: Buffer) => (kamLog += c.toString()));
     live.push(kam);
     const sPort = await freeTcpPort();
     const proxy = await startProxy({ SIPLB_LIST_FILE: list, SIPLB_ADMIN: `127.0.0.1:${sPort}`, SIPLB_DS_PING_LATENCY_STATS: 'false', SIPLB_RELOAD_DELTA: '1' });

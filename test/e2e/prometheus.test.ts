@@ -68,7 +68,7 @@ describe.skipIf(!have)(have ? 'Prometheus scraping siplb' : `Prometheus scraping
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let promLog = '';
-    prom.stderr!.on('data', (c: Buffer) => (promLog += c.toString()));
+    prom.stderr.on('data', (c: Buffer) => (promLog += c.toString()));
     live.push(prom);
     const query = async (q: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> => {
       const res = await fetch(`http://127.0.0.1:${webPort}/api/v1/query?query=${encodeURIComponent(q)}`);
