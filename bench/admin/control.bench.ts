@@ -3,8 +3,9 @@
 //   - siplb.reload of a list whose destinations change by 1% (parsed in the parse pool, planned,
 //     pushed to every thread), dispatcher.list, GET /metrics (and its size), siplb.overview;
 //   - the data path meanwhile: OPTIONS at a fixed rate through siplb to a discard port, and
-//     siplb's own receive-to-send latency (siplb.latency) over a window without reloads and one
-//     with a reload every RELOAD_EVERY_MS, alternating, so the two are compared in one run.
+//     siplb's own receive-to-send latency (siplb.latency) over windows without control calls,
+//     with a reload every RELOAD_EVERY_MS, and with a scrape of /metrics every RELOAD_EVERY_MS,
+//     in rotating order, so the three are compared in one run.
 //   node dist/bench/admin/control.bench.js [--quick]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -143,9 +144,10 @@ for (const n of SIZES) {
   // the data path, without and with reloads, alternating
   const load = optionsLoad(p.port);
   await sleep(1000);
-  const windows: Record<'quiet' | 'reloading', Percentiles[]> = { quiet: [], reloading: [] };
-  for (let w = 0; w < (quick ? 2 : 4); w++) {
-    for (const kind of w % 2 === 0 ? (['quiet', 'reloading'] as const) : (['reloading', 'quiet'] as const)) {
+  const kinds = ['quiet', 'reloading', 'scraping'] as const;
+  const windows: Record<(typeof kinds)[number], Percentiles[]> = { quiet: [], reloading: [], scraping: [] };
+  for (let w = 0; w < (quick ? 2 : 3); w++) {
+    for (const kind of [...kinds.slice(w % 3), ...kinds.slice(0, w % 3)]) {
       await rpc(p.admin, 'siplb.latency', ['reset']);
       let reloads = 0;
       const until = performance.now() + WINDOW_MS;
@@ -154,7 +156,7 @@ for (const n of SIZES) {
           writeFileSync(p.file, listText(n, reloads % 2));
           await rpc(p.admin, 'siplb.reload');
           reloads++;
-        }
+        } else if (kind === 'scraping') await timedGet(`${p.admin}/metrics`);
         await sleep(RELOAD_EVERY_MS);
       }
       const rep = (await rpc(p.admin, 'siplb.latency')).result as { overall: Percentiles };
@@ -164,7 +166,7 @@ for (const n of SIZES) {
   load.stop();
   p.child.kill('SIGTERM');
   await new Promise((r) => p.child.once('exit', r));
-  const med = (k: 'quiet' | 'reloading', f: keyof Percentiles): number => median(windows[k].map((x) => x[f]));
+  const med = (k: (typeof kinds)[number], f: keyof Percentiles): number => median(windows[k].map((x) => x[f]));
   rows.push({
     destinations: n,
     reloadMs: Number(median(reloadMs).toFixed(1)),
@@ -174,15 +176,18 @@ for (const n of SIZES) {
     overviewMs: Number(median(overviewMs).toFixed(1)),
     quietP99us: med('quiet', 'p99'),
     reloadingP99us: med('reloading', 'p99'),
+    scrapingP99us: med('scraping', 'p99'),
     quietP999us: med('quiet', 'p99.9'),
     reloadingP999us: med('reloading', 'p99.9'),
+    scrapingP999us: med('scraping', 'p99.9'),
     quietMaxUs: med('quiet', 'max'),
     reloadingMaxUs: med('reloading', 'max'),
+    scrapingMaxUs: med('scraping', 'max'),
   });
 }
 
 console.log(`control channel benchmark: ${cond.node}, ${cond.cpu} x${cond.cores}, load ${cond.loadavg1Start} -> ${loadavg1()}; ${setting}`);
-console.log(`medians of ${REPEAT} calls; latency: siplb's receive-to-send in µs, median of windows of ${WINDOW_MS} ms, a reload every ${RELOAD_EVERY_MS} ms in the reloading ones\n`);
+console.log(`medians of ${REPEAT} calls; latency: siplb's receive-to-send in µs, median of windows of ${WINDOW_MS} ms, a reload (or a scrape) every ${RELOAD_EVERY_MS} ms in the reloading (scraping) ones\n`);
 const head = Object.keys(rows[0]!);
 console.log(head.join('  '));
 for (const r of rows) console.log(head.map((h) => String(r[h]).padStart(h.length)).join('  '));
