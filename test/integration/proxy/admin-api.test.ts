@@ -4,35 +4,21 @@
 // change as a dst-down/dst-up.
 import { afterEach, describe, expect, it } from 'vitest';
 import { freeTcpPort, startProxy, writeList, type ProxyProcess } from '../../helpers/proxy-process.js';
-import { Peer, answer } from '../../helpers/udp-peer.js';
+import { Peer } from '../../helpers/udp-peer.js';
+import { answeringBackend, requestsThrough } from '../../helpers/answering-peer.js';
 
 const open: Array<{ close(): Promise<void> } | ProxyProcess> = [];
 afterEach(async () => {
   for (const x of open.splice(0)) await ('stop' in x ? x.stop() : x.close());
 });
 
-async function backend(): Promise<Peer & { invites: () => number }> {
-  const p = await Peer.open();
+async function backend(): ReturnType<typeof answeringBackend> {
+  const p = await answeringBackend();
   open.push(p);
-  p.onMessage = (r) => {
-    if (!r.first.startsWith('SIP/2.0') && !r.first.startsWith('ACK')) p.send(answer(r.text, 200, 'OK', { toTag: 'b' }), r.from.port, r.from.address);
-  };
-  return Object.assign(p, { invites: () => p.received.filter((r) => r.first.startsWith('INVITE')).length });
+  return p;
 }
 
-let n = 0;
-async function invites(uac: Peer, proxyPort: number, count: number): Promise<void> {
-  const before = uac.received.length;
-  for (let i = 0; i < count; i++) {
-    const k = ++n;
-    uac.send(
-      `INVITE sip:svc@127.0.0.1:${proxyPort} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${uac.port};branch=z9hG4bK-adm-${k};rport\r\nMax-Forwards: 70\r\n` +
-        `From: <sip:a@127.0.0.1>;tag=t${k}\r\nTo: <sip:svc@127.0.0.1>\r\nCall-ID: adm-${k}@test\r\nCSeq: 1 INVITE\r\nContact: <sip:a@127.0.0.1:${uac.port}>\r\nContent-Length: 0\r\n\r\n`,
-      proxyPort,
-    );
-  }
-  await uac.waitFor((got) => got.slice(before).filter((g) => g.first.startsWith('SIP/2.0 200')).length === count, 5000);
-}
+const invites = (uac: Peer, proxyPort: number, count: number): Promise<void> => requestsThrough(uac, proxyPort, count);
 
 async function setup(): Promise<{ proxy: ProxyProcess; admin: string; a: Awaited<ReturnType<typeof backend>>; b: Awaited<ReturnType<typeof backend>>; uac: Peer; uriA: string }> {
   const a = await backend();

@@ -4,7 +4,8 @@
 // cumulative and consistent; the latency API resets every thread and the probe worker.
 import { afterEach, describe, expect, it } from 'vitest';
 import { freeTcpPort, startProxy, writeList, type ProxyProcess } from '../../helpers/proxy-process.js';
-import { Peer, answer } from '../../helpers/udp-peer.js';
+import { Peer } from '../../helpers/udp-peer.js';
+import { answeringBackend, requestsThrough } from '../../helpers/answering-peer.js';
 import { parsePromText, sampleKey, type PromText } from '../../helpers/prom-text.js';
 import { runCliEnv } from '../../helpers/run-cli.js';
 
@@ -13,28 +14,13 @@ afterEach(async () => {
   for (const x of open.splice(0)) await ('stop' in x ? x.stop() : x.close());
 });
 
-async function backend(): Promise<Peer> {
-  const p = await Peer.open();
+async function backend(): ReturnType<typeof answeringBackend> {
+  const p = await answeringBackend();
   open.push(p);
-  p.onMessage = (r) => {
-    if (!r.first.startsWith('SIP/2.0') && !r.first.startsWith('ACK')) p.send(answer(r.text, 200, 'OK', { toTag: 'b' }), r.from.port, r.from.address);
-  };
   return p;
 }
 
-let n = 0;
-async function messages(uac: Peer, proxyPort: number, count: number): Promise<void> {
-  const before = uac.received.length;
-  for (let i = 0; i < count; i++) {
-    const k = ++n;
-    uac.send(
-      `MESSAGE sip:svc@127.0.0.1:${proxyPort} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${uac.port};branch=z9hG4bK-met-${k};rport\r\nMax-Forwards: 70\r\n` +
-        `From: <sip:a@127.0.0.1>;tag=t${k}\r\nTo: <sip:svc@127.0.0.1>\r\nCall-ID: met-${k}@test\r\nCSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n`,
-      proxyPort,
-    );
-  }
-  await uac.waitFor((got) => got.slice(before).filter((g) => g.first.startsWith('SIP/2.0 200')).length === count, 5000);
-}
+const messages = (uac: Peer, proxyPort: number, count: number): Promise<void> => requestsThrough(uac, proxyPort, count, 'MESSAGE');
 
 interface Report {
   unit: string;
