@@ -104,6 +104,11 @@ export class CommandRunner {
     this.#helper = this.#launch();
   }
 
+  /** Process groups of the commands running now whose group the helper has reported. */
+  get runningGroups(): number[] {
+    return [...this.#running.values()].flatMap((r) => (r.pid === undefined ? [] : [r.pid]));
+  }
+
   /** Events not finished: waiting, and running. */
   get pending(): number {
     return this.#waiting.length + this.#running.size;

@@ -22,6 +22,8 @@ const RATE = 200; // calls/s
 const RECV_TIMEOUT_MS = 10_000;
 /** The calls whose BYE can have been on its way to the killed server, with room for a loaded machine. */
 const BYE_LOSS_BOUND = 5;
+/** Calls that had rung on the killed server when it died (its 180 sent, its 200 not yet). */
+const RING_LOSS_BOUND = 2;
 
 const haveSipp = requireSipp();
 const live: Array<SippRun | ProxyProcess> = [];
@@ -106,7 +108,7 @@ describe.skipIf(!haveSipp)(haveSipp ? 'a dead backend under SIPp load, default h
     expect(report.stdout).toMatch(/^\s+keepalive_timeouts [1-9]/m);
   }, 120_000);
 
-  it(`killed in the middle: ${RATE} calls/s, no INVITE fails; found inactive within the keepalive interval and timeout`, async () => {
+  it(`killed in the middle: ${RATE} calls/s, no INVITE fails but one that had rung on it; found inactive within the keepalive interval and timeout`, async () => {
     const calls = RATE * 20;
     const { res, detectedMs, after, report } = await run(calls, 6_000);
     const steps = failuresByStep(res);
@@ -115,7 +117,12 @@ describe.skipIf(!haveSipp)(haveSipp ? 'a dead backend under SIPp load, default h
         `marked inactive ${detectedMs} ms after the kill; heap ${/heap_used_bytes (\d+)/.exec(report.stdout)?.[1]} bytes`,
     );
     expect(res.created, explain(res)).toBe(calls);
-    expect(steps.invite, explain(res)).toBe(0);
+    // An INVITE fails only if it had rung on the victim (its 180 arrived) and the victim died
+    // before its 200: the callee answered, so siplb does not fail over (SIPLB_FAILOVER_AFTER_
+    // PROVISIONAL is off) and SIPp gives up at -recv_timeout. Every call got its 180, so a failed
+    // INVITE is one of those; SIPp's UAS sends 180 and 200 back to back, so at most a call or two.
+    expect(steps.invite, explain(res)).toBeLessThanOrEqual(RING_LOSS_BOUND);
+    expect(res.messages.find((m) => m.name === '180')?.messages, explain(res)).toBe(calls);
     expect(steps.bye, explain(res)).toBeLessThanOrEqual(BYE_LOSS_BOUND);
     expect(res.failed).toBe(steps.invite + steps.bye);
     // under load the first failed-over INVITE marks it (SIPLB_FR_TIMER, 5 s); keepalives alone need at most interval + timeout

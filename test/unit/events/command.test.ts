@@ -132,6 +132,10 @@ describe('CommandRunner', { timeout: 30_000 }, () => {
     await until(() => existsSync(join(out, '1.pid')) && readFileSync(join(out, '1.pid'), 'utf8').endsWith('\n'));
     const helper = Number(readFileSync(join(out, '1.ppid'), 'utf8'));
     const command = Number(readFileSync(join(out, '1.pid'), 'utf8'));
+    // the helper reports a command's group once it has spawned it; a helper killed before that
+    // leaves a command siplb cannot know of (the command may write its file first on a loaded
+    // machine), so the kill waits for the report
+    await until(() => r.runningGroups.includes(command));
     process.kill(helper, 'SIGKILL');
     await until(() => r.pending === 0 && !alive(command));
     expect(r.counters).toEqual({ run: 1, failed: 1, dropped: 0 });
@@ -147,6 +151,7 @@ describe('CommandRunner', { timeout: 30_000 }, () => {
     r.push(ev(2));
     await until(() => existsSync(join(out, '1.pid')));
     const pid = Number(readFileSync(join(out, '1.pid'), 'utf8'));
+    await until(() => r.runningGroups.includes(pid)); // as above: a group siplb knows of
     r.stop();
     await until(() => r.pending === 0 && !alive(pid), 10_000);
     r.push(ev(3));
